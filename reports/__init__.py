@@ -1,0 +1,1 @@
+"""Report writers and templates (shipped as scanner.reports)."""

@@ -1,0 +1,1 @@
+"""Built-in rule packs, SDK and API catalogs (shipped as scanner.rules)."""

@@ -1,0 +1,396 @@
+"""The typed values every stage shares: app facts, SDK hits, API uses, observations, declarations, findings.
+
+Data flows one way: inputs -> facts (StaticReport, TrafficReport, Declaration) -> findings -> reports.
+Every value here is a plain dataclass so that JSON output is `to_jsonable(value)` and nothing more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+# ---------------------------------------------------------------------------
+# Taxonomy: the 38 Google Play Data safety data types, ids are the PSL ids lower-cased without
+# the prefix (PSL_PRECISE_LOCATION -> precise_location).  (category, English label, Chinese label)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataTypeInfo:
+    id: str
+    psl_id: str
+    category: str
+    label: str
+    label_zh: str
+
+
+_DATA_TYPE_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("name", "personal_info", "Name", "姓名"),
+    ("email", "personal_info", "Email address", "电子邮件地址"),
+    ("user_account", "personal_info", "User IDs", "用户账号"),
+    ("address", "personal_info", "Address", "地址"),
+    ("phone", "personal_info", "Phone number", "电话号码"),
+    ("race_ethnicity", "personal_info", "Race and ethnicity", "种族和民族"),
+    ("political_religious", "personal_info", "Political or religious beliefs", "政治或宗教信仰"),
+    ("sexual_orientation_gender_identity", "personal_info", "Sexual orientation", "性取向"),
+    ("other_personal", "personal_info", "Other info", "其他个人信息"),
+    ("credit_debit_bank_account_number", "financial_info", "User payment info", "支付信息"),
+    ("purchase_history", "financial_info", "Purchase history", "购买记录"),
+    ("credit_score", "financial_info", "Credit score", "信用评分"),
+    ("other", "financial_info", "Other financial info", "其他财务信息"),
+    ("approx_location", "location", "Approximate location", "粗略位置"),
+    ("precise_location", "location", "Precise location", "精确位置"),
+    ("web_browsing_history", "search_and_browsing", "Web browsing history", "网页浏览记录"),
+    ("emails", "email_and_text", "Emails", "电子邮件"),
+    ("sms_call_log", "email_and_text", "SMS or MMS", "短信和通话记录"),
+    ("other_messages", "email_and_text", "Other in-app messages", "其他应用内消息"),
+    ("photos", "photos_and_videos", "Photos", "照片"),
+    ("videos", "photos_and_videos", "Videos", "视频"),
+    ("audio", "audio", "Voice or sound recordings", "录音"),
+    ("music", "audio", "Music files", "音乐文件"),
+    ("other_audio", "audio", "Other audio files", "其他音频文件"),
+    ("health", "health_and_fitness", "Health info", "健康信息"),
+    ("fitness", "health_and_fitness", "Fitness info", "健身信息"),
+    ("contacts", "contacts", "Contacts", "通讯录"),
+    ("calendar", "calendar", "Calendar events", "日历事件"),
+    ("crash_logs", "app_performance", "Crash logs", "崩溃日志"),
+    ("performance_diagnostics", "app_performance", "Diagnostics", "诊断信息"),
+    ("other_performance", "app_performance", "Other app performance data", "其他性能数据"),
+    ("files_and_docs", "files_and_docs", "Files and docs", "文件和文档"),
+    ("user_interaction", "app_activity", "App interactions", "应用互动"),
+    ("in_app_search_history", "app_activity", "In-app search history", "应用内搜索记录"),
+    ("apps_on_device", "app_activity", "Installed apps", "已安装应用列表"),
+    ("user_generated_content", "app_activity", "Other user-generated content", "其他用户生成内容"),
+    ("other_app_activity", "app_activity", "Other actions", "其他操作"),
+    ("device_id", "device_or_other_ids", "Device or other IDs", "设备或其他标识符"),
+)
+
+DATA_TYPES: dict[str, DataTypeInfo] = {
+    row[0]: DataTypeInfo(row[0], "PSL_" + row[0].upper(), row[1], row[2], row[3]) for row in _DATA_TYPE_ROWS
+}
+
+# Identifier kinds refine device_id (and phone) observations.
+IDENTIFIER_KINDS: tuple[str, ...] = (
+    "imei", "meid", "imsi", "iccid", "serial", "android_id", "advertising_id", "oaid",
+    "app_set_id", "firebase_installation_id", "widevine_id", "mac_address", "bluetooth_address",
+    "phone_number", "vaid", "aaid",
+)
+
+# The 7 Play purposes, ids from PSL_* without the prefix.
+PURPOSES: dict[str, str] = {
+    "app_functionality": "App functionality",
+    "analytics": "Analytics",
+    "developer_communications": "Developer communications",
+    "advertising": "Advertising or marketing",
+    "fraud_prevention_security": "Fraud prevention, security, and compliance",
+    "personalization": "Personalization",
+    "account_management": "Account management",
+}
+
+SDK_CATEGORIES: tuple[str, ...] = (
+    "analytics", "advertising", "attribution", "crash_reporting", "push", "social", "payment",
+    "maps_location", "engagement", "identification", "risk_control", "customer_support",
+    "development", "authentication", "statistics", "other",
+)
+
+
+def data_type_from_psl(psl_id: str) -> str:
+    """PSL_DEVICE_ID -> device_id; raises KeyError for an unknown id."""
+    dt = psl_id.removeprefix("PSL_").lower()
+    if dt not in DATA_TYPES:
+        raise KeyError(psl_id)
+    return dt
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        return cls[text.strip().upper()]
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class SdkStatus(str, enum.Enum):
+    """How strongly an SDK is in the app; only `wired` may be called running."""
+
+    REFERENCED = "referenced"  # a type name appears but no class of it is defined
+    PRESENT = "present"  # its classes are defined in the APK (or native lib / manifest say so)
+    WIRED = "wired"  # app code calls into it, or the manifest declares its components
+
+    @property
+    def rank(self) -> int:
+        return {"referenced": 0, "present": 1, "wired": 2}[self.value]
+
+
+# ---------------------------------------------------------------------------
+# Static facts
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class AppIdentity:
+    package: str
+    label: str | None
+    version_name: str | None
+    version_code: str | None
+    min_sdk: int | None
+    target_sdk: int | None
+    sha256: str
+    sha1: str = ""
+    md5: str = ""
+    file_name: str = ""
+    size: int = 0
+    signers: list[str] = field(default_factory=list)  # SHA-256 of signing certificates
+
+
+@dataclass
+class Permission:
+    name: str
+    protection_level: str  # dangerous | normal | signature | signatureOrSystem | unknown | custom
+    data_types: list[str] = field(default_factory=list)
+    max_sdk: int | None = None
+
+
+@dataclass
+class Component:
+    kind: str  # activity | service | receiver | provider
+    name: str
+    exported: bool
+    permission: str | None = None
+    authorities: str | None = None
+    intent_actions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ManifestFacts:
+    uses_cleartext_traffic: bool | None
+    network_security_config: str | None
+    cleartext_permitted_base: bool | None
+    cleartext_domains: list[str]
+    allow_backup: bool | None
+    debuggable: bool
+    meta_data: dict[str, str]
+    components: list[Component]
+    auto_init_providers: list[str]
+    application_class: str | None = None
+
+    @property
+    def exported_components(self) -> list[Component]:
+        return [c for c in self.components if c.exported]
+
+
+@dataclass
+class SdkEvidence:
+    basis: str  # code | reference | call | manifest | native_lib | domain | exodus
+    detail: str
+
+
+@dataclass
+class SdkHit:
+    id: str
+    name: str
+    owner: str
+    country: str
+    categories: list[str]
+    status: SdkStatus
+    evidence: list[SdkEvidence] = field(default_factory=list)
+    data_types: list[str] = field(default_factory=list)
+    auto_init: bool = False
+    source: str = "divulge"  # divulge catalog or an imported list ("exodus")
+    website: str | None = None
+
+    @property
+    def bases(self) -> list[str]:
+        return sorted({e.basis for e in self.evidence})
+
+
+@dataclass
+class ApiUse:
+    api: str  # android.telephony.TelephonyManager.getDeviceId
+    data_type: str
+    caller: str  # com.example.Foo.bar
+    sdk: str | None  # SDK id owning the caller, or None for the app itself
+    identifier: str | None = None
+    permission: str | None = None
+    api_id: str | None = None  # catalog entry id
+
+
+@dataclass
+class Endpoint:
+    url: str
+    host: str
+    source: str  # dex file or resource path
+    sdk: str | None = None
+
+
+@dataclass
+class StaticReport:
+    app: AppIdentity
+    permissions: list[Permission]
+    sdks: list[SdkHit]
+    api_uses: list[ApiUse]
+    endpoints: list[Endpoint]
+    manifest: ManifestFacts
+    native_libs: list[str] = field(default_factory=list)
+    dex_files: list[str] = field(default_factory=list)
+    class_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    SCHEMA = "divulge/static/1"
+
+
+# ---------------------------------------------------------------------------
+# Dynamic facts
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Observation:
+    """One piece of personal data seen leaving the device in one flow."""
+
+    data_type: str
+    identifier: str | None
+    host: str
+    url: str
+    method: str
+    party: str  # first | third
+    sdk: str | None
+    owner: str | None
+    where: str  # query | path | header | cookie | body
+    encodings: list[str]
+    time: float  # epoch seconds
+    phase: str | None  # before_consent | after_consent | after_refusal | None
+    cleartext: bool
+    confidence: str  # confirmed | likely
+    flow_id: str
+    key: str | None = None  # parameter / JSON key it was found under
+    value_label: str | None = None  # which device-profile value matched (never the value itself)
+    registrable_domain: str | None = None
+
+
+@dataclass
+class TrafficReport:
+    observations: list[Observation]
+    flows: int
+    destinations: list[dict[str, Any]] = field(default_factory=list)
+    frequency: list[dict[str, Any]] = field(default_factory=list)
+    marks: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    flow_index: list[dict[str, Any]] = field(default_factory=list)  # per flow: id, time, host, url, cleartext
+
+    SCHEMA = "divulge/traffic/1"
+
+
+# ---------------------------------------------------------------------------
+# Declarations
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class DeclaredDataType:
+    data_type: str
+    collected: bool = False
+    shared: bool = False
+    purposes: list[str] = field(default_factory=list)
+    optional: bool | None = None
+    ephemeral: bool | None = None
+    source: str | None = None  # file:line or the policy sentence it came from
+    confidence: str = "stated"  # stated | inferred (umbrella term)
+    denied: bool = False  # the declaration says it is NOT collected
+
+
+@dataclass
+class DisclosedParty:
+    name: str
+    sdk_id: str | None = None
+    data_types: list[str] = field(default_factory=list)
+    purposes: list[str] = field(default_factory=list)
+    source: str | None = None
+
+
+@dataclass
+class Declaration:
+    kind: str  # privacy-yaml | datasafety-csv | policy-text | draft
+    path: str | None
+    package: str | None = None
+    first_party_domains: list[str] = field(default_factory=list)
+    category_cn: str | None = None
+    play_category: str | None = None
+    data_types: dict[str, DeclaredDataType] = field(default_factory=dict)
+    parties: list[DisclosedParty] = field(default_factory=list)
+    language: str | None = None
+
+    def declares_collected(self, data_type: str) -> bool:
+        d = self.data_types.get(data_type)
+        return bool(d and d.collected and not d.denied)
+
+    def declares_shared(self, data_type: str) -> bool:
+        d = self.data_types.get(data_type)
+        return bool(d and d.shared and not d.denied)
+
+
+# ---------------------------------------------------------------------------
+# Findings
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Reference:
+    title: str
+    url: str
+    article: str | None = None
+
+
+@dataclass
+class Evidence:
+    kind: str  # manifest | permission | api_call | sdk | flow | declaration | policy_text
+    summary: str
+    location: str | None = None  # class/method, manifest element, URL
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: Severity
+    confidence: str  # high | medium | low
+    title: str
+    message: str
+    basis: str  # capability | behaviour | both | declaration
+    data_type: str | None = None
+    sdk: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    remediation: str | None = None
+    fingerprint: str = ""
+    suppressed: str | None = None  # justification when suppressed by config
+
+
+# ---------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, enums and containers -> plain JSON values, keys in field order."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Severity):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [to_jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, (set, frozenset)) else items
+    return value

@@ -394,3 +394,23 @@ def to_jsonable(value: Any) -> Any:
         items = [to_jsonable(v) for v in value]
         return sorted(items) if isinstance(value, (set, frozenset)) else items
     return value
+
+
+@dataclass
+class ScanResult:
+    """Everything one `divulge scan` knows: the facts it used and the findings; reports render this."""
+
+    app: AppIdentity | None
+    findings: list[Finding]
+    static: StaticReport | None = None
+    traffic: TrafficReport | None = None
+    declaration: Declaration | None = None
+    tool_version: str = ""
+    rule_pack: dict[str, Any] = field(default_factory=dict)  # name, version, sha256, rule count
+    catalog: dict[str, Any] = field(default_factory=dict)  # SDK catalog version, sha256, entry count
+    started: str = ""  # ISO 8601 UTC
+    finished: str = ""
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # path, kind, sha256 of every input used
+    fail_on: str | None = None
+
+    SCHEMA = "divulge/findings/1"

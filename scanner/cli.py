@@ -26,7 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("divulge")
 
 
-def handle_errors(func: F) -> F:
+def handle_errors[F: Callable[..., Any]](func: F) -> F:
     """The one place where errors become exit codes: DivulgeError -> 2, anything unexpected -> 3."""
 
     @functools.wraps(func)
@@ -79,6 +79,23 @@ def main(debug: bool) -> None:
 
 
 # --- static analysis (issue: foundation) --------------------------------------------------------
+
+
+@main.command("static")
+@click.argument("apk", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--sdk-db", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also load an Exodus tracker JSON (or an SDK catalog YAML in divulge's format).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@handle_errors
+def static_cmd(apk: Path, fmt: str, sdk_db: Path | None, output: Path | None) -> None:
+    """Static analysis of an APK: permissions, SDKs, personal-data API calls and their callers, endpoints."""
+    from scanner.reports.static_text import static_json, static_text
+    from scanner.static import StaticOptions, analyze_apk
+
+    report = analyze_apk(apk, StaticOptions(sdk_db=sdk_db))
+    emit(static_json(report) if fmt == "json" else static_text(report), output)
+
 # --- dynamic analysis (issue: traffic) ----------------------------------------------------------
 # --- declarations, rules and scan (issue: engine) -----------------------------------------------
 # --- reports (issue: reports) --------------------------------------------------------------------

@@ -112,14 +112,14 @@ class Severity(enum.IntEnum):
     CRITICAL = 4
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         return cls[text.strip().upper()]
 
     def __str__(self) -> str:
         return self.name.lower()
 
 
-class SdkStatus(str, enum.Enum):
+class SdkStatus(enum.StrEnum):
     """How strongly an SDK is in the app; only `wired` may be called running."""
 
     REFERENCED = "referenced"  # a type name appears but no class of it is defined
@@ -300,10 +300,11 @@ class DeclaredDataType:
     data_type: str
     collected: bool = False
     shared: bool = False
-    purposes: list[str] = field(default_factory=list)
+    purposes: list[str] = field(default_factory=list)  # collection purposes (all purposes when not split)
     optional: bool | None = None
     ephemeral: bool | None = None
     source: str | None = None  # file:line or the policy sentence it came from
+    shared_purposes: list[str] = field(default_factory=list)  # Play asks sharing purposes separately
     confidence: str = "stated"  # stated | inferred (umbrella term)
     denied: bool = False  # the declaration says it is NOT collected
 
@@ -328,6 +329,7 @@ class Declaration:
     data_types: dict[str, DeclaredDataType] = field(default_factory=dict)
     parties: list[DisclosedParty] = field(default_factory=list)
     language: str | None = None
+    form_answers: dict[str, str] = field(default_factory=dict)  # other Data safety answers, kept for export
 
     def declares_collected(self, data_type: str) -> bool:
         d = self.data_types.get(data_type)
@@ -373,6 +375,11 @@ class Finding:
     remediation: str | None = None
     fingerprint: str = ""
     suppressed: str | None = None  # justification when suppressed by config
+    in_baseline: bool = False  # also in the baseline report: known, not new
+    # Simplified Chinese texts from the rule (title_zh, message_zh, remediation_zh); None -> reports fall back to English
+    title_zh: str | None = None
+    message_zh: str | None = None
+    remediation_zh: str | None = None
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+# divulge: `make demo` sets up and runs the main job on a bundled example; `make test` runs everything.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# python3.12 from PATH, else pyenv's or Debian's; override with `make PYTHON=/path/to/python3.12`.
+PYTHON ?= $(shell for p in python3.12 $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null) /usr/bin/python3.12 /usr/local/bin/python3.12; do \
+            "$$p" -c 'import sys; assert sys.version_info[:2] >= (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+DEMO_OUT := demo-output
+DEBIAN_TOOLS := apktool zipalign apksigner dexdump java chromium
+
+.PHONY: demo test lint venv system-deps fixtures bench clean
+
+$(BIN)/divulge: setup.cfg pyproject.toml
+	@test -n "$(PYTHON)" || { echo "divulge needs Python >= 3.12 (set PYTHON=...)"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/divulge
+
+demo: venv
+	@mkdir -p $(DEMO_OUT)
+	$(BIN)/divulge static fixtures/apks/news_cn.apk
+	$(BIN)/divulge static fixtures/apks/news_cn.apk --format json -o $(DEMO_OUT)/news_cn.static.json
+	@echo "demo output: $(CURDIR)/$(DEMO_OUT)/"
+
+# Debian tools the tests drive for real (fixture builds, apksigner checks, exodus-core's dexdump, the browser).
+system-deps:
+	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages for:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      apktool zipalign apksigner dexdump openjdk-17-jdk-headless chromium >/dev/null; \
+	  else echo "warning: missing$$missing (not root: tests needing them will skip)"; fi; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check scanner rules reports tests bench fixtures
+	$(BIN)/mypy scanner reports
+
+test: system-deps venv lint
+	$(BIN)/python -m pytest -n 2 -q
+
+fixtures: venv
+	$(BIN)/python fixtures/build.py
+
+bench: venv
+	$(BIN)/python bench/static_bench.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info $(DEMO_OUT) test-artifacts

@@ -1,0 +1,90 @@
+"""CLI format names -> writers, file names, and rendering several formats at once."""
+
+from __future__ import annotations
+
+import enum
+
+from scanner.errors import BadReport
+from scanner.model import ScanResult
+from scanner.reports.base import LANGUAGES, ReportOptions, ReportWriter
+
+
+class ReportFormat(str, enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+    SARIF = "sarif"
+    MD = "md"
+    JUNIT = "junit"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def writer(self) -> ReportWriter:
+        return writer_for(self)
+
+    @property
+    def file_name(self) -> str:
+        return type(self.writer).file_name
+
+
+# Spellings people type that mean the same format.
+_ALIASES: dict[str, ReportFormat] = {"markdown": ReportFormat.MD, "txt": ReportFormat.TEXT, "xml": ReportFormat.JUNIT}
+
+
+def writer_for(fmt: ReportFormat) -> ReportWriter:
+    """The writer of one format; imports stay local so `divulge --help` does not load jinja2."""
+    match fmt:
+        case ReportFormat.TEXT:
+            from scanner.reports.text import TextWriter
+            return TextWriter()
+        case ReportFormat.JSON:
+            from scanner.reports.json_report import JsonWriter
+            return JsonWriter()
+        case ReportFormat.HTML:
+            from scanner.reports.html import HtmlWriter
+            return HtmlWriter()
+        case ReportFormat.SARIF:
+            from scanner.reports.sarif import SarifWriter
+            return SarifWriter()
+        case ReportFormat.MD:
+            from scanner.reports.markdown import MarkdownWriter
+            return MarkdownWriter()
+        case ReportFormat.JUNIT:
+            from scanner.reports.junit import JunitWriter
+            return JunitWriter()
+    raise AssertionError(f"unmapped report format {fmt!r}")  # pragma: no cover - the exhaustiveness test guards it
+
+
+def parse_formats(text: str) -> list[ReportFormat]:
+    """'html,json,sarif' -> formats in the given order, duplicates dropped; BadReport names the bad one."""
+    formats: list[ReportFormat] = []
+    for part in (p.strip().lower() for p in text.split(",")):
+        if not part:
+            continue
+        fmt = _ALIASES.get(part)
+        if fmt is None:
+            try:
+                fmt = ReportFormat(part)
+            except ValueError:
+                choices = ", ".join(f.value for f in ReportFormat)
+                raise BadReport(f"unknown report format {part!r} (choose from {choices})") from None
+        if fmt not in formats:
+            formats.append(fmt)
+    if not formats:
+        raise BadReport("no report format given")
+    return formats
+
+
+def report_file_name(fmt: ReportFormat) -> str:
+    """report.html, findings.json, findings.sarif, summary.md, junit.xml, report.txt."""
+    return fmt.file_name
+
+
+def write_reports(result: ScanResult, formats: list[ReportFormat], lang: str = "en") -> dict[str, str]:
+    """Render each format; returns {format value: text}. Shared by `divulge scan` and `divulge report`."""
+    if lang not in LANGUAGES:
+        raise BadReport(f"unknown report language {lang!r} (choose from {', '.join(LANGUAGES)})")
+    options = ReportOptions(lang=lang)
+    return {fmt.value: writer_for(fmt).render(result, options) for fmt in formats}

@@ -1,0 +1,194 @@
+"""The self-contained HTML report: jinja2 (autoescaped), CSS, JS and SVG inline; no request leaves the file."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import jinja2
+from markupsafe import Markup, escape
+
+from scanner.model import Evidence, Finding, ScanResult
+from scanner.reports.base import ReportOptions, ReportWriter
+from scanner.reports.i18n import LocalText, Translator, catalog
+from scanner.reports.matrix import MatrixRow, build_matrix
+from scanner.reports.summary import SEVERITIES_DESC, Summary, summarize
+from scanner.reports.timeline import RED_PHASES, Timeline, build_timeline
+
+# Keys of details shown in their own block of an evidence item; every other key is listed as-is.
+_SHOWN_DETAILS = {"url", "method", "where", "key", "encodings", "time", "phase", "cleartext", "snippet", "caller",
+                  "api", "element", "flow_id", "highlight", "match"}
+
+
+@dataclass
+class EvidenceView:
+    evidence: Evidence
+    url: str | None = None
+    method: str | None = None
+    where: str | None = None
+    key: str | None = None
+    needles: list[str] = field(default_factory=list)  # what to highlight in the URL and the body
+    encodings: list[str] = field(default_factory=list)
+    when: str | None = None
+    phase: str | None = None
+    cleartext: bool = False
+    snippet: str | None = None
+    caller: str | None = None
+    api: str | None = None
+    element: str | None = None
+    other: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class FindingView:
+    finding: Finding
+    anchor: str
+    title: LocalText
+    message: LocalText
+    remediation: LocalText | None
+    sdk_name: str
+    evidence: list[EvidenceView]
+
+
+@dataclass
+class Group:
+    severity: str
+    findings: list[FindingView]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _evidence_view(evidence: Evidence, start: float | None) -> EvidenceView:
+    d = evidence.details
+    view = EvidenceView(evidence)
+    view.url = _text(d["url"]) if d.get("url") else None
+    if view.url is None and evidence.kind == "flow" and evidence.location:
+        view.url = evidence.location
+    view.method = _text(d["method"]) if d.get("method") else None
+    view.where = _text(d["where"]) if d.get("where") else None
+    view.key = _text(d["key"]) if d.get("key") else None
+    for name in ("key", "match", "highlight"):
+        value = d.get(name)
+        for needle in value if isinstance(value, list) else [value]:
+            if isinstance(needle, str) and needle and needle not in view.needles:
+                view.needles.append(needle)
+    encodings = d.get("encodings")
+    view.encodings = [str(e) for e in encodings] if isinstance(encodings, list) else []
+    t = d.get("time")
+    if isinstance(t, (int, float)) and not isinstance(t, bool):
+        iso = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        view.when = f"+{t - start:.1f} s · {iso}" if start is not None else iso
+    view.phase = _text(d["phase"]) if d.get("phase") else None
+    view.cleartext = bool(d.get("cleartext"))
+    view.snippet = _text(d["snippet"]) if d.get("snippet") is not None else None
+    view.caller = _text(d["caller"]) if d.get("caller") else None
+    if view.caller is None and evidence.kind == "api_call" and evidence.location:
+        view.caller = evidence.location
+    view.api = _text(d["api"]) if d.get("api") else None
+    view.element = _text(d["element"]) if d.get("element") else None
+    if view.element is None and evidence.kind in ("manifest", "permission") and evidence.location:
+        view.element = evidence.location
+    view.other = [(k, _text(v)) for k, v in d.items() if k not in _SHOWN_DETAILS]
+    return view
+
+
+def highlight(text: str | None, needles: list[str]) -> Markup:
+    """Escape `text` and wrap each `key=value` / `"key": value` of the personal data in <mark>."""
+    if not text:
+        return Markup("")
+    spans: list[tuple[int, int]] = []
+    for needle in needles:
+        pattern = re.compile(re.escape(needle) + r"""["']?\s*[:=]\s*["']?[^&,;}\s"'<>]*""")
+        found = [(m.start(), m.end()) for m in pattern.finditer(text)]
+        if not found:
+            found = [(m.start(), m.end()) for m in re.finditer(re.escape(needle), text)]
+        spans.extend(found)
+    if not spans:
+        return escape(text)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    out: list[str] = []
+    pos = 0
+    for s, e in merged:
+        out.append(str(escape(text[pos:s])))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        pos = e
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("scanner.reports", "templates"),
+        autoescape=True,  # everything from the app or the traffic is text, never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["highlight"] = highlight
+    return env
+
+
+def _traffic_rows(result: ScanResult, start: float | None, sdk_names: dict[str, str],
+                  t: Translator) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Compact rows for the client-side paged tables (arrays, not objects: 50,000 flows stay a few MB)."""
+    traffic = result.traffic
+    if traffic is None:
+        return [], []
+    base = start or 0.0
+    personal = {o.flow_id for o in traffic.observations}
+    flows = [[round(float(f.get("time") or base) - base, 2), str(f.get("host") or ""), str(f.get("method") or ""),
+              str(f.get("url") or ""), bool(f.get("cleartext")), str(f.get("id")) in personal]
+             for f in traffic.flow_index]
+    observations = [[round(o.time - base, 2), o.phase or "", o.phase in RED_PHASES, t.data_type(o.data_type),
+                     o.identifier or "", o.host, o.where + (f" · {o.key}" if o.key else ""), " → ".join(o.encodings),
+                     o.party, sdk_names.get(o.sdk or "", o.sdk or ""), o.cleartext]
+                    for o in traffic.observations]
+    return flows, observations
+
+
+class HtmlWriter(ReportWriter):
+    format_name: ClassVar[str] = "html"
+    file_name: ClassVar[str] = "report.html"
+    media_type: ClassVar[str] = "text/html"
+
+    def render(self, result: ScanResult, options: ReportOptions) -> str:
+        t = Translator(options.lang)
+        summary: Summary = summarize(result)
+        sdk_names = {s.id: s.name for s in (result.static.sdks if result.static else [])}
+        timeline: Timeline | None = build_timeline(result.traffic)
+        start = timeline.start if timeline else None
+
+        def finding_view(i: int, f: Finding) -> FindingView:
+            return FindingView(f, f"f{i}", t.title(f), t.message(f), t.remediation(f),
+                               sdk_names.get(f.sdk or "", f.sdk or ""),
+                               [_evidence_view(e, start) for e in f.evidence])
+
+        views = [finding_view(i, f) for i, f in enumerate(summary.active)]
+        groups = [Group(str(sev), [v for v in views if v.finding.severity == sev]) for sev in SEVERITIES_DESC]
+        suppressed = [finding_view(len(views) + i, f) for i, f in enumerate(summary.suppressed_findings)]
+        matrix: list[MatrixRow] = build_matrix(result)
+        flows, observations = _traffic_rows(result, start, sdk_names, t)
+        js_strings = {k: v for k, v in catalog(options.lang).items() if k.startswith("js.")}
+        template = _environment().get_template("report.html.j2")
+        return template.render(
+            r=result, t=t, lang=options.lang, summary=summary, groups=[g for g in groups if g.findings],
+            suppressed=suppressed, worst=views[:3], matrix=matrix, timeline=timeline, sdk_names=sdk_names,
+            data_types=sorted({f.data_type for f in summary.active if f.data_type}),
+            sdks=sorted({f.sdk for f in summary.active if f.sdk}), severities=[str(s) for s in SEVERITIES_DESC],
+            flows=flows, observations=observations, js_strings=js_strings, page_size=options.page_size,
+            table_page_size=options.table_page_size, red_phases=RED_PHASES,
+            generated=result.finished or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )

@@ -1,0 +1,75 @@
+"""Regulation data the rules need: the 2021 necessary-PI scope, GB/T 41391 low-relevance permissions, permission map.
+
+The data lives in rules/regulation/*.yaml (shipped as scanner.rules); this module reads it once and answers
+questions such as "which app type is '新闻资讯类'?" or "which data types are necessary for a news app?".
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from scanner.errors import DivulgeError
+
+
+@dataclass(frozen=True)
+class AppType:
+    no: int
+    id: str
+    zh: str
+    en: str
+    necessary: tuple[str, ...]
+
+
+def _read(name: str) -> Any:
+    text = resources.files("scanner.rules").joinpath(name).read_text(encoding="utf-8")
+    return json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+
+
+@functools.cache
+def app_types() -> dict[str, AppType]:
+    """The 39 app types of the 2021 scope by id."""
+    doc = _read("regulation/necessary_pi_2021.yaml")
+    return {t["id"]: AppType(t["no"], t["id"], t["zh"], t["en"], tuple(t["necessary"])) for t in doc["types"]}
+
+
+def resolve_category(text: str | int | None) -> AppType | None:
+    """An app type from its id, number (1-39), Chinese or English name; None for None; DivulgeError if unknown."""
+    if text is None or text == "":
+        return None
+    types = app_types()
+    key = str(text).strip()
+    for t in types.values():
+        if key in (t.id, t.zh, str(t.no)) or key.lower() == t.en.lower() or key.lower() == t.id.replace("_", "-"):
+            return t
+    raise DivulgeError(f"unknown app category {key!r}: use one of the 39 types of the 2021 necessary-PI scope "
+                       f"(`divulge rules categories` lists them), e.g. news, online_shopping, utilities")
+
+
+@functools.cache
+def low_relevance_relevant_for() -> dict[str, frozenset[str]]:
+    """permission -> the app types for which it is relevant (GB/T 41391 Annex E reading); low relevance elsewhere."""
+    doc = _read("regulation/gbt41391_low_relevance_permissions.yaml")
+    return {perm: frozenset(types) for perm, types in doc["permissions"].items()}
+
+
+def low_relevance_permissions(category: str) -> list[str]:
+    return sorted(p for p, relevant in low_relevance_relevant_for().items() if category not in relevant)
+
+
+@functools.cache
+def permission_data_types() -> dict[str, tuple[str, ...]]:
+    doc = _read("regulation/permission_data_types.yaml")
+    return {perm: tuple(types) for perm, types in doc["permissions"].items()}
+
+
+@functools.cache
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in rules/schema/."""
+    loaded: dict[str, Any] = _read(f"schema/{name}")
+    return loaded

@@ -1,0 +1,183 @@
+"""privacy.yaml, divulge's native declaration: read it (errors name file:line) and write it back.
+
+A declaration says, per Play Data safety data type, whether the app collects and/or shares it, why, whether it
+is optional or ephemeral, and which third parties receive what.  `load_declaration` also dispatches the other
+declaration formats (Data safety CSV; privacy policy text once scanner.policy.text exists).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from scanner.engine.regulation import resolve_category, schema
+from scanner.errors import BadDeclaration, DivulgeError
+from scanner.model import DATA_TYPES, PURPOSES, Declaration, DeclaredDataType, DisclosedParty
+from scanner.yaml_lines import YamlDoc, load_yaml, parse_yaml, raise_schema_errors
+
+log = logging.getLogger(__name__)
+
+SCHEMA_ID = "divulge/privacy/1"
+_HINTS = {"data type": list(DATA_TYPES), "purpose": list(PURPOSES)}
+
+
+def load_declaration(path: Path) -> Declaration:
+    """Read any supported declaration: privacy.yaml, a Play Data safety CSV, or (with issue 7) policy text."""
+    if not path.is_file():
+        raise BadDeclaration("no such file", path=str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return load_privacy_yaml(path)
+    if suffix == ".csv":
+        from scanner.policy.datasafety_csv import load_datasafety_csv
+
+        return load_datasafety_csv(path)
+    if suffix == ".json":
+        raise BadDeclaration("a JSON declaration is not supported; use privacy.yaml or a Data safety CSV",
+                             path=str(path))
+    # Privacy policy text (HTML, Markdown, plain text) is read by scanner.policy.text when it is installed.
+    try:
+        text_reader = importlib.import_module("scanner.policy.text")
+    except ModuleNotFoundError:
+        text_reader = None
+    reader = getattr(text_reader, "extract_declaration", None)
+    if reader is None:
+        raise BadDeclaration(f"unsupported declaration format {suffix or '(no suffix)'!r}: "
+                             "use privacy.yaml (.yaml) or a Play Data safety CSV (.csv)", path=str(path))
+    declaration: Declaration = reader(path)
+    return declaration
+
+
+def load_privacy_yaml(path: Path) -> Declaration:
+    return declaration_from_doc(load_yaml(path, BadDeclaration))
+
+
+def parse_privacy_yaml(text: str, path: str = "<privacy.yaml>") -> Declaration:
+    return declaration_from_doc(parse_yaml(text, path, BadDeclaration))
+
+
+def declaration_from_mapping(data: Any, path: str = "<declaration>", doc: YamlDoc | None = None) -> Declaration:
+    """A Declaration from an already parsed mapping (rule test cases embed declarations)."""
+    return declaration_from_doc(doc or YamlDoc(data=data, node=None, path=path))
+
+
+def declaration_from_doc(doc: YamlDoc) -> Declaration:
+    data = doc.data
+    if data is None:
+        raise BadDeclaration("empty declaration: expected a mapping with `app`, `data_types`, `third_parties`",
+                             path=doc.path, line=1)
+    if not isinstance(data, dict):
+        raise BadDeclaration(f"expected a mapping at the top level, got {type(data).__name__}", path=doc.path,
+                             line=doc.line_of([]))
+    raise_schema_errors(doc, schema("privacy.schema.json"), BadDeclaration, hints=_HINTS)
+
+    def where(*json_path: Any) -> str:
+        line = doc.line_of(list(json_path))
+        return f"{doc.path}:{line}" if line else doc.path
+
+    app = data.get("app") or {}
+    category = None
+    if app.get("category") is not None:
+        try:
+            category_type = resolve_category(app["category"])
+        except DivulgeError as exc:
+            raise BadDeclaration(exc.message, path=doc.path, line=doc.line_of(["app", "category"])) from None
+        category = category_type.id if category_type else None
+    declaration = Declaration(
+        kind="privacy-yaml", path=doc.path, package=app.get("package"),
+        first_party_domains=[d.lower() for d in app.get("first_party_domains", [])],
+        category_cn=category, play_category=app.get("play_category"),
+    )
+    for data_type, entry in (data.get("data_types") or {}).items():
+        entry = entry or {}
+        if not entry.get("collected") and not entry.get("shared"):
+            raise BadDeclaration(
+                f"data type {data_type!r} is neither collected nor shared: set `collected: true` and/or "
+                "`shared: true`, or list it under `not_collected`", path=doc.path,
+                line=doc.line_of(["data_types", data_type]))
+        declaration.data_types[data_type] = DeclaredDataType(
+            data_type=data_type, collected=bool(entry.get("collected")), shared=bool(entry.get("shared")),
+            purposes=list(entry.get("purposes", [])), shared_purposes=list(entry.get("shared_purposes", [])),
+            optional=entry.get("optional"), ephemeral=entry.get("ephemeral"), source=where("data_types", data_type))
+    for index, data_type in enumerate(data.get("not_collected") or []):
+        if data_type in declaration.data_types:
+            raise BadDeclaration(f"data type {data_type!r} is both declared in `data_types` and `not_collected`",
+                                 path=doc.path, line=doc.line_of(["not_collected", index]))
+        declaration.data_types[data_type] = DeclaredDataType(
+            data_type=data_type, denied=True, source=where("not_collected", index))
+    for index, party in enumerate(data.get("third_parties") or []):
+        declaration.parties.append(DisclosedParty(
+            name=party["name"], sdk_id=party.get("sdk"), data_types=list(party.get("data_types", [])),
+            purposes=list(party.get("purposes", [])), source=where("third_parties", index)))
+    return declaration
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    plain = text and all(c.isalnum() or c in "._-/:" for c in text) and not text[0].isdigit() \
+        and text.lower() not in ("true", "false", "null", "yes", "no", "on", "off", "~")
+    return text if plain else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _flow(items: list[str]) -> str:
+    return "[" + ", ".join(_scalar(i) for i in items) + "]"
+
+
+def dump_privacy_yaml(declaration: Declaration, *, comments: dict[str, str] | None = None,
+                      header: str | None = None) -> str:
+    """privacy.yaml text for a declaration; `comments` maps data type ids and party names to a note shown above."""
+    comments = comments or {}
+    out: list[str] = []
+    if header:
+        out.extend(f"# {line}".rstrip() for line in header.splitlines())
+    out.append(f"schema: {SCHEMA_ID}")
+    out.append("app:")
+    if declaration.package:
+        out.append(f"  package: {_scalar(declaration.package)}")
+    out.append(f"  first_party_domains: {_flow(declaration.first_party_domains)}")
+    if declaration.category_cn:
+        out.append(f"  category: {_scalar(declaration.category_cn)}")
+    else:
+        out.append("  # category: one of the 39 types of the 2021 necessary-PI scope, e.g. news, online_shopping")
+    if declaration.play_category:
+        out.append(f"  play_category: {_scalar(declaration.play_category)}")
+    declared = {k: v for k, v in declaration.data_types.items() if not v.denied}
+    denied = [k for k, v in declaration.data_types.items() if v.denied]
+    out.append("data_types:" + ("" if declared else " {}"))
+    for data_type in sorted(declared, key=list(DATA_TYPES).index):
+        entry = declared[data_type]
+        if data_type in comments:
+            out.extend(f"  # {line}" for line in comments[data_type].splitlines())
+        out.append(f"  {data_type}:")
+        out.append(f"    collected: {_scalar(entry.collected)}")
+        out.append(f"    shared: {_scalar(entry.shared)}")
+        if entry.purposes:
+            out.append(f"    purposes: {_flow(entry.purposes)}")
+        if entry.shared_purposes:
+            out.append(f"    shared_purposes: {_flow(entry.shared_purposes)}")
+        if entry.optional is not None:
+            out.append(f"    optional: {_scalar(entry.optional)}")
+        if entry.ephemeral is not None:
+            out.append(f"    ephemeral: {_scalar(entry.ephemeral)}")
+    if denied:
+        out.append(f"not_collected: {_flow(sorted(denied))}")
+    out.append("third_parties:" + ("" if declaration.parties else " []"))
+    for party in declaration.parties:
+        if party.name in comments:
+            out.extend(f"  # {line}" for line in comments[party.name].splitlines())
+        out.append(f"  - name: {_scalar(party.name)}")
+        if party.sdk_id:
+            out.append(f"    sdk: {_scalar(party.sdk_id)}")
+        out.append(f"    data_types: {_flow(party.data_types)}")
+        if party.purposes:
+            out.append(f"    purposes: {_flow(party.purposes)}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,265 @@
+"""APK -> StaticReport: the manifest through androguard, the dex through our own bounded reader."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scanner.errors import BadApk
+from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, StaticReport
+from scanner.static import manifest as manifest_mod
+from scanner.static.apis import ApiCatalog, load_api_catalog
+from scanner.static.archive import ApkFile, open_apk, read_entry
+from scanner.static.dex import DexFormatError, DexScan, scan_dex
+from scanner.static.sdks import SdkCatalog, load_catalog
+
+log = logging.getLogger(__name__)
+
+MAX_DEX_BYTES = 256 << 20
+MAX_TEXT_RESOURCE = 4 << 20
+_URL_RE = re.compile(rb"(?:https?|wss?)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{3,2000}")
+_TEXT_ASSET = re.compile(r"^(assets/.*\.(json|js|html?|xml|txt|properties|conf|cfg)|res/xml/.*\.xml|res/raw/.*)$")
+# Hosts that appear in every APK as XML namespaces or licence text, not as endpoints.
+_NOISE_HOSTS = frozenset({
+    "schemas.android.com", "www.w3.org", "xmlpull.org", "ns.adobe.com", "www.apache.org", "apache.org",
+    "xml.org", "purl.org", "json-schema.org", "www.xmlpull.org", "localhost", "127.0.0.1", "schemas.xmlsoap.org",
+    "xml.apache.org", "www.example.com", "example.com", "schema.org", "www.opengis.net",
+})
+
+
+@dataclass(frozen=True)
+class StaticOptions:
+    sdk_db: Path | None = None  # an Exodus tracker JSON (or our YAML format) to load beside the catalog
+
+
+def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCatalog | None = None) -> StaticReport:
+    options = options or StaticOptions()
+    catalog = catalog or load_catalog(options.sdk_db)
+    apis = load_api_catalog()
+    apk_file = open_apk(path)
+    apk = manifest_mod.load_androguard_apk(apk_file)
+    app = manifest_mod.app_identity(apk, apk_file)
+    auto_init_classes = {p for e in catalog.entries.values() for p in e.providers}
+    manifest = manifest_mod.manifest_facts(apk, apk_file, app.target_sdk, auto_init_classes)
+    permissions = manifest_mod.permissions(apk, app.target_sdk)
+
+    scans = [_scan_one(apk_file, name, catalog, apis) for name in apk_file.dex_names]
+    builder = _SdkHits(catalog)
+    api_uses = _api_uses(scans, catalog, apis)
+    endpoints = _endpoints(apk_file, scans, catalog)
+
+    defined: set[str] = set()
+    for scan in scans:
+        defined.update(scan.defined_classes)
+    builder.add_code(scans, defined)
+    builder.add_manifest(manifest)
+    builder.add_native_libs(apk_file.native_libs)
+    builder.add_domains(endpoints)
+    return StaticReport(
+        app=app, permissions=permissions, sdks=builder.result(), api_uses=api_uses, endpoints=endpoints,
+        manifest=manifest, native_libs=sorted(apk_file.native_libs), dex_files=list(apk_file.dex_names),
+        class_count=len(defined),
+    )
+
+
+def _scan_one(apk_file: ApkFile, name: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:
+    data = read_entry(apk_file, name, MAX_DEX_BYTES)
+    try:
+        return scan_dex(data, name, wanted_members=apis.wanted_members, wanted_strings=apis.wanted_strings,
+                        owner_of=catalog.owner_of_class)
+    except DexFormatError as exc:
+        raise BadApk(f"malformed {name}: {exc}", path=str(apk_file.path)) from exc
+
+
+def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> list[ApiUse]:
+    seen: dict[tuple[str, str, str], ApiUse] = {}
+
+    def add(api: str, entry_id: str, data_type: str, identifier: str | None, permission: str | None,
+            caller_class: str, caller_method: str) -> None:
+        owner = catalog.owner_of_class(caller_class)
+        sdk = owner if owner not in (None, "lib") else None
+        caller = f"{caller_class}.{caller_method}"
+        key = (api, caller, entry_id)
+        if key not in seen:
+            seen[key] = ApiUse(api=api, data_type=data_type, caller=caller, sdk=sdk, identifier=identifier,
+                               permission=permission, api_id=entry_id)
+
+    for scan in scans:
+        for site in scan.call_sites:
+            for entry in apis.by_member.get((site.target_class, site.target_member), ()):
+                if entry.requires_strings and not set(entry.requires_strings) & set(site.strings):
+                    continue
+                add(f"{site.target_class}.{site.target_member}", entry.id, entry.data_type, entry.identifier,
+                    entry.permission, site.caller_class, site.caller_method)
+        for use in scan.string_uses:
+            for entry in apis.entries_for_string(use.target_member):
+                add(use.target_member, entry.id, entry.data_type, entry.identifier, entry.permission,
+                    use.caller_class, use.caller_method)
+    return sorted(seen.values(), key=lambda u: (u.data_type, u.api, u.caller))
+
+
+def _host_of(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host or "." not in host or host in _NOISE_HOSTS:
+        return None
+    return host
+
+
+def _endpoints(apk_file: ApkFile, scans: list[DexScan], catalog: SdkCatalog) -> list[Endpoint]:
+    found: dict[str, Endpoint] = {}
+
+    def add(url: str, source: str) -> None:
+        url = url.rstrip(".,;)\"'")
+        host = _host_of(url)
+        if not host or url in found:
+            return
+        entry = catalog.sdk_for_host(host)
+        found[url] = Endpoint(url=url, host=host, source=source, sdk=entry.id if entry else None)
+
+    for scan in scans:
+        for url in scan.urls:
+            add(url, scan.name)
+    for name in apk_file.names:
+        if name == "resources.arsc" or _TEXT_ASSET.match(name):
+            try:
+                blob = read_entry(apk_file, name, MAX_TEXT_RESOURCE)
+            except BadApk as exc:  # an oversized asset is skipped, not fatal: the code is what matters
+                log.info("skipping %s: %s", name, exc)
+                continue
+            for text in (blob, _utf16_as_ascii(blob)):
+                for match in _URL_RE.finditer(text):
+                    add(match.group().decode("ascii", "replace"), name)
+    return sorted(found.values(), key=lambda e: (e.sdk or "", e.host, e.url))
+
+
+def _utf16_as_ascii(blob: bytes) -> bytes:
+    """UTF-16 string pools (resources.arsc) hide URLs from a byte regex: keep the low bytes."""
+    if blob.count(b"\x00") < len(blob) // 4:
+        return b""
+    return blob[::2] if blob[1:2] == b"\x00" or blob[3:4] == b"\x00" else blob[1::2]
+
+
+class _SdkHits:
+    """Collects evidence per SDK and decides referenced / present / wired."""
+
+    def __init__(self, catalog: SdkCatalog) -> None:
+        self.catalog = catalog
+        self.evidence: dict[str, list[SdkEvidence]] = defaultdict(list)
+        self.status: dict[str, SdkStatus] = {}
+        self.auto_init: set[str] = set()
+
+    def _raise(self, sdk_id: str, status: SdkStatus, evidence: SdkEvidence) -> None:
+        current = self.status.get(sdk_id)
+        if current is None or status.rank > current.rank:
+            self.status[sdk_id] = status
+        if evidence not in self.evidence[sdk_id]:
+            self.evidence[sdk_id].append(evidence)
+
+    def add_code(self, scans: list[DexScan], defined: set[str]) -> None:
+        catalog = self.catalog
+        defined_by: Counter[str] = Counter()
+        example: dict[str, str] = {}
+        referenced_by: Counter[str] = Counter()
+        ref_example: dict[str, str] = {}
+        exodus_defined: dict[str, str] = {}
+        exodus_referenced: dict[str, str] = {}
+        for scan in scans:
+            for cls in scan.defined_classes:
+                owner = catalog.owner_of_class(cls)
+                if owner and owner != "lib":
+                    defined_by[owner] += 1
+                    example.setdefault(owner, cls)
+                if catalog.has_exodus:
+                    for tracker in catalog.exodus_matches(cls):
+                        exodus_defined.setdefault(tracker, cls)
+            for cls in scan.referenced_types:
+                if cls in defined:
+                    continue
+                owner = catalog.owner_of_class(cls)
+                if owner and owner != "lib":
+                    referenced_by[owner] += 1
+                    ref_example.setdefault(owner, cls)
+                if catalog.has_exodus:
+                    for tracker in catalog.exodus_matches(cls):
+                        exodus_referenced.setdefault(tracker, cls)
+        for sdk_id, count in defined_by.items():
+            self._raise(sdk_id, SdkStatus.PRESENT,
+                        SdkEvidence("code", f"{count} classes defined, e.g. {example[sdk_id]}"))
+        for sdk_id, count in referenced_by.items():
+            if sdk_id not in defined_by:
+                self._raise(sdk_id, SdkStatus.REFERENCED, SdkEvidence(
+                    "reference", f"{count} type names referenced but no class defined, e.g. {ref_example[sdk_id]}"))
+        for scan in scans:
+            for sdk_id, site in scan.wired.items():
+                if sdk_id in catalog.entries:
+                    self._raise(sdk_id, SdkStatus.WIRED, SdkEvidence(
+                        "call", f"app code {site.caller_class}.{site.caller_method} calls "
+                                f"{site.target_class}.{site.target_member}"))
+        # Exodus trackers: credit the divulge SDK that owns the matched class, else report the tracker itself.
+        for tracker, cls in {**exodus_referenced, **exodus_defined}.items():
+            is_defined = tracker in exodus_defined
+            owner = catalog.owner_of_class(cls)
+            entry = catalog.entries[tracker]
+            note = SdkEvidence("exodus", f"Exodus tracker {entry.sources[0].split(':')[1]} '{entry.name}' "
+                                         f"matches {cls}{'' if is_defined else ' (referenced only)'}")
+            if owner and owner != "lib" and owner in self.status:
+                self._raise(owner, self.status[owner], note)
+            else:
+                self._raise(tracker, SdkStatus.PRESENT if is_defined else SdkStatus.REFERENCED, note)
+
+    def add_manifest(self, manifest: manifest_mod.ManifestFacts) -> None:
+        for component in manifest.components:
+            sdk_id = self.catalog.sdk_for_manifest_name(component.name)
+            if sdk_id is None:
+                owner = self.catalog.owner_of_class(component.name)
+                sdk_id = owner if owner not in (None, "lib") else None
+            if sdk_id:
+                self._raise(sdk_id, SdkStatus.WIRED,
+                            SdkEvidence("manifest", f"<{component.kind} android:name=\"{component.name}\">"))
+        for name in manifest.auto_init_providers:
+            sdk_id = self.catalog.sdk_for_manifest_name(name)
+            if sdk_id is None:
+                owner = self.catalog.owner_of_class(name)
+                sdk_id = owner if owner not in (None, "lib") else None
+            if sdk_id:
+                self.auto_init.add(sdk_id)
+                self._raise(sdk_id, SdkStatus.WIRED, SdkEvidence(
+                    "manifest", f"auto-initialising provider {name} starts it at process start"))
+        for key, _value in manifest.meta_data.items():
+            sdk_id = self.catalog.sdk_for_meta_data(key)
+            if sdk_id:
+                self._raise(sdk_id, SdkStatus.PRESENT, SdkEvidence("manifest", f"<meta-data android:name=\"{key}\">"))
+
+    def add_native_libs(self, libs: tuple[str, ...]) -> None:
+        for path in libs:
+            sdk_id = self.catalog.sdk_for_native_lib(path.rsplit("/", 1)[-1])
+            if sdk_id:
+                self._raise(sdk_id, SdkStatus.PRESENT, SdkEvidence("native_lib", path))
+
+    def add_domains(self, endpoints: list[Endpoint]) -> None:
+        for endpoint in endpoints:
+            if endpoint.sdk:
+                self._raise(endpoint.sdk, SdkStatus.PRESENT,
+                            SdkEvidence("domain", f"{endpoint.url} in {endpoint.source}"))
+
+    def result(self) -> list[SdkHit]:
+        hits = []
+        for sdk_id, status in self.status.items():
+            entry = self.catalog.entries[sdk_id]
+            evidence = self.evidence[sdk_id]
+            # A domain string alone promotes nothing past what code says; only record it.
+            if status == SdkStatus.PRESENT and all(e.basis == "domain" for e in evidence) and entry.source == "exodus":
+                continue
+            hits.append(SdkHit(
+                id=entry.id, name=entry.name, owner=entry.owner, country=entry.country,
+                categories=list(entry.categories), status=status, evidence=evidence,
+                data_types=list(entry.data_types), auto_init=sdk_id in self.auto_init, source=entry.source,
+                website=entry.website))
+        return sorted(hits, key=lambda h: (-h.status.rank, h.id))

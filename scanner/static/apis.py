@@ -1,0 +1,95 @@
+"""The personal-data API catalog (rules/catalogs/apis.yaml) and the permission -> data type map."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+
+import yaml
+
+from scanner.errors import BadCatalog
+from scanner.model import DATA_TYPES, IDENTIFIER_KINDS
+
+
+@dataclass(frozen=True)
+class ApiEntry:
+    id: str
+    data_type: str
+    identifier: str | None
+    permission: str | None
+    methods: tuple[tuple[str, str], ...]  # (dotted class, method name)
+    fields: tuple[tuple[str, str], ...]
+    strings: tuple[str, ...]  # const-strings; trailing * = prefix
+    requires_strings: tuple[str, ...]
+
+
+@dataclass
+class ApiCatalog:
+    entries: list[ApiEntry]
+    by_member: dict[tuple[str, str], list[ApiEntry]] = field(default_factory=dict)
+    by_string: dict[str, list[ApiEntry]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for entry in self.entries:
+            for member in entry.methods + entry.fields:
+                self.by_member.setdefault(member, []).append(entry)
+            for text in entry.strings:
+                self.by_string.setdefault(text, []).append(entry)
+
+    @property
+    def wanted_members(self) -> set[tuple[str, str]]:
+        return set(self.by_member)
+
+    @property
+    def wanted_strings(self) -> set[str]:
+        wanted = set(self.by_string)
+        for entry in self.entries:
+            wanted.update(entry.requires_strings)
+        return wanted
+
+    def entries_for_string(self, text: str) -> list[ApiEntry]:
+        hits = list(self.by_string.get(text, ()))
+        for pattern, entries in self.by_string.items():
+            if pattern.endswith("*") and text.startswith(pattern[:-1]):
+                hits.extend(entries)
+        return hits
+
+
+def _split_member(dotted: str, where: str) -> tuple[str, str]:
+    cls, _, member = dotted.rpartition(".")
+    if not cls or not member:
+        raise BadCatalog(f"{dotted!r} is not Class.member", path=where)
+    return cls, member
+
+
+@functools.cache
+def load_api_catalog() -> ApiCatalog:
+    where = "rules/catalogs/apis.yaml"
+    raw = yaml.safe_load(resources.files("scanner.rules").joinpath("catalogs/apis.yaml").read_text("utf-8"))
+    entries = []
+    for item in raw["apis"]:
+        if item["data_type"] not in DATA_TYPES:
+            raise BadCatalog(f"API {item['id']}: unknown data type {item['data_type']}", path=where)
+        if item.get("identifier") and item["identifier"] not in IDENTIFIER_KINDS:
+            raise BadCatalog(f"API {item['id']}: unknown identifier {item['identifier']}", path=where)
+        entries.append(ApiEntry(
+            id=item["id"], data_type=item["data_type"], identifier=item.get("identifier"),
+            permission=item.get("permission"),
+            methods=tuple(_split_member(m, where) for m in item.get("methods", [])),
+            fields=tuple(_split_member(f, where) for f in item.get("fields", [])),
+            strings=tuple(item.get("strings", [])),
+            requires_strings=tuple(item.get("requires_strings", [])),
+        ))
+    return ApiCatalog(entries)
+
+
+@functools.cache
+def permission_data_types() -> dict[str, list[str]]:
+    text = resources.files("scanner.rules").joinpath("catalogs/permissions.yaml").read_text("utf-8")
+    mapping = yaml.safe_load(text)["permissions"]
+    for name, types in mapping.items():
+        unknown = [t for t in types if t not in DATA_TYPES]
+        if unknown:
+            raise BadCatalog(f"permission {name}: unknown data types {unknown}", path="rules/catalogs/permissions.yaml")
+    return {name: list(types) for name, types in mapping.items()}

@@ -1,0 +1,306 @@
+"""The SDK catalog: our YAML entries (and imported Exodus lists) and the one-pass matchers over them."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from scanner.errors import BadCatalog
+from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES
+
+log = logging.getLogger(__name__)
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_LITERAL_RE = re.compile(r"^[\w.$/\\-]+$")
+
+
+@dataclass
+class SdkEntry:
+    id: str
+    name: str
+    owner: str
+    country: str
+    categories: list[str]
+    code: list[str] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)
+    meta_data: list[str] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+    permissions: list[str] = field(default_factory=list)
+    native_libs: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    data_types: list[str] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    website: str | None = None
+    source: str = "divulge"  # divulge | exodus
+    exodus_patterns: list[str] = field(default_factory=list)  # Exodus code signatures, regex-search semantics
+
+
+class LibraryIndex:
+    """Longest dotted-prefix lookup: 'com.umeng.analytics.Foo' -> owner of 'com.umeng.analytics'.
+
+    A hash lookup per package level is a prefix trie in all but name, and matches every class
+    against every signature in one pass (Exodus runs one regex per tracker over every class).
+    """
+
+    def __init__(self) -> None:
+        self._owners: dict[str, str] = {}
+
+    def add(self, prefix: str, owner: str) -> None:
+        prefix = prefix.strip().rstrip(".*")
+        if prefix:
+            self._owners.setdefault(prefix, owner)
+
+    def lookup(self, dotted: str) -> str | None:
+        owners = self._owners
+        end = len(dotted)
+        while end > 0:
+            hit = owners.get(dotted[:end])
+            if hit is not None:
+                return hit
+            end = dotted.rfind(".", 0, end)
+        return None
+
+    def __len__(self) -> int:
+        return len(self._owners)
+
+
+class SdkCatalog:
+    """All SDK entries plus indexes by code prefix, manifest names, native library, domain."""
+
+    def __init__(self, entries: Iterable[SdkEntry], *, version: str, sha256: str,
+                 libraries: Iterable[str] = ()) -> None:
+        self.entries: dict[str, SdkEntry] = {}
+        for entry in entries:
+            if entry.id in self.entries:
+                raise BadCatalog(f"duplicate SDK id {entry.id!r}")
+            self.entries[entry.id] = entry
+        self.version = version
+        self.sha256 = sha256
+        self.code_index = LibraryIndex()
+        self._manifest_names: dict[str, str] = {}
+        self._meta_keys: dict[str, str] = {}
+        self._lib_names: dict[str, str] = {}
+        self._lib_globs: list[tuple[str, str]] = []
+        self._domains: dict[str, str] = {}
+        self._domain_patterns: list[tuple[re.Pattern[str], str]] = []
+        self._exodus = ahocorasick.Automaton()
+        self._exodus_count = 0
+        for entry in self.entries.values():
+            self._index(entry)
+        # Known non-SDK libraries and the framework: not "the app", not a tracker.
+        for prefix in libraries:
+            self.code_index.add(prefix, "lib")
+        if self._exodus_count:
+            self._exodus.make_automaton()
+
+    def _index(self, entry: SdkEntry) -> None:
+        for prefix in entry.code:
+            self.code_index.add(prefix, entry.id)
+        for name in entry.components + entry.providers:
+            self._manifest_names.setdefault(name, entry.id)
+        for key in entry.meta_data:
+            self._meta_keys.setdefault(key, entry.id)
+        for lib in entry.native_libs:
+            if any(c in lib for c in "*?["):
+                self._lib_globs.append((lib, entry.id))
+            else:
+                self._lib_names.setdefault(lib, entry.id)
+        for domain in entry.domains:
+            if entry.source == "exodus" and not _LITERAL_RE.match(domain.replace("\\.", ".")):
+                try:
+                    self._domain_patterns.append((re.compile(domain), entry.id))
+                except re.error:
+                    log.warning("SDK %s: unusable network signature %r", entry.id, domain)
+                continue
+            self._domains.setdefault(domain.replace("\\.", ".").lower().strip("."), entry.id)
+        for pattern in entry.exodus_patterns:
+            for alternative in pattern.split("|"):
+                literal = alternative.replace("\\.", ".").replace("/", ".").strip()
+                if len(literal) > 1:
+                    existing = self._exodus.get(literal, ())
+                    self._exodus.add_word(literal, (*existing, entry.id))
+                    self._exodus_count += 1
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def owner_of_class(self, dotted: str) -> str | None:
+        """SDK id, 'lib' for a known library, or None for the app's own code."""
+        return self.code_index.lookup(dotted)
+
+    def sdk_for_manifest_name(self, name: str) -> str | None:
+        return self._manifest_names.get(name)
+
+    def sdk_for_meta_data(self, key: str) -> str | None:
+        return self._meta_keys.get(key)
+
+    def sdk_for_native_lib(self, file_name: str) -> str | None:
+        hit = self._lib_names.get(file_name)
+        if hit:
+            return hit
+        for pattern, sdk_id in self._lib_globs:
+            if fnmatch.fnmatchcase(file_name, pattern):
+                return sdk_id
+        return None
+
+    def sdk_for_host(self, host: str) -> SdkEntry | None:
+        """The SDK that talks to this host: exact domain or a parent domain in the catalog."""
+        host = host.lower().strip(".")
+        probe = host
+        while probe:
+            hit = self._domains.get(probe)
+            if hit:
+                return self.entries[hit]
+            dot = probe.find(".")
+            if dot < 0:
+                break
+            probe = probe[dot + 1:]
+        for pattern, sdk_id in self._domain_patterns:
+            if pattern.search(host):
+                return self.entries[sdk_id]
+        return None
+
+    def exodus_matches(self, dotted: str) -> set[str]:
+        """Exodus semantics: a tracker matches when its signature occurs anywhere in the class name."""
+        if not self._exodus_count:
+            return set()
+        found: set[str] = set()
+        for _, ids in self._exodus.iter(dotted):
+            found.update(ids)
+        return found
+
+    @property
+    def has_exodus(self) -> bool:
+        return self._exodus_count > 0
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": "divulge-sdk-catalog", "version": self.version, "sha256": self.sha256,
+                "entries": len(self.entries)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+_REQUIRED = ("id", "name", "owner", "country", "categories")
+_LIST_FIELDS = ("code", "native_libs", "domains", "data_types", "identifiers", "sources", "categories")
+_MANIFEST_FIELDS = ("components", "meta_data", "providers", "permissions")
+
+
+def _entry_from_yaml(raw: Any, where: str) -> SdkEntry:
+    if not isinstance(raw, dict):
+        raise BadCatalog("each SDK entry must be a mapping", path=where)
+    missing = [k for k in _REQUIRED if not raw.get(k)]
+    if missing:
+        raise BadCatalog(f"SDK entry {raw.get('id', '?')!r} lacks {', '.join(missing)}", path=where)
+    sdk_id = str(raw["id"])
+    if not _ID_RE.match(sdk_id):
+        raise BadCatalog(f"SDK id {sdk_id!r} must be lower-case letters, digits and dashes", path=where)
+    for key in _LIST_FIELDS:
+        if key in raw and not isinstance(raw[key], list):
+            raise BadCatalog(f"SDK {sdk_id}: {key} must be a list", path=where)
+    manifest = raw.get("manifest") or {}
+    if not isinstance(manifest, dict):
+        raise BadCatalog(f"SDK {sdk_id}: manifest must be a mapping", path=where)
+    bad_types = [t for t in raw.get("data_types", []) if t not in DATA_TYPES]
+    if bad_types:
+        raise BadCatalog(f"SDK {sdk_id}: unknown data types {bad_types}", path=where)
+    bad_cats = [c for c in raw["categories"] if c not in SDK_CATEGORIES]
+    if bad_cats:
+        raise BadCatalog(f"SDK {sdk_id}: unknown categories {bad_cats}", path=where)
+    bad_ids = [i for i in raw.get("identifiers", []) if i not in IDENTIFIER_KINDS]
+    if bad_ids:
+        raise BadCatalog(f"SDK {sdk_id}: unknown identifier kinds {bad_ids}", path=where)
+    return SdkEntry(
+        id=sdk_id, name=str(raw["name"]), owner=str(raw["owner"]), country=str(raw["country"]),
+        categories=list(raw["categories"]), code=[str(c) for c in raw.get("code", [])],
+        components=[str(c) for c in manifest.get("components", []) or []],
+        meta_data=[str(c) for c in manifest.get("meta_data", []) or []],
+        providers=[str(c) for c in manifest.get("providers", []) or []],
+        permissions=[str(c) for c in manifest.get("permissions", []) or []],
+        native_libs=[str(c) for c in raw.get("native_libs", [])],
+        domains=[str(c) for c in raw.get("domains", [])],
+        data_types=list(raw.get("data_types", [])), identifiers=list(raw.get("identifiers", [])),
+        sources=[str(s) for s in raw.get("sources", [])], website=raw.get("website"),
+    )
+
+
+def _builtin_files() -> list[tuple[str, bytes]]:
+    root = resources.files("scanner.rules").joinpath("sdks")
+    files = sorted((p for p in root.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
+    return [(f"rules/sdks/{p.name}", p.read_bytes()) for p in files]
+
+
+def _libraries() -> list[str]:
+    text = resources.files("scanner.rules").joinpath("catalogs/libraries.yaml").read_text("utf-8")
+    return list(yaml.safe_load(text)["libraries"])
+
+
+def load_exodus_json(path: Path) -> list[SdkEntry]:
+    """An Exodus tracker list (the JSON its API serves) -> catalog entries with Exodus match semantics."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadCatalog(f"cannot read Exodus tracker list: {exc}", path=str(path)) from exc
+    trackers = data.get("trackers") if isinstance(data, dict) else None
+    if not isinstance(trackers, dict):
+        raise BadCatalog("not an Exodus tracker list: no 'trackers' mapping", path=str(path))
+    entries = []
+    for key, tracker in trackers.items():
+        if not isinstance(tracker, dict) or "name" not in tracker:
+            raise BadCatalog(f"tracker {key!r} is not a mapping with a name", path=str(path))
+        signature = str(tracker.get("code_signature") or "")
+        network = str(tracker.get("network_signature") or "")
+        entries.append(SdkEntry(
+            id=f"exodus-{tracker.get('id', key)}", name=str(tracker["name"]),
+            owner=str(tracker["name"]), country="", categories=["other"],
+            # exodus-core ignores signatures of 3 characters or fewer; so do we.
+            exodus_patterns=[signature] if len(signature) > 3 else [],
+            domains=[d for d in network.split("|") if d] if network else [],
+            website=tracker.get("website"), source="exodus",
+            sources=[f"exodus:{tracker.get('id', key)}"],
+        ))
+    return entries
+
+
+def load_catalog(extra: Path | None = None) -> SdkCatalog:
+    """The built-in catalog, plus an Exodus tracker JSON when `extra` is given (--sdk-db)."""
+    digest = hashlib.sha256()
+    entries: list[SdkEntry] = []
+    version = "unknown"
+    for where, blob in _builtin_files():
+        digest.update(blob)
+        try:
+            raw = yaml.safe_load(blob)
+        except yaml.YAMLError as exc:
+            raise BadCatalog(f"invalid YAML: {exc}", path=where) from exc
+        if where.endswith("/_catalog.yaml"):
+            version = str((raw or {}).get("version", version))
+            continue
+        if not isinstance(raw, list):
+            raise BadCatalog("an SDK catalog file must be a YAML list", path=where)
+        entries.extend(_entry_from_yaml(item, where) for item in raw)
+    if extra is not None:
+        blob = extra.read_bytes() if extra.is_file() else b""
+        if not blob:
+            raise BadCatalog("SDK database file not found or empty", path=str(extra))
+        digest.update(blob)
+        if extra.suffix.lower() in (".yaml", ".yml"):
+            raw = yaml.safe_load(blob)
+            if not isinstance(raw, list):
+                raise BadCatalog("an SDK catalog file must be a YAML list", path=str(extra))
+            entries.extend(_entry_from_yaml(item, str(extra)) for item in raw)
+        else:
+            entries.extend(load_exodus_json(extra))
+    return SdkCatalog(entries, version=version, sha256=digest.hexdigest(), libraries=_libraries())

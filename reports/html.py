@@ -128,6 +128,11 @@ def highlight(text: str | None, needles: list[str]) -> Markup:
     return Markup("".join(out))
 
 
+def safe_href(url: str) -> str:
+    """Only http(s) links: a `javascript:` reference from a custom rule pack must not become a live link."""
+    return url if re.match(r"(?i)^https?://", url or "") else "#"
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -138,6 +143,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["highlight"] = highlight
+    env.filters["safe_href"] = safe_href
     return env
 
 
@@ -181,7 +187,7 @@ class HtmlWriter(ReportWriter):
         suppressed = [finding_view(len(views) + i, f) for i, f in enumerate(summary.suppressed_findings)]
         matrix: list[MatrixRow] = build_matrix(result)
         flows, observations = _traffic_rows(result, start, sdk_names, t)
-        js_strings = {k: v for k, v in catalog(options.lang).items() if k.startswith("js.")}
+        js_strings = {k: v for k, v in catalog(options.lang).items() if k.startswith(("js.", "col.", "phase."))}
         template = _environment().get_template("report.html.j2")
         return template.render(
             r=result, t=t, lang=options.lang, summary=summary, groups=[g for g in groups if g.findings],

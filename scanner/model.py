@@ -222,6 +222,7 @@ class ApiUse:
     identifier: str | None = None
     permission: str | None = None
     api_id: str | None = None  # catalog entry id
+    origin: str = "app"  # app | sdk | library (framework or a general-purpose library bundled in the app)
 
 
 @dataclass

@@ -322,8 +322,16 @@ class Peeler:
         if not self._emit(Layer(text, encodings, pairs, key)):
             return
         for k, value in nested:
-            self._text(value, encodings + ("json-string" if value.lstrip()[:1] in "{[" else "form",) if False
-                       else encodings, k, depth + 1, ())
+            if value.lstrip()[:1] in "{[":
+                self._text(value, encodings + ("json-string",), k, depth + 1, ())
+            else:
+                # The leaf's own text is already in this layer: only what it decodes to is new.
+                self._unwrap(value, encodings, k, depth + 1)
+        self._unwrap(text, encodings, key, depth, stripped)
+
+    def _unwrap(self, text: str, encodings: tuple[str, ...], key: str | None, depth: int,
+                stripped: str | None = None) -> None:
+        stripped = text.strip() if stripped is None else stripped
         if _PCT.search(text) or ("+" in text and _FORM.match(stripped)):
             decoded = unquote_plus(text) if _FORM.match(stripped) else unquote(text)
             if decoded != text:

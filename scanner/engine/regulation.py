@@ -35,7 +35,7 @@ def _read(name: str) -> Any:
 def app_types() -> dict[str, AppType]:
     """The 39 app types of the 2021 scope by id."""
     doc = _read("regulation/necessary_pi_2021.yaml")
-    return {t["id"]: AppType(t["no"], t["id"], t["zh"], t["en"], tuple(t["necessary"])) for t in doc["types"]}
+    return {t["id"]: AppType(t["number"], t["id"], t["zh"], t["en"], tuple(t["necessary"])) for t in doc["types"]}
 
 
 def resolve_category(text: str | int | None) -> AppType | None:

@@ -82,14 +82,17 @@ def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> li
             caller_class: str, caller_method: str) -> None:
         owner = catalog.owner_of_class(caller_class)
         sdk = owner if owner not in (None, "lib") else None
+        origin = "library" if owner == "lib" else ("sdk" if sdk else "app")
         caller = f"{caller_class}.{caller_method}"
         key = (api, caller, entry_id)
         if key not in seen:
             seen[key] = ApiUse(api=api, data_type=data_type, caller=caller, sdk=sdk, identifier=identifier,
-                               permission=permission, api_id=entry_id)
+                               permission=permission, api_id=entry_id, origin=origin)
 
     for scan in scans:
         for site in scan.call_sites:
+            if site.caller_class.split("$", 1)[0] == site.target_class.split("$", 1)[0]:
+                continue  # the API's own implementation calling itself, not a use of it
             for entry in apis.by_member.get((site.target_class, site.target_member), ()):
                 if entry.requires_strings and not set(entry.requires_strings) & set(site.strings):
                     continue
@@ -244,9 +247,12 @@ class _SdkHits:
                 self._raise(sdk_id, SdkStatus.PRESENT, SdkEvidence("native_lib", path))
 
     def add_domains(self, endpoints: list[Endpoint]) -> None:
+        # A host name in a string shows the SDK is mentioned, not that it is bundled (Google's own
+        # libraries carry ad-server URLs, apps link to social sites): on its own it only counts as
+        # "referenced"; beside code, manifest or native-lib evidence it is one more basis.
         for endpoint in endpoints:
             if endpoint.sdk:
-                self._raise(endpoint.sdk, SdkStatus.PRESENT,
+                self._raise(endpoint.sdk, SdkStatus.REFERENCED,
                             SdkEvidence("domain", f"{endpoint.url} in {endpoint.source}"))
 
     def result(self) -> list[SdkHit]:
@@ -254,9 +260,6 @@ class _SdkHits:
         for sdk_id, status in self.status.items():
             entry = self.catalog.entries[sdk_id]
             evidence = self.evidence[sdk_id]
-            # A domain string alone promotes nothing past what code says; only record it.
-            if status == SdkStatus.PRESENT and all(e.basis == "domain" for e in evidence) and entry.source == "exodus":
-                continue
             hits.append(SdkHit(
                 id=entry.id, name=entry.name, owner=entry.owner, country=entry.country,
                 categories=list(entry.categories), status=status, evidence=evidence,

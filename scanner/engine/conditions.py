@@ -1,0 +1,349 @@
+"""The condition language of rules: field tests, all/any/not, exists/none joins over facts, group and count.
+
+Conditions are YAML data compiled once into Python closures — nothing is ever passed to eval.  A fact is a
+plain dict with a `kind` ("observation", "permission", "declared", ...).  Values starting with `$` refer to a
+field of the fact the rule is matching (`$data_type`) or to a rule parameter (`$params.max_per_minute`).
+See docs/rules.md for the language with examples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Fact = dict[str, Any]
+
+BOOL_KEYS = ("all", "any", "not", "exists", "none")
+OPERATORS = ("eq", "ne", "in", "not_in", "contains", "contains_any", "gt", "ge", "lt", "le", "present", "empty",
+             "matches", "startswith", "endswith")
+AGGREGATES = ("count", "distinct", "min", "max", "sum")
+
+
+class ConditionError(Exception):
+    """A malformed condition; `path` is the JSON path inside the rule's condition, for file:line errors."""
+
+    def __init__(self, message: str, path: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = list(path)
+
+
+class Context:
+    """Per-run state shared by every rule: facts indexed by kind and, lazily, by join fields; join memos."""
+
+    def __init__(self, facts: Sequence[Fact], params: dict[str, Any] | None = None) -> None:
+        self.by_kind: dict[str, list[Fact]] = {}
+        for fact in facts:
+            self.by_kind.setdefault(fact["kind"], []).append(fact)
+        self.params: dict[str, Any] = params or {}
+        self._indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], list[Fact]]] = {}
+        self.memos: dict[object, dict[tuple[Any, ...], Any]] = {}
+
+    def facts(self, kinds: tuple[str, ...]) -> list[Fact]:
+        if len(kinds) == 1:
+            return self.by_kind.get(kinds[0], [])
+        return [f for k in kinds for f in self.by_kind.get(k, [])]
+
+    def lookup(self, kinds: tuple[str, ...], fields: tuple[str, ...], key: tuple[Any, ...]) -> list[Fact]:
+        index = self._indexes.get((kinds, fields))
+        if index is None:
+            index = {}
+            getters = [getter(f) for f in fields]
+            for fact in self.facts(kinds):
+                index.setdefault(tuple(_hashable(g(fact)) for g in getters), []).append(fact)
+            self._indexes[(kinds, fields)] = index
+        return index.get(key, [])
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def getter(path: str) -> Callable[[Fact], Any]:
+    """Field access by dotted path; a missing field reads as None."""
+    if "." not in path:
+        return lambda fact: fact.get(path)
+    parts = path.split(".")
+
+    def get(fact: Fact) -> Any:
+        value: Any = fact
+        for part in parts:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return value
+
+    return get
+
+
+# A compiled value: (fact being tested, primary fact of the rule, context) -> value
+Value = Callable[[Fact, Context], Any]
+# A compiled predicate: (candidate fact, primary fact, context) -> bool
+Predicate = Callable[[Fact, Fact, Context], bool]
+Test = Callable[[Any, Fact, Context], bool]
+
+
+@dataclass
+class Compiler:
+    """Compiles one rule's conditions; `uses_refs` records whether a `$field` of the primary fact was read."""
+
+    uses_refs: bool = False
+    query_ids: list[int] = field(default_factory=list)
+
+    # -- values ---------------------------------------------------------------------------------
+    def value(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], Any]:
+        if isinstance(spec, str) and spec.startswith("$"):
+            ref = spec[1:]
+            if not ref:
+                raise ConditionError("empty reference '$'", path)
+            if ref.startswith("params."):
+                name = ref[len("params."):]
+                return lambda primary, ctx: ctx.params.get(name)
+            self.uses_refs = True
+            get = getter(ref)
+            return lambda primary, ctx: get(primary)
+        return lambda primary, ctx: spec
+
+    # -- tests ----------------------------------------------------------------------------------
+    def test(self, spec: Any, path: list[Any]) -> Test:
+        if isinstance(spec, list):
+            raise ConditionError("a list is not a test: write `in: [...]` to test membership", path)
+        if not isinstance(spec, dict):
+            expected = self.value(spec, path)
+            return lambda actual, primary, ctx: actual == expected(primary, ctx)
+        if not spec:
+            raise ConditionError("empty test", path)
+        tests = [self._operator(op, arg, path + [op]) for op, arg in spec.items()]
+        if len(tests) == 1:
+            return tests[0]
+        return lambda actual, primary, ctx: all(t(actual, primary, ctx) for t in tests)
+
+    def _operator(self, op: str, arg: Any, path: list[Any]) -> Test:
+        if op not in OPERATORS:
+            raise ConditionError(f"unknown operator {op!r}; operators: {', '.join(OPERATORS)}", path)
+        if op in ("present", "empty"):
+            if not isinstance(arg, bool):
+                raise ConditionError(f"`{op}` takes true or false", path)
+            if op == "present":
+                return lambda actual, primary, ctx: (actual is not None) == arg
+            return lambda actual, primary, ctx: (actual is None or actual == [] or actual == "") == arg
+        if op == "matches":
+            if not isinstance(arg, str):
+                raise ConditionError("`matches` takes a regular expression", path)
+            try:
+                pattern = re.compile(arg)
+            except re.error as exc:
+                raise ConditionError(f"bad regular expression: {exc}", path) from None
+            return lambda actual, primary, ctx: isinstance(actual, str) and pattern.search(actual) is not None
+        if op in ("in", "not_in", "contains_any") and isinstance(arg, list):
+            members = frozenset(_hashable(a) for a in arg)
+            if op == "in":
+                return lambda actual, primary, ctx: _hashable(actual) in members
+            if op == "not_in":
+                return lambda actual, primary, ctx: _hashable(actual) not in members
+            return lambda actual, primary, ctx: isinstance(actual, list) and any(a in members for a in actual)
+        if isinstance(arg, (list, dict)):
+            raise ConditionError(f"`{op}` takes a single value or a $reference", path)
+        expected = self.value(arg, path)
+        return _BINARY[op](expected)
+
+    # -- predicates -----------------------------------------------------------------------------
+    def predicate(self, spec: Any, path: list[Any]) -> Predicate:
+        if spec is None:
+            return lambda fact, primary, ctx: True
+        if isinstance(spec, list):
+            parts = [self.predicate(s, path + [i]) for i, s in enumerate(spec)]
+            return lambda fact, primary, ctx: all(p(fact, primary, ctx) for p in parts)
+        if not isinstance(spec, dict):
+            raise ConditionError("a condition is a mapping of field tests or all/any/not/exists/none", path)
+        parts = [self._entry(key, value, path + [key]) for key, value in spec.items()]
+        if len(parts) == 1:
+            return parts[0]
+        return lambda fact, primary, ctx: all(p(fact, primary, ctx) for p in parts)
+
+    def _entry(self, key: str, value: Any, path: list[Any]) -> Predicate:
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise ConditionError(f"`{key}` takes a non-empty list of conditions", path)
+            parts = [self.predicate(v, path + [i]) for i, v in enumerate(value)]
+            if key == "all":
+                return lambda fact, primary, ctx: all(p(fact, primary, ctx) for p in parts)
+            return lambda fact, primary, ctx: any(p(fact, primary, ctx) for p in parts)
+        if key == "not":
+            inner = self.predicate(value, path)
+            return lambda fact, primary, ctx: not inner(fact, primary, ctx)
+        if key in ("exists", "none"):
+            query = self.query(value, path)
+            if key == "exists":
+                return lambda fact, primary, ctx: query(primary, ctx)
+            return lambda fact, primary, ctx: not query(primary, ctx)
+        if not isinstance(key, str) or not key:
+            raise ConditionError(f"bad field name {key!r}", path)
+        get = getter(key)
+        test = self.test(value, path)
+        return lambda fact, primary, ctx: test(get(fact), primary, ctx)
+
+    def query(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], bool]:
+        """exists/none: is there a fact of `kind` matching `where`?  Equalities with $refs use an index."""
+        if not isinstance(spec, dict) or "kind" not in spec:
+            raise ConditionError("exists/none take a mapping with `kind` and an optional `where`", path)
+        unknown = set(spec) - {"kind", "where"}
+        if unknown:
+            raise ConditionError(f"unknown key {sorted(unknown)[0]!r} in exists/none (allowed: kind, where)", path)
+        kinds = kinds_of(spec["kind"], path + ["kind"])
+        where = spec.get("where") or {}
+        if not isinstance(where, dict):
+            raise ConditionError("`where` is a mapping of field tests", path + ["where"])
+        join_fields: list[str] = []
+        join_values: list[Callable[[Fact, Context], Any]] = []
+        rest: dict[str, Any] = {}
+        for key, test in where.items():
+            ref = test.get("eq") if isinstance(test, dict) and len(test) == 1 else test
+            if key not in BOOL_KEYS and isinstance(ref, str) and ref.startswith("$") and not ref.startswith("$params."):
+                join_fields.append(key)
+                join_values.append(self.value(ref, path + ["where", key]))
+            else:
+                rest[key] = test
+        outer_refs = self.uses_refs
+        self.uses_refs = False
+        rest_pred = self.predicate(rest, path + ["where"]) if rest else None
+        rest_refs = self.uses_refs
+        self.uses_refs = outer_refs or rest_refs or bool(join_fields)
+        fields = tuple(join_fields)
+        memo_id = object()  # one memo per compiled query, keyed by the join values
+        memoisable = not rest_refs
+
+        def run(primary: Fact, ctx: Context) -> bool:
+            key = tuple(_hashable(v(primary, ctx)) for v in join_values)
+            if memoisable:
+                memo = ctx.memos.setdefault(memo_id, {})
+                hit = memo.get(key)
+                if hit is not None:
+                    return bool(hit)
+            candidates = ctx.lookup(kinds, fields, key) if fields else ctx.facts(kinds)
+            if rest_pred is None:
+                found = bool(candidates)
+            else:
+                found = any(rest_pred(c, primary, ctx) for c in candidates)
+            if memoisable:
+                ctx.memos[memo_id][key] = found
+            return found
+
+        return run
+
+    # -- group tests ----------------------------------------------------------------------------
+    def having(self, spec: Any, path: list[Any]) -> Callable[[list[Fact], Fact, Context], bool]:
+        if not isinstance(spec, dict) or not spec:
+            raise ConditionError("`having` is a mapping of aggregate tests, e.g. count: {ge: 10}", path)
+        checks: list[Callable[[list[Fact], Fact, Context], bool]] = []
+        for agg, arg in spec.items():
+            if agg not in AGGREGATES:
+                raise ConditionError(f"unknown aggregate {agg!r}; aggregates: {', '.join(AGGREGATES)}", path + [agg])
+            if agg == "count":
+                test = self.test(arg, path + [agg])
+                checks.append(lambda group, primary, ctx, t=test: t(len(group), primary, ctx))
+                continue
+            if not isinstance(arg, dict) or len(arg) != 1:
+                raise ConditionError(f"`{agg}` takes one field and its test, e.g. {agg}: {{host: {{ge: 2}}}}",
+                                     path + [agg])
+            (fname, ftest), = arg.items()
+            test = self.test(ftest, path + [agg, fname])
+            get = getter(fname)
+            checks.append(lambda group, primary, ctx, a=agg, g=get, t=test: t(aggregate(a, g, group), primary, ctx))
+        return lambda group, primary, ctx: all(c(group, primary, ctx) for c in checks)
+
+
+def aggregate(name: str, get: Callable[[Fact], Any], group: list[Fact]) -> Any:
+    values = [get(f) for f in group]
+    values = [v for v in values if v is not None]
+    if name == "distinct":
+        return len({_hashable(v) for v in values})
+    if not values:
+        return None
+    if name == "min":
+        return min(values)
+    if name == "max":
+        return max(values)
+    return sum(values)
+
+
+def kinds_of(spec: Any, path: list[Any]) -> tuple[str, ...]:
+    if isinstance(spec, str) and spec:
+        return (spec,)
+    if isinstance(spec, list) and spec and all(isinstance(k, str) for k in spec):
+        return tuple(spec)
+    raise ConditionError("`kind` is a fact kind or a list of kinds", path)
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Callable[[Fact, Context], Any]], Test]:
+    def make(expected: Callable[[Fact, Context], Any]) -> Test:
+        def test(actual: Any, primary: Fact, ctx: Context) -> bool:
+            other = expected(primary, ctx)
+            return _num(actual) and _num(other) and compare(actual, other)
+
+        return test
+
+    return make
+
+
+def _member(negate: bool) -> Callable[[Callable[[Fact, Context], Any]], Test]:
+    def make(expected: Callable[[Fact, Context], Any]) -> Test:
+        def test(actual: Any, primary: Fact, ctx: Context) -> bool:
+            container = expected(primary, ctx)
+            inside = isinstance(container, (list, tuple, set, frozenset, str)) and actual in container
+            return inside != negate
+
+        return test
+
+    return make
+
+
+def _contains(expected: Callable[[Fact, Context], Any]) -> Test:
+    def test(actual: Any, primary: Fact, ctx: Context) -> bool:
+        item = expected(primary, ctx)
+        if isinstance(actual, str):
+            return isinstance(item, str) and item in actual
+        return isinstance(actual, (list, tuple, set, frozenset)) and item in actual
+
+    return test
+
+
+def _contains_any(expected: Callable[[Fact, Context], Any]) -> Test:
+    def test(actual: Any, primary: Fact, ctx: Context) -> bool:
+        items = expected(primary, ctx)
+        return isinstance(actual, list) and isinstance(items, list) and bool(set(actual) & set(items))
+
+    return test
+
+
+def _string(method: str) -> Callable[[Callable[[Fact, Context], Any]], Test]:
+    def make(expected: Callable[[Fact, Context], Any]) -> Test:
+        def test(actual: Any, primary: Fact, ctx: Context) -> bool:
+            other = expected(primary, ctx)
+            return isinstance(actual, str) and isinstance(other, str) and bool(getattr(actual, method)(other))
+
+        return test
+
+    return make
+
+
+_BINARY: dict[str, Callable[[Callable[[Fact, Context], Any]], Test]] = {
+    "eq": lambda e: (lambda actual, primary, ctx: actual == e(primary, ctx)),
+    "ne": lambda e: (lambda actual, primary, ctx: actual != e(primary, ctx)),
+    "gt": _ordered(lambda a, b: a > b),
+    "ge": _ordered(lambda a, b: a >= b),
+    "lt": _ordered(lambda a, b: a < b),
+    "le": _ordered(lambda a, b: a <= b),
+    "in": _member(False),
+    "not_in": _member(True),
+    "contains": _contains,
+    "contains_any": _contains_any,
+    "startswith": _string("startswith"),
+    "endswith": _string("endswith"),
+}

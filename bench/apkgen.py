@@ -348,7 +348,8 @@ class DexWriter:
             direct = sorted([(midx[(d, "<init>", P_V)], 0x10001), (midx[(d, _method_name(spec, 2), P_II)], 0x9)])
             virtual = sorted([(midx[(d, spec.virtual_names[0], P_V)], 0x1),
                               (midx[(d, spec.virtual_names[1], P_II)], 0x1)])
-            rev = {midx[r]: off for r, off in code_offs.items() if r[0] == d}
+            rev = {midx[r]: code_offs[r] for r in ((d, "<init>", P_V), (d, spec.virtual_names[0], P_V),
+                                                   (d, spec.virtual_names[1], P_II), (d, _method_name(spec, 2), P_II))}
             out += _uleb(1) + _uleb(2) + _uleb(len(direct)) + _uleb(len(virtual))
             for group_fields, flags in ((static_fields, 0x9), (instance_fields, 0x2)):
                 prev = 0

@@ -121,7 +121,7 @@
       view.slice(page * size, page * size + size).forEach(function (r) {
         var row = body.insertRow();
         if (isObs ? r[2] : false) row.className = "red-row";
-        cells(r).forEach(function (v) { row.insertCell().textContent = v; });
+        cells(r).forEach(function (v, i) { var td = row.insertCell(); td.textContent = v; td.className = "c-" + cols[i].slice(4); });
       });
       info.textContent = tr("js.page", { page: page + 1, pages: pages, rows: view.length });
       prev.disabled = page === 0; next.disabled = page >= pages - 1;

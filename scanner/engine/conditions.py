@@ -185,13 +185,15 @@ class Compiler:
         test = self.test(value, path)
         return lambda fact, primary, ctx: test(get(fact), primary, ctx)
 
-    def query(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], bool]:
-        """exists/none: is there a fact of `kind` matching `where`?  Equalities with $refs use an index."""
+    def _select(self, spec: Any, path: list[Any], what: str
+                ) -> tuple[Callable[[Fact, Context], tuple[Any, ...]], Callable[[Fact, Context, tuple[Any, ...]], list[Fact]],
+                           Predicate | None, bool]:
+        """Split a query into indexed equality joins on $refs and the rest; returns (key, candidates, rest, rest_refs)."""
         if not isinstance(spec, dict) or "kind" not in spec:
-            raise ConditionError("exists/none take a mapping with `kind` and an optional `where`", path)
+            raise ConditionError(f"{what} takes a mapping with `kind` and an optional `where`", path)
         unknown = set(spec) - {"kind", "where"}
         if unknown:
-            raise ConditionError(f"unknown key {sorted(unknown)[0]!r} in exists/none (allowed: kind, where)", path)
+            raise ConditionError(f"unknown key {sorted(unknown)[0]!r} in {what} (allowed: kind, where)", path)
         kinds = kinds_of(spec["kind"], path + ["kind"])
         where = spec.get("where") or {}
         if not isinstance(where, dict):
@@ -212,26 +214,45 @@ class Compiler:
         rest_refs = self.uses_refs
         self.uses_refs = outer_refs or rest_refs or bool(join_fields)
         fields = tuple(join_fields)
+
+        def key_of(primary: Fact, ctx: Context) -> tuple[Any, ...]:
+            return tuple(_hashable(v(primary, ctx)) for v in join_values)
+
+        def candidates(primary: Fact, ctx: Context, key: tuple[Any, ...]) -> list[Fact]:
+            return ctx.lookup(kinds, fields, key) if fields else ctx.facts(kinds)
+
+        return key_of, candidates, rest_pred, rest_refs
+
+    def query(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], bool]:
+        """exists/none: is there a fact of `kind` matching `where`?  Equalities with $refs use an index."""
+        key_of, candidates, rest_pred, rest_refs = self._select(spec, path, "exists/none")
         memo_id = object()  # one memo per compiled query, keyed by the join values
         memoisable = not rest_refs
 
         def run(primary: Fact, ctx: Context) -> bool:
-            key = tuple(_hashable(v(primary, ctx)) for v in join_values)
+            key = key_of(primary, ctx)
             if memoisable:
                 memo = ctx.memos.setdefault(memo_id, {})
                 hit = memo.get(key)
                 if hit is not None:
                     return bool(hit)
-            candidates = ctx.lookup(kinds, fields, key) if fields else ctx.facts(kinds)
-            if rest_pred is None:
-                found = bool(candidates)
-            else:
-                found = any(rest_pred(c, primary, ctx) for c in candidates)
+            found_in = candidates(primary, ctx, key)
+            found = bool(found_in) if rest_pred is None else any(rest_pred(c, primary, ctx) for c in found_in)
             if memoisable:
                 ctx.memos[memo_id][key] = found
             return found
 
         return run
+
+    def finder(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], list[Fact]]:
+        """Like exists, but returns the matching facts (for corroborating evidence)."""
+        key_of, candidates, rest_pred, _ = self._select(spec, path, "a corroborate entry")
+
+        def find(primary: Fact, ctx: Context) -> list[Fact]:
+            found_in = candidates(primary, ctx, key_of(primary, ctx))
+            return list(found_in) if rest_pred is None else [c for c in found_in if rest_pred(c, primary, ctx)]
+
+        return find
 
     # -- group tests ----------------------------------------------------------------------------
     def having(self, spec: Any, path: list[Any]) -> Callable[[list[Fact], Fact, Context], bool]:

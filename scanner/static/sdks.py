@@ -236,6 +236,12 @@ def _entry_from_yaml(raw: Any, where: str) -> SdkEntry:
     )
 
 
+def _yaml_error(exc: yaml.YAMLError, where: str) -> BadCatalog:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return BadCatalog(f"invalid YAML: {problem}", path=where, line=mark.line + 1 if mark else None)
+
+
 def _builtin_files() -> list[tuple[str, bytes]]:
     root = resources.files("scanner.rules").joinpath("sdks")
     files = sorted((p for p in root.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
@@ -284,7 +290,7 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
         try:
             raw = yaml.safe_load(blob)
         except yaml.YAMLError as exc:
-            raise BadCatalog(f"invalid YAML: {exc}", path=where) from exc
+            raise _yaml_error(exc, where) from exc
         if where.endswith("/_catalog.yaml"):
             version = str((raw or {}).get("version", version))
             continue
@@ -297,7 +303,10 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
             raise BadCatalog("SDK database file not found or empty", path=str(extra))
         digest.update(blob)
         if extra.suffix.lower() in (".yaml", ".yml"):
-            raw = yaml.safe_load(blob)
+            try:
+                raw = yaml.safe_load(blob)
+            except yaml.YAMLError as exc:
+                raise _yaml_error(exc, str(extra)) from exc
             if not isinstance(raw, list):
                 raise BadCatalog("an SDK catalog file must be a YAML list", path=str(extra))
             entries.extend(_entry_from_yaml(item, str(extra)) for item in raw)

@@ -1,0 +1,236 @@
+"""The shared analysis core: FlowRecord -> Observations, and many flows -> a TrafficReport.
+
+Used live by the mitmproxy addon (one flow at a time) and offline by `divulge traffic` (whole captures).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import unquote
+
+from scanner.dynamic.decode import Layer, Peeler
+from scanner.dynamic.detect import CONFIRMED, Hit, ValueMatcher, detect
+from scanner.dynamic.device import DeviceProfile
+from scanner.dynamic.marks import Mark, Timeline, mark_from_url
+from scanner.dynamic.readers import FlowRecord
+from scanner.dynamic.recipients import Recipients
+from scanner.model import Observation, TrafficReport
+
+log = logging.getLogger(__name__)
+
+# Headers that never carry personal data of the user; skipping them saves work on every flow.
+_BORING_HEADERS = frozenset({
+    "host", "content-length", "content-type", "content-encoding", "accept", "accept-encoding",
+    "accept-language", "connection", "cache-control", "pragma", "te", "upgrade", "transfer-encoding",
+    "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "keep-alive", "proxy-connection",
+    "proxy-authorization", "if-modified-since", "if-none-match", "origin", "referer", "priority",
+})
+_GROUPED = ("apps_on_device", "contacts")  # many values make one observation per flow and place
+
+
+@dataclass
+class FlowResult:
+    observations: list[Observation]
+    warnings: list[str] = field(default_factory=list)
+    mark: str | None = None  # the flow was a consent mark request
+
+
+class FlowAnalyzer:
+    """Device profile, recipients and timeline held once; `analyse(record)` is pure per flow."""
+
+    def __init__(self, profile: DeviceProfile | None, recipients: Recipients, timeline: Timeline | None = None
+                 ) -> None:
+        self.profile = profile or DeviceProfile()
+        self.matcher = ValueMatcher(self.profile)
+        self.recipients = recipients
+        self.timeline = timeline or Timeline()
+
+    # -- one flow ----------------------------------------------------------------------------
+
+    def analyse(self, record: FlowRecord) -> FlowResult:
+        name = mark_from_url(record.host, record.path)
+        if name is not None:
+            return FlowResult([], mark=name)
+        warnings: list[str] = []
+        found: dict[tuple[Any, ...], Hit] = {}
+        grouped: dict[tuple[str, str], dict[str, Hit]] = defaultdict(dict)
+        for where, layers in self._parts(record, warnings):
+            for layer in layers:
+                for hit in detect(layer, self.matcher):
+                    if hit.data_type in _GROUPED and hit.confidence == CONFIRMED:
+                        grouped[(hit.data_type, where)].setdefault(hit.value_label or "", hit)
+                        continue
+                    key = (hit.data_type, hit.identifier, hit.value_label, where)
+                    if key not in found:
+                        found[key] = hit
+        hits = [(where, hit) for (_, _, _, where), hit in found.items()]
+        # A known value beats a shape match of the same kind in the same place.
+        confirmed = {(h.data_type, h.identifier, w) for w, h in hits if h.confidence == CONFIRMED}
+        hits = [(w, h) for w, h in hits if h.confidence == CONFIRMED or (h.data_type, h.identifier, w) not in confirmed]
+        for (data_type, where), by_label in grouped.items():
+            needed = self.matcher.installed_apps_needed if data_type == "apps_on_device" else 1
+            if len(by_label) < needed:
+                continue  # one package name alone is not the list of installed apps
+            first = next(iter(by_label.values()))
+            label = f"{data_type} ({len(by_label)} values)"
+            hits.append((where, Hit(data_type, None, label, CONFIRMED, first.key, first.encodings)))
+        return FlowResult([self._observation(record, where, hit) for where, hit in hits], warnings)
+
+    def _parts(self, record: FlowRecord, warnings: list[str]) -> Iterable[tuple[str, list[Layer]]]:
+        path, _, query = record.path.partition("?")
+        if len(path) > 1:
+            yield "path", _layers_of_text(unquote(path), warnings)
+        if query:
+            yield "query", _layers_of_text(query, warnings)
+        header_pairs = [(k, v) for k, v in record.headers if k.lower() not in _BORING_HEADERS and k.lower() != "cookie"]
+        if header_pairs:
+            text = "\n".join(f"{k}: {v}" for k, v in header_pairs)
+            yield "header", _layers_of_text(text, warnings, tuple(header_pairs))
+        cookie = record.header("cookie")
+        if cookie:
+            yield "cookie", _layers_of_text(cookie, warnings, _cookie_pairs(cookie))
+        if record.body:
+            peeler = Peeler()
+            encoding = "" if record.body_decoded else record.header("content-encoding")
+            peeler.body(record.body, record.header("content-type"), encoding)
+            warnings.extend(f"{record.url}: {w}" for w in peeler.warnings)
+            yield "body", peeler.layers
+        for message in record.ws_messages:
+            peeler = Peeler()
+            peeler.body(message.content, "", "", ("websocket",))
+            yield "body", peeler.layers
+
+    def _observation(self, record: FlowRecord, where: str, hit: Hit) -> Observation:
+        recipient = self.recipients.resolve(record.host)
+        return Observation(
+            data_type=hit.data_type, identifier=hit.identifier, host=recipient.host, url=record.url,
+            method=record.method, party=recipient.party, sdk=recipient.sdk, owner=recipient.owner, where=where,
+            encodings=list(hit.encodings), time=record.time, phase=self.timeline.phase_at(record.time),
+            cleartext=record.cleartext, confidence=hit.confidence, flow_id=record.id, key=hit.key,
+            value_label=hit.value_label, registrable_domain=recipient.registrable_domain,
+        )
+
+
+def _layers_of_text(text: str, warnings: list[str], pairs: tuple[tuple[str, str], ...] = ()) -> list[Layer]:
+    peeler = Peeler()
+    peeler.text(text, pairs=pairs)
+    warnings.extend(peeler.warnings)
+    return peeler.layers
+
+
+def _cookie_pairs(cookie: str) -> tuple[tuple[str, str], ...]:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie)
+    except Exception:  # http.cookies raises CookieError and others on odd input; fall back to splitting
+        return tuple((k.strip(), v) for k, _, v in (p.partition("=") for p in cookie.split(";")))
+    return tuple((k, m.value) for k, m in jar.items())
+
+
+# ---------------------------------------------------------------------------------------------
+# Many flows -> report
+# ---------------------------------------------------------------------------------------------
+
+
+def peak_per_minute(times: list[float]) -> int:
+    """Most events in any 60-second window (sliding, not calendar minutes)."""
+    times = sorted(times)
+    best = start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= 60.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks: Iterable[Mark] = (),
+                 warnings: Iterable[str] = ()) -> TrafficReport:
+    """Analyse flows in time order (mark requests among them move the timeline) and summarise."""
+    ordered = sorted(records, key=lambda r: r.time)
+    timeline = analyzer.timeline
+    for mark in marks:
+        timeline.add(mark)
+    # Mark requests inside a capture are part of its timeline wherever they sit in the file.
+    for record in ordered:
+        name = mark_from_url(record.host, record.path)
+        if name is not None and not any(abs(m.time - record.time) < 1e-3 and m.name == name for m in timeline.marks):
+            timeline.add(Mark(record.time, name, "capture"))
+    report = TrafficReport(observations=[], flows=0, warnings=list(warnings))
+    for record in ordered:
+        result = analyzer.analyse(record)
+        if result.mark is not None:
+            continue
+        report.flows += 1
+        report.observations.extend(result.observations)
+        report.warnings.extend(result.warnings)
+        report.flow_index.append({
+            "id": record.id, "time": record.time, "method": record.method, "url": record.url,
+            "host": record.host, "status": record.status, "cleartext": record.cleartext,
+            "data_types": sorted({o.data_type for o in result.observations}),
+        })
+    report.marks = [m.as_dict() for m in timeline.marks]
+    report.destinations = destinations(report.flow_index, report.observations, analyzer.recipients)
+    report.frequency = frequency(report.observations)
+    return report
+
+
+def destinations(flow_index: list[dict[str, Any]], observations: list[Observation], recipients: Recipients
+                 ) -> list[dict[str, Any]]:
+    """Every host the app talked to, with who it is and which data it received."""
+    by_host: dict[str, dict[str, Any]] = {}
+    for flow in flow_index:
+        r = recipients.resolve(flow["host"])
+        row = by_host.setdefault(r.host, {
+            "host": r.host, "registrable_domain": r.registrable_domain, "party": r.party, "sdk": r.sdk,
+            "sdk_name": r.sdk_name, "owner": r.owner, "country": r.country, "categories": list(r.categories),
+            "flows": 0, "cleartext_flows": 0, "first_seen": flow["time"], "last_seen": flow["time"],
+            "data_types": set(), "cleartext_data_types": set(),
+        })
+        row["flows"] += 1
+        row["cleartext_flows"] += int(flow["cleartext"])
+        row["first_seen"] = min(row["first_seen"], flow["time"])
+        row["last_seen"] = max(row["last_seen"], flow["time"])
+    for o in observations:
+        row = by_host.get(o.host)
+        if row is not None:
+            row["data_types"].add(o.data_type)
+            if o.cleartext:
+                row["cleartext_data_types"].add(o.data_type)
+    rows = []
+    for row in by_host.values():
+        row["data_types"] = sorted(row["data_types"])
+        row["cleartext_data_types"] = sorted(row["cleartext_data_types"])
+        rows.append(row)
+    rows.sort(key=lambda r: (-len(r["data_types"]), r["registrable_domain"], r["host"]))
+    return rows
+
+
+def frequency(observations: list[Observation]) -> list[dict[str, Any]]:
+    """Per data type and destination (registrable domain): how many flows, when, peak per minute, phases."""
+    groups: dict[tuple[str, str], list[Observation]] = defaultdict(list)
+    for o in observations:
+        groups[(o.data_type, o.registrable_domain or o.host)].append(o)
+    rows = []
+    for (data_type, destination), items in groups.items():
+        flow_times = {o.flow_id: o.time for o in items}
+        flow_phases = {o.flow_id: o.phase for o in items}
+        phases: dict[str, int] = defaultdict(int)
+        for phase in flow_phases.values():
+            phases[phase or "unknown"] += 1
+        first = items[0]
+        rows.append({
+            "data_type": data_type, "destination": destination, "party": first.party, "sdk": first.sdk,
+            "owner": first.owner, "hosts": sorted({o.host for o in items}),
+            "identifiers": sorted({o.identifier for o in items if o.identifier}),
+            "count": len(flow_times), "first": min(flow_times.values()), "last": max(flow_times.values()),
+            "peak_per_minute": peak_per_minute(list(flow_times.values())),
+            "phases": dict(sorted(phases.items())), "cleartext": any(o.cleartext for o in items),
+            "confidence": CONFIRMED if any(o.confidence == CONFIRMED for o in items) else "likely",
+        })
+    rows.sort(key=lambda r: (-r["count"], r["data_type"], r["destination"]))
+    return rows

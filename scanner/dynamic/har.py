@@ -1,0 +1,129 @@
+"""HAR 1.2 captures as Charles, Chrome, HTTP Toolkit, Proxyman and mitmproxy export them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from scanner.dynamic.readers import CaptureContents, CaptureFormat, CaptureReader, FlowRecord, WsMessage
+from scanner.errors import BadCapture
+
+MAX_HAR_BYTES = 2 * 1024 * 1024 * 1024
+
+
+def _time(text: Any) -> float:
+    # HAR requires ISO 8601 with offset; some exporters write "Z", Python 3.11+ accepts both.
+    return datetime.fromisoformat(str(text)).timestamp()
+
+
+def _body(post: dict[str, Any] | None) -> bytes:
+    if not post:
+        return b""
+    text = post.get("text")
+    if text is None and post.get("params"):
+        return urlencode([(p.get("name", ""), p.get("value", "")) for p in post["params"]]).encode()
+    if not isinstance(text, str):
+        return b""
+    # Not in HAR 1.2 for requests, but HTTP Toolkit / Proxyman mark binary bodies this way.
+    if post.get("encoding") == "base64" or post.get("_encoding") == "base64":
+        try:
+            return base64.b64decode(text)
+        except (binascii.Error, ValueError):
+            return text.encode("utf-8", "surrogateescape")
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _ws_messages(entry: dict[str, Any]) -> tuple[WsMessage, ...]:
+    messages = []
+    for raw in entry.get("_webSocketMessages") or []:  # Chrome DevTools' extension field
+        if raw.get("type") != "send":
+            continue
+        data = raw.get("data", "")
+        is_text = raw.get("opcode", 1) == 1
+        content = data.encode("utf-8") if is_text else base64.b64decode(data or "")
+        messages.append(WsMessage(float(raw.get("time", 0.0)), content, is_text))
+    return tuple(messages)
+
+
+def record_from_entry(entry: dict[str, Any], index: int, source: str) -> FlowRecord:
+    request = entry["request"]
+    url = urlsplit(request["url"])
+    headers = tuple((str(h["name"]), str(h["value"])) for h in request.get("headers") or [])
+    if request.get("cookies") and not any(k.lower() == "cookie" for k, _ in headers):
+        cookie = "; ".join(f"{c['name']}={c.get('value', '')}" for c in request["cookies"])
+        headers += (("Cookie", cookie),)
+    path = url.path or "/"
+    if url.query:
+        path += "?" + url.query
+    messages = _ws_messages(entry)
+    scheme = url.scheme.lower()
+    if messages and scheme in ("http", "https"):
+        scheme = "wss" if scheme == "https" else "ws"
+    status = (entry.get("response") or {}).get("status")
+    return FlowRecord(
+        id=str(entry.get("_id") or entry.get("_flowId") or f"har-{index}"),
+        time=_time(entry["startedDateTime"]),
+        method=str(request.get("method", "GET")).upper(),
+        scheme=scheme,
+        host=(url.hostname or "").lower(),
+        port=url.port or {"http": 80, "ws": 80}.get(url.scheme.lower(), 443),
+        path=path,
+        http_version=str(request.get("httpVersion") or "HTTP/1.1"),
+        headers=headers,
+        body=_body(request.get("postData")),
+        body_decoded=True,
+        status=int(status) if isinstance(status, (int, float)) and status > 0 else None,
+        ws_messages=messages,
+        source=source,
+    )
+
+
+def load_har(path: Path) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > MAX_HAR_BYTES:
+            raise BadCapture("HAR file over 2 GiB", path=str(path))
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise BadCapture(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    if path.suffix.lower() == ".zhar" or blob[:1] == b"\x78":
+        try:
+            blob = zlib.decompress(blob)
+        except zlib.error as exc:
+            raise BadCapture(f"compressed HAR cannot be inflated ({exc})", path=str(path)) from None
+    try:
+        har = json.loads(blob.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise BadCapture("not a HAR file: not UTF-8 text", path=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise BadCapture(f"not a HAR file: invalid JSON ({exc.msg}, column {exc.colno})", path=str(path),
+                         line=exc.lineno) from None
+    if not isinstance(har, dict) or not isinstance(har.get("log"), dict) \
+            or not isinstance(har["log"].get("entries"), list):
+        raise BadCapture("not a HAR file: no log.entries list", path=str(path))
+    return har
+
+
+class HarReader(CaptureReader):
+    format = CaptureFormat.HAR
+
+    def read(self) -> CaptureContents:
+        contents = CaptureContents()
+        har = load_har(self.path)
+        bad = 0
+        for index, entry in enumerate(har["log"]["entries"]):
+            try:
+                contents.records.append(record_from_entry(entry, index, str(self.path)))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                bad += 1
+                if bad <= 20:  # one line per bad entry is useful; thousands are not
+                    contents.warnings.append(f"{self.path}: entry {index} skipped: "
+                                             f"{type(exc).__name__}: {exc}")
+        if bad > 20:
+            contents.warnings.append(f"{self.path}: {bad - 20} more bad entries skipped")
+        return contents

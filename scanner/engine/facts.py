@@ -1,0 +1,424 @@
+"""StaticReport + TrafficReport + Declaration -> facts: flat dicts with a `kind` that rules match.
+
+Kinds and their fields are listed in FACT_FIELDS (and docs/rules.md).  Besides the facts read from the inputs,
+`derive` adds joined facts that keep rules simple: `capability` (a data type reachable through a permission or an
+API call), `sdk_data` (a data type an SDK is known to collect), `frequency` (how often one data type went to one
+host), `necessary_pi` / `low_relevance_permission` (the regulation data for the app's category), and marks SDKs
+and observations with what the declaration discloses about them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.engine import regulation
+from scanner.errors import DivulgeError
+from scanner.model import (
+    DATA_TYPES,
+    Declaration,
+    Evidence,
+    Observation,
+    StaticReport,
+    TrafficReport,
+)
+
+Fact = dict[str, Any]
+
+BEHAVIOUR_KINDS = frozenset({"observation", "frequency"})
+CAPABILITY_KINDS = frozenset({"permission", "capability", "api_use", "sdk", "sdk_data", "endpoint", "manifest"})
+STATIC_KINDS = CAPABILITY_KINDS
+INPUTS = ("static", "traffic", "declaration", "category")
+
+# Every kind with its fields and their defaults (a fact in a rule test case may leave out any of them).
+FACT_FIELDS: dict[str, dict[str, Any]] = {
+    "app": {"package": None, "label": None, "target_sdk": None, "min_sdk": None, "version_name": None,
+            "category": None, "play_category": None},
+    "permission": {"name": None, "short_name": None, "protection_level": "dangerous", "data_types": [],
+                   "max_sdk": None},
+    "capability": {"data_type": None, "source": None, "via": None, "sdk": None, "caller": None,
+                   "identifier": None},
+    "api_use": {"api": None, "data_type": None, "identifier": None, "caller": "", "sdk": None,
+                "permission": None},
+    "sdk": {"id": None, "name": None, "owner": "", "country": "", "categories": [], "status": "wired",
+            "auto_init": False, "data_types": [], "bases": [], "disclosed": False, "disclosed_data_types": []},
+    "sdk_data": {"sdk": None, "sdk_name": None, "data_type": None, "status": "wired", "disclosed": False,
+                 "categories": []},
+    "endpoint": {"url": None, "host": None, "scheme": None, "source": None, "sdk": None, "cleartext": False},
+    "manifest": {"uses_cleartext_traffic": None, "cleartext_permitted_base": None, "cleartext_allowed": False,
+                 "cleartext_domains": [], "allow_backup": None, "debuggable": False, "auto_init_providers": []},
+    "observation": {"data_type": None, "identifier": None, "host": "", "url": "", "method": "GET",
+                    "party": "first", "sdk": None, "owner": None, "where": "body", "encodings": [], "time": 0.0,
+                    "phase": None, "cleartext": False, "confidence": "confirmed", "flow_id": "", "key": None,
+                    "registrable_domain": None, "recipient": None, "recipient_disclosed": False,
+                    "recipient_data_types": None},
+    "frequency": {"data_type": None, "identifier": None, "host": "", "sdk": None, "count": 0, "span_s": 0.0,
+                  "per_minute": 0.0},
+    "declaration": {"format": None, "path": None, "package": None},
+    "declared": {"data_type": None, "collected": False, "shared": False, "purposes": [], "shared_purposes": [],
+                 "optional": None, "ephemeral": None, "denied": False, "source": None, "confidence": "stated"},
+    "disclosed": {"name": None, "sdk_id": None, "data_types": [], "purposes": [], "source": None},
+    "necessary_pi": {"category": None, "data_type": None},
+    "low_relevance_permission": {"category": None, "permission": None},
+}
+
+# Fields that identify a fact across runs: they make fingerprints, never timestamps or line numbers.
+IDENTITY: dict[str, tuple[str, ...]] = {
+    "app": ("package",), "permission": ("name",), "capability": ("data_type", "source", "via"),
+    "api_use": ("api", "caller", "identifier"), "sdk": ("id",), "sdk_data": ("sdk", "data_type"),
+    "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
+    "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
+    "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
+    "low_relevance_permission": ("category", "permission"),
+}
+
+
+@dataclass
+class FactSet:
+    facts: list[Fact]
+    inputs: frozenset[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def make_fact(kind: str, **values: Any) -> Fact:
+    fact: Fact = {"kind": kind}
+    for name, default in FACT_FIELDS[kind].items():
+        value = values.pop(name, default)
+        fact[name] = list(value) if isinstance(value, list) else value
+    fact.update(values)  # extra fields are allowed; rules may read them
+    return fact
+
+
+# ---------------------------------------------------------------------------
+# From the inputs
+# ---------------------------------------------------------------------------
+
+
+def static_facts(report: StaticReport) -> list[Fact]:
+    perm_map = regulation.permission_data_types()
+    facts: list[Fact] = [make_fact(
+        "app", package=report.app.package, label=report.app.label, target_sdk=report.app.target_sdk,
+        min_sdk=report.app.min_sdk, version_name=report.app.version_name)]
+    for perm in report.permissions:
+        facts.append(make_fact("permission", name=perm.name, short_name=perm.name.rsplit(".", 1)[-1],
+                               protection_level=perm.protection_level,
+                               data_types=list(perm.data_types or perm_map.get(perm.name, ())), max_sdk=perm.max_sdk))
+    for sdk in report.sdks:
+        facts.append(make_fact(
+            "sdk", id=sdk.id, name=sdk.name, owner=sdk.owner, country=sdk.country, categories=list(sdk.categories),
+            status=sdk.status.value if hasattr(sdk.status, "value") else str(sdk.status), auto_init=sdk.auto_init,
+            data_types=list(sdk.data_types), bases=sdk.bases,
+            evidence=[{"basis": e.basis, "detail": e.detail} for e in sdk.evidence[:5]]))
+    for use in report.api_uses:
+        facts.append(make_fact("api_use", api=use.api, data_type=use.data_type, identifier=use.identifier,
+                               caller=use.caller, sdk=use.sdk, permission=use.permission))
+    for endpoint in report.endpoints:
+        scheme = endpoint.url.split(":", 1)[0].lower() if ":" in endpoint.url else None
+        facts.append(make_fact("endpoint", url=endpoint.url, host=endpoint.host, scheme=scheme,
+                               source=endpoint.source, sdk=endpoint.sdk, cleartext=scheme == "http"))
+    m = report.manifest
+    facts.append(make_fact(
+        "manifest", uses_cleartext_traffic=m.uses_cleartext_traffic, cleartext_permitted_base=m.cleartext_permitted_base,
+        cleartext_allowed=_cleartext_allowed(m.cleartext_permitted_base, m.uses_cleartext_traffic, report.app.target_sdk),
+        cleartext_domains=list(m.cleartext_domains), allow_backup=m.allow_backup, debuggable=m.debuggable,
+        auto_init_providers=list(m.auto_init_providers)))
+    return facts
+
+
+def _cleartext_allowed(base: bool | None, attribute: bool | None, target_sdk: int | None) -> bool:
+    """Android's default: cleartext allowed below target SDK 28 unless the app says otherwise."""
+    if base is not None:
+        return base
+    if attribute is not None:
+        return attribute
+    return (target_sdk or 0) < 28
+
+
+def observation_fact(o: Observation) -> Fact:
+    return make_fact(
+        "observation", data_type=o.data_type, identifier=o.identifier, host=o.host, url=o.url, method=o.method,
+        party=o.party, sdk=o.sdk, owner=o.owner, where=o.where, encodings=list(o.encodings), time=o.time,
+        phase=o.phase, cleartext=o.cleartext, confidence=o.confidence, flow_id=o.flow_id, key=o.key,
+        registrable_domain=o.registrable_domain, value_label=o.value_label)
+
+
+def traffic_facts(report: TrafficReport) -> list[Fact]:
+    return [observation_fact(o) for o in report.observations]
+
+
+def declaration_facts(declaration: Declaration) -> list[Fact]:
+    facts: list[Fact] = [make_fact("declaration", format=declaration.kind, path=declaration.path,
+                                   package=declaration.package)]
+    for item in declaration.data_types.values():
+        facts.append(make_fact(
+            "declared", data_type=item.data_type, collected=item.collected and not item.denied,
+            shared=item.shared and not item.denied, purposes=item.purposes, shared_purposes=item.shared_purposes,
+            optional=item.optional, ephemeral=item.ephemeral, denied=item.denied, source=item.source,
+            confidence=item.confidence))
+    for party in declaration.parties:
+        facts.append(make_fact("disclosed", name=party.name, sdk_id=party.sdk_id, data_types=party.data_types,
+                               purposes=party.purposes, source=party.source))
+    return facts
+
+
+# ---------------------------------------------------------------------------
+# Derived facts
+# ---------------------------------------------------------------------------
+
+
+def _norm(name: str | None) -> str:
+    return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "", (name or "").lower())
+
+
+def _party_matches(party: Fact, sdk_id: str | None, names: Iterable[str]) -> bool:
+    if sdk_id and party.get("sdk_id") and _norm(party["sdk_id"]) == _norm(sdk_id):
+        return True
+    disclosed = _norm(party.get("name"))
+    if not disclosed:
+        return False
+    for name in names:
+        candidate = _norm(name)
+        if not candidate:
+            continue
+        if candidate == disclosed:
+            return True
+        # "Google Firebase Analytics" discloses "Firebase Analytics" and the reverse; short names must be exact.
+        if min(len(candidate), len(disclosed)) >= 5 and (candidate in disclosed or disclosed in candidate):
+            return True
+    return False
+
+
+def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, list[str]] | None = None) -> list[Fact]:
+    """Add joined and regulation facts in place; returns the same list."""
+    sdk_aliases = sdk_aliases or {}
+    by_kind: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_kind.setdefault(fact["kind"], []).append(fact)
+    parties = by_kind.get("disclosed", [])
+    perm_map = regulation.permission_data_types()
+    derived: list[Fact] = []
+
+    for perm in by_kind.get("permission", []):
+        if not perm.get("data_types"):
+            perm["data_types"] = list(perm_map.get(perm["name"], ()))
+        if not perm.get("short_name") and perm.get("name"):
+            perm["short_name"] = perm["name"].rsplit(".", 1)[-1]
+        for data_type in perm["data_types"]:
+            derived.append(make_fact("capability", data_type=data_type, source="permission", via=perm["name"]))
+    for use in by_kind.get("api_use", []):
+        derived.append(make_fact("capability", data_type=use["data_type"], source="api", via=use["api"],
+                                 sdk=use.get("sdk"), caller=use.get("caller"), identifier=use.get("identifier")))
+
+    sdk_names: dict[str, list[str]] = {}
+    for sdk in by_kind.get("sdk", []):
+        names = [sdk["id"], sdk.get("name") or "", *sdk_aliases.get(sdk["id"], [])]
+        sdk_names[sdk["id"]] = names
+        matched = [p for p in parties if _party_matches(p, sdk["id"], names)]
+        sdk["disclosed"] = bool(matched)
+        sdk["disclosed_data_types"] = sorted({t for p in matched for t in p.get("data_types", [])})
+        for data_type in sdk.get("data_types", []):
+            derived.append(make_fact("sdk_data", sdk=sdk["id"], sdk_name=sdk.get("name"), data_type=data_type,
+                                     status=sdk.get("status"), disclosed=sdk["disclosed"],
+                                     categories=sdk.get("categories", [])))
+
+    counts: dict[tuple[Any, ...], list[Any]] = {}
+    for obs in by_kind.get("observation", []):
+        recipient = obs.get("sdk") or obs.get("owner") or obs.get("registrable_domain") or obs.get("host")
+        obs["recipient"] = recipient
+        names = sdk_names.get(obs.get("sdk") or "", [obs.get("sdk") or "", obs.get("owner") or ""])
+        matched = [p for p in parties if _party_matches(p, obs.get("sdk"), names)] if obs.get("party") == "third" else []
+        obs["recipient_disclosed"] = bool(matched)
+        obs["recipient_data_types"] = sorted({t for p in matched for t in p.get("data_types", [])}) if matched else None
+        key = (obs.get("data_type"), obs.get("identifier"), obs.get("host"))
+        slot = counts.get(key)
+        time = float(obs.get("time") or 0.0)
+        if slot is None:
+            counts[key] = [1, time, time, obs.get("sdk")]
+        else:
+            slot[0] += 1
+            slot[1] = min(slot[1], time)
+            slot[2] = max(slot[2], time)
+    for (data_type, identifier, host), (count, first, last, sdk_id) in counts.items():
+        span = last - first
+        # Requests per minute over the observed span; a burst inside one second counts as one minute.
+        per_minute = round((count - 1) / (span / 60.0), 2) if span >= 1.0 and count > 1 else 0.0
+        derived.append(make_fact("frequency", data_type=data_type, identifier=identifier, host=host, sdk=sdk_id,
+                                 count=count, span_s=round(span, 1), per_minute=per_minute))
+
+    if category:
+        app_type = regulation.app_types()[category]
+        for data_type in app_type.necessary:
+            derived.append(make_fact("necessary_pi", category=category, data_type=data_type))
+        for perm_name in regulation.low_relevance_permissions(category):
+            derived.append(make_fact("low_relevance_permission", category=category, permission=perm_name))
+    facts.extend(derived)
+    return facts
+
+
+def build_facts(static: StaticReport | None, traffic: TrafficReport | None, declaration: Declaration | None, *,
+                category: str | None = None, sdk_aliases: dict[str, list[str]] | None = None) -> FactSet:
+    """All facts of one scan.  `category` overrides the declaration's app category."""
+    facts: list[Fact] = []
+    inputs: set[str] = set()
+    if static is not None:
+        facts.extend(static_facts(static))
+        inputs.add("static")
+    if traffic is not None:
+        facts.extend(traffic_facts(traffic))
+        inputs.add("traffic")
+    if declaration is not None:
+        facts.extend(declaration_facts(declaration))
+        inputs.add("declaration")
+    category = category or (declaration.category_cn if declaration else None)
+    if category:
+        inputs.add("category")
+    apps = [f for f in facts if f["kind"] == "app"]
+    if not apps:
+        apps = [make_fact("app", package=declaration.package if declaration else None)]
+        facts.insert(0, apps[0])
+    apps[0]["category"] = category
+    apps[0]["play_category"] = declaration.play_category if declaration else None
+    derive(facts, category=category, sdk_aliases=sdk_aliases)
+    return FactSet(facts=facts, inputs=frozenset(inputs))
+
+
+def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, category: str | None,
+                    inputs: Iterable[str] | None, sdk_aliases: dict[str, list[str]] | None = None,
+                    where: str = "test case") -> FactSet:
+    """Facts of a rule test case: raw facts (defaults filled in) + the declaration + derived facts."""
+    facts: list[Fact] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or "kind" not in item:
+            raise DivulgeError(f"{where}: fact {index} must be a mapping with a `kind`")
+        kind = item["kind"]
+        if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "necessary_pi",
+                                                "low_relevance_permission", "declared", "disclosed", "declaration"):
+            raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
+                               "app, permission, api_use, sdk, endpoint, manifest or observation facts "
+                               "(the others are derived, or come from `declaration:`)")
+        values = {k: v for k, v in item.items() if k != "kind"}
+        if kind == "observation" and values.get("data_type") not in DATA_TYPES:
+            raise DivulgeError(f"{where}: fact {index}: unknown data type {values.get('data_type')!r}")
+        facts.append(make_fact(kind, **values))
+    kinds = {f["kind"] for f in facts}
+    present = set(inputs) if inputs is not None else (
+        ({"static"} if kinds & STATIC_KINDS or "app" in kinds else set())
+        | ({"traffic"} if "observation" in kinds else set()))
+    if declaration is not None:
+        facts.extend(declaration_facts(declaration))
+        present.add("declaration")
+    category = category or (declaration.category_cn if declaration else None)
+    if category:
+        present.add("category")
+    apps = [f for f in facts if f["kind"] == "app"]
+    if not apps:
+        apps = [make_fact("app")]
+        facts.insert(0, apps[0])
+    apps[0]["category"] = category
+    derive(facts, category=category, sdk_aliases=sdk_aliases)
+    return FactSet(facts=facts, inputs=frozenset(present))
+
+
+# ---------------------------------------------------------------------------
+# Evidence
+# ---------------------------------------------------------------------------
+
+
+def _label(data_type: str | None) -> str:
+    info = DATA_TYPES.get(data_type or "")
+    return info.label if info else str(data_type)
+
+
+def evidence_for(fact: Fact) -> Evidence:
+    """One piece of evidence a person can check, from one fact."""
+    kind = fact["kind"]
+    if kind == "observation":
+        what = _label(fact["data_type"]) + (f" ({fact['identifier']})" if fact.get("identifier") else "")
+        where = fact.get("where") or "request"
+        if fact.get("key"):
+            where += f" key {fact['key']!r}"
+        chain = " > ".join(fact.get("encodings") or [])
+        phase = {"before_consent": ", before consent", "after_refusal": ", after refusal",
+                 "after_consent": ", after consent"}.get(fact.get("phase") or "", "")
+        summary = f"{fact.get('method') or 'GET'} {fact.get('host')}: {what} in {where}" \
+                  + (f" ({chain})" if chain else "") + phase + (", over cleartext HTTP" if fact.get("cleartext") else "")
+        details = {k: fact.get(k) for k in ("flow_id", "method", "where", "key", "encodings", "phase", "time",
+                                            "cleartext", "party", "sdk", "owner", "identifier", "confidence")}
+        return Evidence(kind="flow", summary=summary, location=fact.get("url") or fact.get("host"), details=details)
+    if kind == "frequency":
+        return Evidence(kind="flow", summary=f"{_label(fact['data_type'])} sent to {fact['host']} {fact['count']} times "
+                        f"in {fact['span_s']:.0f} s ({fact['per_minute']} per minute)", location=fact.get("host"),
+                        details={k: fact.get(k) for k in ("count", "span_s", "per_minute", "identifier")})
+    if kind == "permission":
+        return Evidence(kind="permission", summary=f"requests {fact['name']} ({fact.get('protection_level')})",
+                        location=f'AndroidManifest.xml <uses-permission android:name="{fact["name"]}">',
+                        details={"data_types": fact.get("data_types", [])})
+    if kind == "api_use":
+        who = f" in SDK {fact['sdk']}" if fact.get("sdk") else ""
+        return Evidence(kind="api_call", summary=f"calls {fact['api']}{who} ({_label(fact['data_type'])})",
+                        location=fact.get("caller") or None,
+                        details={k: fact.get(k) for k in ("api", "identifier", "sdk", "permission")})
+    if kind == "capability":
+        return Evidence(kind="permission" if fact["source"] == "permission" else "api_call",
+                        summary=f"{_label(fact['data_type'])} reachable through {fact['source']} {fact['via']}",
+                        location=fact.get("caller") or fact.get("via"),
+                        details={k: fact.get(k) for k in ("source", "via", "sdk", "identifier")})
+    if kind in ("sdk", "sdk_data"):
+        sdk_id = fact["id"] if kind == "sdk" else fact["sdk"]
+        name = fact.get("name") if kind == "sdk" else fact.get("sdk_name")
+        bases = ", ".join(fact.get("bases") or []) if kind == "sdk" else ""
+        summary = f"SDK {name or sdk_id} ({sdk_id}) is {fact.get('status')}" + (f" [{bases}]" if bases else "")
+        if kind == "sdk_data":
+            summary += f"; it is known to collect {_label(fact['data_type'])}"
+        elif fact.get("auto_init"):
+            summary += "; it initialises itself at app start"
+        return Evidence(kind="sdk", summary=summary, location=sdk_id,
+                        details={"evidence": fact.get("evidence", []), "owner": fact.get("owner")})
+    if kind == "endpoint":
+        return Evidence(kind="manifest" if not fact.get("source") else "api_call",
+                        summary=f"URL {fact['url']} in {fact.get('source') or 'the app'}", location=fact.get("source"))
+    if kind == "manifest":
+        return Evidence(kind="manifest", summary="AndroidManifest.xml <application> network settings: "
+                        f"usesCleartextTraffic={fact.get('uses_cleartext_traffic')}, "
+                        f"cleartext permitted by network security config={fact.get('cleartext_permitted_base')}",
+                        location="AndroidManifest.xml <application>",
+                        details={"auto_init_providers": fact.get("auto_init_providers", [])})
+    if kind == "declared":
+        if fact.get("denied"):
+            summary = f"the declaration says {_label(fact['data_type'])} is not collected"
+        else:
+            verbs = [v for v, on in (("collected", fact.get("collected")), ("shared", fact.get("shared"))) if on]
+            summary = f"declared {' and '.join(verbs) or 'neither collected nor shared'}: {_label(fact['data_type'])}"
+            if fact.get("purposes"):
+                summary += f" for {', '.join(fact['purposes'])}"
+        return Evidence(kind="declaration", summary=summary, location=fact.get("source"))
+    if kind == "disclosed":
+        return Evidence(kind="declaration", summary=f"discloses third party {fact['name']} receiving "
+                        f"{', '.join(fact.get('data_types') or []) or 'no listed data types'}", location=fact.get("source"))
+    if kind == "declaration":
+        return Evidence(kind="declaration", summary=f"declaration ({fact.get('format')}) for {fact.get('package')}",
+                        location=fact.get("path"))
+    if kind == "necessary_pi":
+        return Evidence(kind="declaration", summary=f"{_label(fact['data_type'])} is necessary for {fact['category']}")
+    if kind == "low_relevance_permission":
+        return Evidence(kind="permission", summary=f"{fact['permission']} has low relevance to {fact['category']} apps "
+                        "(GB/T 41391 Annex E reading)")
+    if kind == "app":
+        return Evidence(kind="manifest", summary=f"app {fact.get('package')} targets SDK {fact.get('target_sdk')}",
+                        location="AndroidManifest.xml <uses-sdk>")
+    return Evidence(kind=kind, summary=str({k: v for k, v in fact.items() if k != "kind"}))
+
+
+def basis_of(kinds: Iterable[str]) -> str:
+    kinds = set(kinds)
+    behaviour = bool(kinds & BEHAVIOUR_KINDS)
+    capability = bool(kinds & CAPABILITY_KINDS)
+    if behaviour and capability:
+        return "both"
+    if behaviour:
+        return "behaviour"
+    if capability:
+        return "capability"
+    return "declaration"

@@ -41,6 +41,11 @@ class EvidenceView:
     api: str | None = None
     element: str | None = None
     other: list[tuple[str, str]] = field(default_factory=list)
+    kind_label: str = ""
+    phase_label: str = ""
+    red: bool = False
+    url_marked: Markup = Markup("")
+    snippet_marked: Markup = Markup("")
 
 
 @dataclass
@@ -52,6 +57,14 @@ class FindingView:
     remediation: LocalText | None
     sdk_name: str
     evidence: list[EvidenceView]
+    # labels resolved in Python: the template makes no calls per finding (5,000 findings must render in seconds)
+    sev: str = ""
+    sev_label: str = ""
+    basis_label: str = ""
+    confidence_label: str = ""
+    dt_label: str = ""
+    evidence_label: str = ""
+    references: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -64,9 +77,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _evidence_view(evidence: Evidence, start: float | None) -> EvidenceView:
+def _label(strings: dict[str, str], key: str, fallback: str) -> str:
+    return strings.get(key, fallback)
+
+
+def _evidence_view(evidence: Evidence, start: float | None, strings: dict[str, str]) -> EvidenceView:
     d = evidence.details
     view = EvidenceView(evidence)
+    view.kind_label = _label(strings, f"evidence.{evidence.kind}", evidence.kind)
     view.url = _text(d["url"]) if d.get("url") else None
     if view.url is None and evidence.kind == "flow" and evidence.location:
         view.url = evidence.location
@@ -95,6 +113,11 @@ def _evidence_view(evidence: Evidence, start: float | None) -> EvidenceView:
     if view.element is None and evidence.kind in ("manifest", "permission") and evidence.location:
         view.element = evidence.location
     view.other = [(k, _text(v)) for k, v in d.items() if k not in _SHOWN_DETAILS]
+    if view.phase:
+        view.phase_label = _label(strings, f"phase.{view.phase}", view.phase)
+        view.red = view.phase in RED_PHASES
+    view.url_marked = highlight(view.url, view.needles)
+    view.snippet_marked = highlight(view.snippet, view.needles)
     return view
 
 
@@ -155,13 +178,21 @@ def _traffic_rows(result: ScanResult, start: float | None, sdk_names: dict[str, 
         return [], []
     base = start or 0.0
     personal = {o.flow_id for o in traffic.observations}
-    flows = [[round(float(f.get("time") or base) - base, 2), str(f.get("host") or ""), str(f.get("method") or ""),
-              str(f.get("url") or ""), bool(f.get("cleartext")), str(f.get("id")) in personal]
-             for f in traffic.flow_index]
-    observations = [[round(o.time - base, 2), o.phase or "", o.phase in RED_PHASES, t.data_type(o.data_type),
-                     o.identifier or "", o.host, o.where + (f" · {o.key}" if o.key else ""), " → ".join(o.encodings),
-                     o.party, sdk_names.get(o.sdk or "", o.sdk or ""), o.cleartext]
-                    for o in traffic.observations]
+    flows = []
+    for f in traffic.flow_index:
+        t_flow = f.get("time")
+        flows.append([round((t_flow if isinstance(t_flow, (int, float)) else base) - base, 2), str(f.get("host") or ""),
+                      str(f.get("method") or ""), str(f.get("url") or ""), bool(f.get("cleartext")),
+                      str(f.get("id")) in personal])
+    labels: dict[str, str] = {}
+    observations = []
+    for o in traffic.observations:
+        label = labels.get(o.data_type)
+        if label is None:
+            label = labels[o.data_type] = t.data_type(o.data_type)
+        observations.append([round(o.time - base, 2), o.phase or "", o.phase in RED_PHASES, label, o.identifier or "",
+                             o.host, o.where + " · " + o.key if o.key else o.where, " → ".join(o.encodings), o.party,
+                             sdk_names.get(o.sdk or "", o.sdk or ""), o.cleartext])
     return flows, observations
 
 
@@ -177,10 +208,19 @@ class HtmlWriter(ReportWriter):
         timeline: Timeline | None = build_timeline(result.traffic)
         start = timeline.start if timeline else None
 
+        strings = t.strings
+
         def finding_view(i: int, f: Finding) -> FindingView:
-            return FindingView(f, f"f{i}", t.title(f), t.message(f), t.remediation(f),
-                               sdk_names.get(f.sdk or "", f.sdk or ""),
-                               [_evidence_view(e, start) for e in f.evidence])
+            sev = str(f.severity)
+            return FindingView(
+                f, f"f{i}", t.title(f), t.message(f), t.remediation(f), sdk_names.get(f.sdk or "", f.sdk or ""),
+                [_evidence_view(e, start, strings) for e in f.evidence],
+                sev=sev, sev_label=strings[f"severity.{sev}"],
+                basis_label=_label(strings, f"basis.{f.basis}", f.basis),
+                confidence_label=_label(strings, f"confidence.{f.confidence}", f.confidence),
+                dt_label=t.data_type(f.data_type), evidence_label=t("findings.evidence", n=len(f.evidence)),
+                references=[(r.title, safe_href(r.url)) for r in f.references],
+            )
 
         views = [finding_view(i, f) for i, f in enumerate(summary.active)]
         groups = [Group(str(sev), [v for v in views if v.finding.severity == sev]) for sev in SEVERITIES_DESC]
@@ -190,7 +230,7 @@ class HtmlWriter(ReportWriter):
         js_strings = {k: v for k, v in catalog(options.lang).items() if k.startswith(("js.", "col.", "phase."))}
         template = _environment().get_template("report.html.j2")
         return template.render(
-            r=result, t=t, lang=options.lang, summary=summary, groups=[g for g in groups if g.findings],
+            r=result, t=t, L=strings, lang=options.lang, summary=summary, groups=[g for g in groups if g.findings],
             suppressed=suppressed, worst=views[:3], matrix=matrix, timeline=timeline, sdk_names=sdk_names,
             data_types=sorted({f.data_type for f in summary.active if f.data_type}),
             sdks=sorted({f.sdk for f in summary.active if f.sdk}), severities=[str(s) for s in SEVERITIES_DESC],

@@ -308,6 +308,8 @@ class DeclaredDataType:
     shared_purposes: list[str] = field(default_factory=list)  # Play asks sharing purposes separately
     confidence: str = "stated"  # stated | inferred (umbrella term)
     denied: bool = False  # the declaration says it is NOT collected
+    share_denied: bool = False  # the declaration says it is NOT shared (policy text: "we do not share your contacts")
+    conditions: list[str] = field(default_factory=list)  # feature scopes: "if you use the map feature"
 
 
 @dataclass

@@ -127,11 +127,13 @@ def schema_errors(doc: YamlDoc, schema: dict[str, Any], *, hints: dict[str, Iter
                   ) -> list[tuple[int | None, str]]:
     """Validate doc against a JSON Schema; each error as (line, one-line message with a fix-it hint)."""
     validator = jsonschema.Draft202012Validator(schema)
-    found: list[tuple[int | None, str]] = []
-    for err in sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
-        found.append(_explain(doc, err, hints or {}))
-    found.sort(key=lambda item: item[0] or 0)
-    return found
+    ranked: list[tuple[bool, int, str]] = []
+    for err in validator.iter_errors(doc.data):
+        line, message = _explain(doc, err, hints or {})
+        # A missing key is often the consequence of a misspelt one: report the misspelling first.
+        ranked.append((err.validator == "required", line or 0, message))
+    ranked.sort()
+    return [(line or None, message) for _, line, message in ranked]
 
 
 def raise_schema_errors(doc: YamlDoc, schema: dict[str, Any], error: type[DivulgeError], *,
@@ -155,6 +157,13 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 def _explain(doc: YamlDoc, err: jsonschema.ValidationError, hints: dict[str, Iterable[str]]
              ) -> tuple[int | None, str]:
+    if err.validator in ("anyOf", "oneOf") and err.context:
+        # "not valid under any of the given schemas" helps nobody: explain the alternative that fits the value.
+        scalar = not isinstance(err.instance, (dict, list))
+        best = next((e for e in err.context if scalar and e.validator == "enum"), None) or \
+            jsonschema.exceptions.best_match(err.context)
+        if best is not None:
+            return _explain(doc, best, hints)
     path = list(err.absolute_path)
     where = _where(path)
     # The schema may name what an enum or key set is ("data type", "purpose"): say that, not "is not one of [38 ids]".

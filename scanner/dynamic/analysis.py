@@ -211,12 +211,13 @@ def destinations(flow_index: list[dict[str, Any]], observations: list[Observatio
 
 
 def frequency(observations: list[Observation]) -> list[dict[str, Any]]:
-    """Per data type and destination (registrable domain): how many flows, when, peak per minute, phases."""
-    groups: dict[tuple[str, str], list[Observation]] = defaultdict(list)
+    """Per data type, destination (registrable domain) and SDK: how many flows, when, peak per minute, phases."""
+    # Two SDKs of one company share a registrable domain (bugly.qq.com, gdt.qq.com): keep them apart.
+    groups: dict[tuple[str, str, str], list[Observation]] = defaultdict(list)
     for o in observations:
-        groups[(o.data_type, o.registrable_domain or o.host)].append(o)
+        groups[(o.data_type, o.registrable_domain or o.host, o.sdk or "")].append(o)
     rows = []
-    for (data_type, destination), items in groups.items():
+    for (data_type, destination, _), items in groups.items():
         flow_times = {o.flow_id: o.time for o in items}
         flow_phases = {o.flow_id: o.phase for o in items}
         phases: dict[str, int] = defaultdict(int)

@@ -70,12 +70,12 @@ class CaptureContents:
     warnings: list[str] = field(default_factory=list)
 
 
-class CaptureFormat(str, enum.Enum):
+class CaptureFormat(enum.StrEnum):
     SESSION = "session"
     FLOWS = "flows"
     HAR = "har"
 
-    def reader(self, path: Path) -> "CaptureReader":
+    def reader(self, path: Path) -> CaptureReader:
         # Imported here so that each implementation stays in its own module without import cycles.
         from scanner.dynamic.flowfile import FlowFileReader
         from scanner.dynamic.har import HarReader

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from scanner.dynamic.flowfile import read_flow_file
 from scanner.dynamic.marks import MARKS_FILE, read_marks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,9 @@ class TrafficOptions:
     sdk_db: Path | None = None
 
 
+@functools.lru_cache(maxsize=4)
 def load_sdk_catalog(sdk_db: Path | None = None) -> HostCatalog:
+    """The SDK catalog, loaded once per process (it is read-only and takes seconds to build)."""
     from scanner.static.sdks import load_catalog
 
     return load_catalog(sdk_db)

@@ -174,6 +174,14 @@ class Compiler:
         if key == "not":
             inner = self.predicate(value, path)
             return lambda fact, primary, ctx: not inner(fact, primary, ctx)
+        if key in ("exists", "none") and isinstance(value, list):
+            # A list of queries: exists -> all of them exist; none -> none of them exists.
+            if not value:
+                raise ConditionError(f"`{key}` takes a query or a non-empty list of queries", path)
+            queries = [self.query(v, path + [i]) for i, v in enumerate(value)]
+            if key == "exists":
+                return lambda fact, primary, ctx: all(q(primary, ctx) for q in queries)
+            return lambda fact, primary, ctx: not any(q(primary, ctx) for q in queries)
         if key in ("exists", "none"):
             query = self.query(value, path)
             if key == "exists":

@@ -225,9 +225,10 @@ def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, li
 
     counts: dict[tuple[Any, ...], list[Any]] = {}
     for obs in by_kind.get("observation", []):
-        recipient = obs.get("sdk") or obs.get("owner") or obs.get("registrable_domain") or obs.get("host")
-        obs["recipient"] = recipient
         names = sdk_names.get(obs.get("sdk") or "", [obs.get("sdk") or "", obs.get("owner") or ""])
+        # Who received it, in words a reader knows: the SDK's name, else its owner, else the domain.
+        sdk_label = names[1] if obs.get("sdk") in sdk_names and names[1] else obs.get("sdk")
+        obs["recipient"] = sdk_label or obs.get("owner") or obs.get("registrable_domain") or obs.get("host")
         matched = [p for p in parties if _party_matches(p, obs.get("sdk"), names)] if obs.get("party") == "third" else []
         obs["recipient_disclosed"] = bool(matched)
         obs["recipient_data_types"] = sorted({t for p in matched for t in p.get("data_types", [])}) if matched else None

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from scanner.errors import BadApk
 from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, StaticReport
 from scanner.static import manifest as manifest_mod
-from scanner.static.apis import ApiCatalog, load_api_catalog
+from scanner.static.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
 from scanner.static.archive import ApkFile, open_apk, read_entry
 from scanner.static.dex import DexFormatError, DexScan, scan_dex
 from scanner.static.sdks import SdkCatalog, load_catalog
@@ -49,7 +49,7 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
 
     scans = [_scan_one(apk_file, name, catalog, apis) for name in apk_file.dex_names]
     builder = _SdkHits(catalog)
-    api_uses = _api_uses(scans, catalog, apis)
+    api_uses = _refine_location(_api_uses(scans, catalog, apis), {p.name for p in permissions})
     endpoints = _endpoints(apk_file, scans, catalog)
 
     defined: set[str] = set()
@@ -57,6 +57,7 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
         defined.update(scan.defined_classes)
     builder.add_code(scans, defined)
     builder.add_manifest(manifest)
+    builder.add_permissions([p.name for p in permissions])
     builder.add_native_libs(apk_file.native_libs)
     builder.add_domains(endpoints)
     return StaticReport(
@@ -89,10 +90,19 @@ def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> li
             seen[key] = ApiUse(api=api, data_type=data_type, caller=caller, sdk=sdk, identifier=identifier,
                                permission=permission, api_id=entry_id, origin=origin)
 
+    resolver = set(RESOLVER_METHODS)
     for scan in scans:
+        queried: set[tuple[str, str]] = set()  # (caller, entry id) already reported as a resolver query
         for site in scan.call_sites:
             if site.caller_class.split("$", 1)[0] == site.target_class.split("$", 1)[0]:
                 continue  # the API's own implementation calling itself, not a use of it
+            if (site.target_class, site.target_member) in resolver:
+                for text in site.strings:
+                    for entry in apis.entries_for_string(text):
+                        add(f"{site.target_class}.{site.target_member}", entry.id, entry.data_type,
+                            entry.identifier, entry.permission, site.caller_class, site.caller_method)
+                        queried.add((f"{site.caller_class}.{site.caller_method}", entry.id))
+                continue
             for entry in apis.by_member.get((site.target_class, site.target_member), ()):
                 if entry.requires_strings and not set(entry.requires_strings) & set(site.strings):
                     continue
@@ -100,9 +110,21 @@ def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> li
                     entry.permission, site.caller_class, site.caller_method)
         for use in scan.string_uses:
             for entry in apis.entries_for_string(use.target_member):
+                if (f"{use.caller_class}.{use.caller_method}", entry.id) in queried:
+                    continue
                 add(use.target_member, entry.id, entry.data_type, entry.identifier, entry.permission,
                     use.caller_class, use.caller_method)
     return sorted(seen.values(), key=lambda u: (u.data_type, u.api, u.caller))
+
+
+def _refine_location(uses: list[ApiUse], permissions: set[str]) -> list[ApiUse]:
+    """Without ACCESS_FINE_LOCATION Android hands out coarse fixes only: the data is approximate."""
+    if "android.permission.ACCESS_FINE_LOCATION" in permissions:
+        return uses
+    for use in uses:
+        if use.data_type == "precise_location" and use.api_id != "exif-location":
+            use.data_type = "approx_location"
+    return sorted(uses, key=lambda u: (u.data_type, u.api, u.caller))
 
 
 def _host_of(url: str) -> str | None:
@@ -239,6 +261,14 @@ class _SdkHits:
             sdk_id = self.catalog.sdk_for_meta_data(key)
             if sdk_id:
                 self._raise(sdk_id, SdkStatus.PRESENT, SdkEvidence("manifest", f"<meta-data android:name=\"{key}\">"))
+
+    def add_permissions(self, names: list[str]) -> None:
+        # A merged-in permission corroborates an SDK found otherwise; alone it proves nothing.
+        for name in names:
+            for sdk_id in self.catalog.sdks_for_permission(name):
+                if sdk_id in self.status:
+                    self._raise(sdk_id, self.status[sdk_id],
+                                SdkEvidence("manifest", f"<uses-permission android:name=\"{name}\">"))
 
     def add_native_libs(self, libs: tuple[str, ...]) -> None:
         for path in libs:

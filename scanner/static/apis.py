@@ -24,6 +24,16 @@ class ApiEntry:
     requires_strings: tuple[str, ...]
 
 
+# Content-provider calls: a use of a provider API is the query of a URI (or URI field) in the same method.
+RESOLVER_METHODS: tuple[tuple[str, str], ...] = (
+    ("android.content.ContentResolver", "query"),
+    ("android.content.ContentResolver", "registerContentObserver"),
+    ("android.content.ContentProviderClient", "query"),
+    ("android.content.CursorLoader", "<init>"),
+    ("androidx.loader.content.CursorLoader", "<init>"),
+)
+
+
 @dataclass
 class ApiCatalog:
     entries: list[ApiEntry]
@@ -39,7 +49,7 @@ class ApiCatalog:
 
     @property
     def wanted_members(self) -> set[tuple[str, str]]:
-        return set(self.by_member)
+        return set(self.by_member) | set(RESOLVER_METHODS)
 
     @property
     def wanted_strings(self) -> set[str]:

@@ -23,10 +23,6 @@ FIELD_READ_OPCODES = IGET_OPCODES | SGET_OPCODES
 CONST_STRING = 0x1A  # 21c, ushort string index at +2
 CONST_STRING_JUMBO = 0x1B  # 31c, uint string index at +2
 
-# Regex character classes (bytes) matching those opcodes, used to find candidates in raw code bytes.
-INVOKE_OPCODE_CLASS = rb"[\x6e-\x72\x74-\x78]"
-FIELD_READ_OPCODE_CLASS = rb"[\x52-\x58\x60-\x66]"
-
 # Pseudo-instruction idents that follow a nop opcode byte (the high byte of the 16-bit unit).
 PACKED_SWITCH_PAYLOAD = 0x01
 SPARSE_SWITCH_PAYLOAD = 0x02

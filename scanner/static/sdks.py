@@ -56,13 +56,26 @@ class LibraryIndex:
 
     def __init__(self) -> None:
         self._owners: dict[str, str] = {}
+        # Class-name prefixes (last segment capitalised, e.g. com.stub.StubApp) match as text within
+        # their package: package -> [(simple-name prefix, owner)].
+        self._class_prefixes: dict[str, list[tuple[str, str]]] = {}
 
     def add(self, prefix: str, owner: str) -> None:
         prefix = prefix.strip().rstrip(".*")
-        if prefix:
+        if not prefix:
+            return
+        package, _, last = prefix.rpartition(".")
+        if package and last[:1].isupper():
+            self._class_prefixes.setdefault(package, []).append((last, owner))
+        else:
             self._owners.setdefault(prefix, owner)
 
     def lookup(self, dotted: str) -> str | None:
+        package, _, simple = dotted.rpartition(".")
+        if self._class_prefixes and package in self._class_prefixes:
+            for name_prefix, owner in self._class_prefixes[package]:
+                if simple.startswith(name_prefix):
+                    return owner
         owners = self._owners
         end = len(dotted)
         while end > 0:
@@ -91,6 +104,7 @@ class SdkCatalog:
         self.code_index = LibraryIndex()
         self._manifest_names: dict[str, str] = {}
         self._meta_keys: dict[str, str] = {}
+        self._permissions: dict[str, list[str]] = {}
         self._lib_names: dict[str, str] = {}
         self._lib_globs: list[tuple[str, str]] = []
         self._domains: dict[str, str] = {}
@@ -112,6 +126,8 @@ class SdkCatalog:
             self._manifest_names.setdefault(name, entry.id)
         for key in entry.meta_data:
             self._meta_keys.setdefault(key, entry.id)
+        for permission in entry.permissions:
+            self._permissions.setdefault(permission, []).append(entry.id)
         for lib in entry.native_libs:
             if any(c in lib for c in "*?["):
                 self._lib_globs.append((lib, entry.id))
@@ -144,6 +160,10 @@ class SdkCatalog:
 
     def sdk_for_meta_data(self, key: str) -> str | None:
         return self._meta_keys.get(key)
+
+    def sdks_for_permission(self, name: str) -> list[str]:
+        """SDKs whose manifest merges this permission in (several may share one, e.g. c2dm RECEIVE)."""
+        return self._permissions.get(name, [])
 
     def sdk_for_native_lib(self, file_name: str) -> str | None:
         hit = self._lib_names.get(file_name)

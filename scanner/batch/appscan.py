@@ -1,0 +1,192 @@
+"""One app of a batch, inside a worker: hash its inputs, scan it, render its reports; every failure becomes an outcome."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import resource
+import socket
+import time
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scanner.batch.inputs import AppJob
+from scanner.errors import DivulgeError
+from scanner.model import ScanResult
+
+log = logging.getLogger(__name__)
+
+# Text inputs up to this size get a hash per line in the evidence manifest so `verify` can name the changed line.
+MAX_LINE_HASHED_BYTES = 16 << 20
+LINE_HASH_HEX = 16
+
+
+class ErrorKind:
+    """Why an app has no result; stored in the `errors` table and shown on the dashboard."""
+
+    BAD_INPUT = "bad_input"  # the APK, declaration or capture is corrupt or malformed (a DivulgeError)
+    TIMEOUT = "timeout"  # the scan ran past --timeout and was killed
+    MEMORY = "memory"  # MemoryError under --memory-mb, or killed while over it
+    CRASHED = "crashed"  # the worker process died (signal, abort) without a result
+    INTERNAL = "internal"  # an unexpected exception: a bug in divulge
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """What every app of a batch is scanned with (picklable: it travels to worker processes and Dask workers)."""
+
+    formats: tuple[str, ...] = ("html", "json")
+    lang: str = "en"
+    rules: tuple[Path, ...] = ()
+    config: Path | None = None
+    device: Path | None = None
+    category: str | None = None
+    fail_on: str | None = None
+
+
+@dataclass
+class AppOutcome:
+    """What a worker sends back for one app; the coordinator alone writes files and the store."""
+
+    app_id: str
+    status: str  # ok | error
+    result: ScanResult | None = None
+    reports: dict[str, str] = field(default_factory=dict)  # file name -> text
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # evidence of every input file
+    error_kind: str | None = None
+    error: str | None = None
+    started: str = ""
+    finished: str = ""
+    duration_s: float = 0.0
+    peak_rss_kb: int = 0
+    worker: str = ""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def line_hashes(data: bytes) -> list[str]:
+    """A short SHA-256 per line (keeps line endings out so CRLF vs LF is one change per line, not a shift)."""
+    return [hashlib.sha256(line).hexdigest()[:LINE_HASH_HEX] for line in data.splitlines()]
+
+
+def _looks_text(data: bytes) -> bool:
+    if b"\x00" in data[:8192]:
+        return False
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > 65530  # a multi-byte character cut at the sample's end
+    return True
+
+
+def zip_entries(path: Path) -> dict[str, list[int]] | None:
+    """name -> [crc32, size] from the central directory (cheap: no decompression); None when it is no zip."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return {i.filename: [i.CRC, i.file_size] for i in zf.infolist()}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
+def hash_input(kind: str, path: Path) -> dict[str, Any]:
+    """The evidence record of one input file: SHA-256 and size, plus what lets `verify` say *what* changed."""
+    record: dict[str, Any] = {"kind": kind, "path": str(path)}
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        record.update(sha256=None, size=None, error=f"unreadable: {exc.strerror or exc}")
+        return record
+    record.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    if kind == "apk":
+        record["entries"] = zip_entries(path)
+    elif len(data) <= MAX_LINE_HASHED_BYTES and _looks_text(data):
+        record["lines"] = line_hashes(data)
+    return record
+
+
+@functools.cache
+def cached_catalog(extra: Path | None = None) -> Any:
+    """The SDK catalog, parsed once per worker process (the forkserver preloads it, so children start warm)."""
+    import scanner.static.sdks
+    load = scanner.static.sdks.load_catalog
+    return getattr(load, "__wrapped__", load)(extra)  # the original, also once install_worker_caches() ran
+
+
+@functools.cache
+def cached_pack(directories: tuple[Path, ...], builtin: bool) -> Any:
+    from scanner.engine.loader import load_pack
+    return load_pack(list(directories), builtin=builtin)
+
+
+def install_worker_caches() -> None:
+    """Make the scan service reuse one parsed catalog and rule pack per worker process.
+
+    Parsing them costs seconds (more than scanning a typical app) and `scanner.scan.run_scan` loads both on every
+    call; within one batch they must not change anyway (the evidence records one hash for each). Only batch worker
+    processes call this, so `divulge scan` keeps reading the files every time.
+    """
+    import scanner.scan
+    import scanner.static.sdks
+    if getattr(scanner.scan.load_pack, "__wrapped__", None) is None:
+        scanner.scan.load_pack = functools.wraps(scanner.scan.load_pack)(  # type: ignore[assignment]
+            lambda directories, *, builtin=True: cached_pack(tuple(directories), builtin))
+    if getattr(scanner.static.sdks.load_catalog, "__wrapped__", None) is None:
+        scanner.static.sdks.load_catalog = functools.wraps(scanner.static.sdks.load_catalog)(cached_catalog)
+
+
+def warm(settings: ScanSettings | None = None) -> None:
+    """Import and parse everything a scan needs, so forked workers inherit it instead of redoing it per app."""
+    install_worker_caches()
+    cached_catalog()
+    cached_pack((), True)
+    from scanner.reports import formats  # noqa: F401  (jinja2 and the writers)
+    from scanner.static import apis
+    apis.load_api_catalog()
+
+
+def _scan_one_app(job: AppJob, settings: ScanSettings) -> ScanResult:
+    """The scan of one app: the same service as `divulge scan`, with the batch's rules, config and device."""
+    from scanner.scan import ScanOptions, run_scan
+
+    install_worker_caches()
+    options = ScanOptions(apk=job.apk, policy=job.declaration, traffic=job.captures,
+                          device=job.device or settings.device, category=job.category or settings.category,
+                          rules_dirs=settings.rules, config=settings.config, fail_on=settings.fail_on)
+    return run_scan(options)
+
+
+def run_job(job: AppJob, settings: ScanSettings) -> AppOutcome:
+    """Scan one app and render its reports; never raises (except BaseException such as a kill)."""
+    started, t0 = now_iso(), time.monotonic()
+    outcome = AppOutcome(app_id=job.app_id, status="ok", started=started,
+                         worker=f"{socket.gethostname()}:{os.getpid()}")
+    try:
+        outcome.inputs = [hash_input(kind, path) for kind, path in job.input_files()]
+        result = _scan_one_app(job, settings)
+        from scanner.reports import parse_formats, write_reports
+        formats = parse_formats(",".join(settings.formats))
+        texts = write_reports(result, formats, settings.lang)
+        outcome.reports = {fmt.file_name: texts[fmt.value] for fmt in formats}
+        outcome.result = result
+    except DivulgeError as exc:
+        outcome.status, outcome.error_kind, outcome.error = "error", ErrorKind.BAD_INPUT, f"{type(exc).__name__}: {exc}"
+    except MemoryError:
+        outcome.status, outcome.error_kind = "error", ErrorKind.MEMORY
+        outcome.error = "MemoryError: the scan needed more memory than --memory-mb allows"
+    except RecursionError as exc:  # deeply nested input: a property of the app, reported like a crash
+        outcome.status, outcome.error_kind, outcome.error = "error", ErrorKind.CRASHED, f"RecursionError: {exc}"
+    except Exception as exc:  # a bug in divulge on this app; the batch goes on and the error is recorded
+        log.debug("internal error on %s", job.app_id, exc_info=True)
+        outcome.status, outcome.error_kind = "error", ErrorKind.INTERNAL
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    outcome.finished = now_iso()
+    outcome.duration_s = round(time.monotonic() - t0, 3)
+    outcome.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return outcome

@@ -1,0 +1,211 @@
+"""Rule packs: read rule YAML, validate it against rules/schema/rule.schema.json, compile conditions.
+
+A pack is a directory of rule files — one rule per file named after its id (`DVG-COLLECT-001.yaml`), or a small
+pack file with `rules: [...]` — and their test cases beside them (`DVG-COLLECT-001.test.yaml`).  Every error
+names the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scanner.engine import conditions as cond
+from scanner.engine.facts import FACT_FIELDS
+from scanner.engine.regulation import schema
+from scanner.errors import BadRule
+from scanner.model import Reference, Severity
+from scanner.yaml_lines import YamlDoc, load_yaml, schema_errors
+
+TEST_SUFFIX = ".test.yaml"
+PACK_META = "pack.yaml"
+_TEMPLATE_VAR = re.compile(r"\{([A-Za-z_][\w.]*)(?:\|([a-z_]+))?\}")
+TEMPLATE_FILTERS = ("label", "upper", "lower")
+
+
+@dataclass
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    confidence: str
+    description: str
+    remediation: str
+    references: list[Reference]
+    message: str
+    match: dict[str, Any]
+    path: str
+    line: int | None = None
+    requires: frozenset[str] = frozenset()
+    params: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    tags: list[str] = field(default_factory=list)
+    corroborate: list[dict[str, Any]] = field(default_factory=list)
+    title_zh: str | None = None
+    message_zh: str | None = None
+    remediation_zh: str | None = None
+    # Compiled at load time so that a broken condition fails `rules validate`, not a scan.
+    kinds: tuple[str, ...] = ()
+    where: cond.Predicate | None = None
+    group_by: tuple[str, ...] = ()
+    having: Callable[[list[cond.Fact], cond.Fact, cond.Context], bool] | None = None
+    finders: list[Callable[[cond.Fact, cond.Context], list[cond.Fact]]] = field(default_factory=list)
+
+
+@dataclass
+class RulePack:
+    name: str
+    version: str
+    rules: list[Rule]
+    sha256: str
+    directories: list[str]
+
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256, "rules": len(self.rules),
+                "directories": self.directories}
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("scanner.rules").joinpath("packs", "builtin")))
+
+
+def rule_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise BadRule("not a directory of rules", path=str(directory))
+    return sorted(p for p in directory.rglob("*.yaml")
+                  if not p.name.endswith(TEST_SUFFIX) and p.name != PACK_META and p.is_file())
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    doc = load_yaml(path, BadRule)
+    data = doc.data
+    if isinstance(data, dict) and "rules" in data and "id" not in data:
+        if not isinstance(data["rules"], list):
+            raise BadRule("`rules` must be a list of rules", path=str(path), line=doc.line_of(["rules"]))
+        return [_rule_from(doc, item, ["rules", i]) for i, item in enumerate(data["rules"])]
+    rule = _rule_from(doc, data, [])
+    if path.stem != rule.id:
+        raise BadRule(f"a one-rule file is named after its rule id: rename {path.name} to {rule.id}.yaml",
+                      path=str(path), line=doc.line_of(["id"]))
+    return [rule]
+
+
+def _rule_from(doc: YamlDoc, data: Any, base: list[Any]) -> Rule:
+    if not isinstance(data, dict):
+        raise BadRule("a rule is a mapping (id, title, severity, ...)", path=doc.path, line=doc.line_of(base))
+    sub = YamlDoc(data=data, node=_node_at(doc, base), path=doc.path)
+    found = schema_errors(sub, schema("rule.schema.json"))
+    if found:
+        line, message = found[0]
+        more = f" (and {len(found) - 1} more error(s))" if len(found) > 1 else ""
+        rule_id = data.get("id", "?")
+        raise BadRule(f"rule {rule_id}: {message}{more}", path=doc.path, line=line)
+    rule = Rule(
+        id=data["id"], title=data["title"], severity=Severity.parse(data["severity"]), confidence=data["confidence"],
+        description=data["description"].strip(), remediation=data["remediation"].strip(),
+        references=[Reference(title=r["title"], url=r["url"], article=r.get("article")) for r in data["references"]],
+        message=data["message"].strip(), match=data["match"], path=doc.path, line=doc.line_of(base),
+        requires=frozenset(data.get("requires", [])), params=dict(data.get("params", {})),
+        enabled=data.get("enabled", True), tags=list(data.get("tags", [])),
+        corroborate=list(data.get("corroborate", [])), title_zh=data.get("title_zh"),
+        message_zh=(data.get("message_zh") or "").strip() or None,
+        remediation_zh=(data.get("remediation_zh") or "").strip() or None)
+    _compile(rule, doc, base)
+    return rule
+
+
+def _node_at(doc: YamlDoc, json_path: list[Any]) -> Any:
+    from scanner.yaml_lines import _child
+
+    node = doc.node
+    for step in json_path:
+        node = _child(node, step) if node is not None else None
+    return node
+
+
+def _compile(rule: Rule, doc: YamlDoc, base: list[Any]) -> None:
+    compiler = cond.Compiler()
+    try:
+        rule.kinds = cond.kinds_of(rule.match["kind"], ["match", "kind"])
+        rule.where = compiler.predicate(rule.match.get("where"), ["match", "where"])
+        rule.group_by = tuple(rule.match.get("group_by", ()))
+        if "having" in rule.match:
+            rule.having = compiler.having(rule.match["having"], ["match", "having"])
+        rule.finders = [compiler.finder(c, ["corroborate", i]) for i, c in enumerate(rule.corroborate)]
+        _check_fields(rule)
+        for name, text in (("message", rule.message), ("message_zh", rule.message_zh)):
+            if text:
+                check_template(text, rule, [name])
+    except cond.ConditionError as exc:
+        raise BadRule(f"rule {rule.id}: {exc.message}", path=doc.path, line=doc.line_of(base + exc.path)) from None
+
+
+def _known_fields(kinds: Iterable[str]) -> set[str]:
+    known: set[str] = {"kind"}
+    for kind in kinds:
+        known.update(FACT_FIELDS[kind])
+    return known
+
+
+def _check_fields(rule: Rule) -> None:
+    """Catch typos in field names of the matched kinds (group_by and $refs); fields of joins are checked lazily."""
+    known = _known_fields(rule.kinds)
+    for index, name in enumerate(rule.group_by):
+        if name.split(".")[0] not in known:
+            raise cond.ConditionError(f"group_by field {name!r} is not a field of {', '.join(rule.kinds)}",
+                                      ["match", "group_by", index])
+    for param in re.findall(r"\$params\.(\w+)", repr(rule.match) + repr(rule.corroborate)):
+        if param not in rule.params:
+            raise cond.ConditionError(f"$params.{param} is used but not defined in `params`", ["params"])
+
+
+def check_template(text: str, rule: Rule, path: list[Any]) -> None:
+    known = _known_fields(rule.kinds)
+    for name, flt in _TEMPLATE_VAR.findall(text):
+        head = name.split(".")[0]
+        if flt and flt not in TEMPLATE_FILTERS:
+            raise cond.ConditionError(f"unknown template filter {flt!r} in {{{name}|{flt}}}; filters: "
+                                      + ", ".join(TEMPLATE_FILTERS), path)
+        if head in ("count", "values", "params"):
+            if head == "params" and name.split(".", 1)[-1] not in rule.params:
+                raise cond.ConditionError(f"template uses {{{name}}} but the rule defines no such param", path)
+            if head == "values" and name.count(".") != 1:
+                raise cond.ConditionError(f"write {{values.FIELD}} to list a field's values, not {{{name}}}", path)
+            continue
+        if head not in known:
+            raise cond.ConditionError(f"template variable {{{name}}} is not a field of {', '.join(rule.kinds)} "
+                                      "(nor count, values.FIELD, params.NAME)", path)
+
+
+def load_pack(directories: Sequence[Path], *, builtin: bool = True) -> RulePack:
+    """The built-in pack (unless builtin=False) plus every rule under the given directories; ids must be unique."""
+    dirs = ([builtin_dir()] if builtin else []) + [Path(d) for d in directories]
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    digest = hashlib.sha256()
+    name, version = ("builtin", "0") if builtin else ("custom", "0")
+    for directory in dirs:
+        meta = directory / PACK_META
+        if meta.is_file() and directory == dirs[0]:
+            meta_doc = load_yaml(meta, BadRule).data or {}
+            name, version = str(meta_doc.get("name", name)), str(meta_doc.get("version", version))
+        for path in rule_files(directory):
+            digest.update(path.read_bytes())
+            for rule in load_rule_file(path):
+                if rule.id in seen:
+                    raise BadRule(f"duplicate rule id {rule.id} (also in {seen[rule.id]})", path=rule.path,
+                                  line=rule.line)
+                seen[rule.id] = rule.path
+                rules.append(rule)
+    if len(dirs) > 1 or not builtin:
+        name = "+".join([name] + [d.name for d in dirs[1:]]) if builtin else name
+    return RulePack(name=name, version=version, rules=rules, sha256=digest.hexdigest(),
+                    directories=[str(d) for d in dirs])

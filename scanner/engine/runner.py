@@ -1,0 +1,191 @@
+"""Run a rule pack over a fact set: match, group, test aggregates, gather evidence, render messages -> findings."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.engine.conditions import Context, Fact, getter
+from scanner.engine.facts import IDENTITY, FactSet, basis_of, evidence_for
+from scanner.engine.loader import _TEMPLATE_VAR, Rule
+from scanner.model import DATA_TYPES, Evidence, Finding, Severity
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 8  # per finding from the matched facts; corroborating facts add up to 4 more
+MAX_CORROBORATING = 4
+MAX_LISTED = 6  # values listed by {values.FIELD} before "and N more"
+
+
+@dataclass
+class RunOutcome:
+    findings: list[Finding]
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # rule id and the inputs it lacked
+    evaluated: int = 0
+
+
+def run_rules(rules: Sequence[Rule], factset: FactSet, *, params: dict[str, dict[str, Any]] | None = None,
+              severities: dict[str, Severity] | None = None) -> RunOutcome:
+    """Findings of every enabled rule whose required inputs are present, sorted by severity then rule id."""
+    params = params or {}
+    severities = severities or {}
+    ctx = Context(factset.facts)
+    outcome = RunOutcome(findings=[])
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        missing = sorted(rule.requires - factset.inputs)
+        if missing:
+            outcome.skipped.append({"rule_id": rule.id, "missing": missing})
+            continue
+        ctx.params = {**rule.params, **params.get(rule.id, {})}
+        outcome.findings.extend(_run_one(rule, ctx, severities.get(rule.id)))
+        outcome.evaluated += 1
+    outcome.findings.sort(key=lambda f: (-int(f.severity), f.rule_id, f.data_type or "", f.sdk or "", f.fingerprint))
+    return outcome
+
+
+def _group_key(rule: Rule, fact: Fact) -> tuple[Any, ...]:
+    fields = rule.group_by or IDENTITY[fact["kind"]]
+    values = tuple(_hashable(fact.get(f) if "." not in f else getter(f)(fact)) for f in fields)
+    return (fact["kind"], *values) if not rule.group_by else values
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _run_one(rule: Rule, ctx: Context, severity: Severity | None) -> list[Finding]:
+    assert rule.where is not None
+    where = rule.where
+    groups: dict[tuple[Any, ...], list[Fact]] = {}
+    for fact in ctx.facts(rule.kinds):
+        if where(fact, fact, ctx):
+            key = _group_key(rule, fact)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [fact]
+            else:
+                group.append(fact)
+    findings = []
+    for key, group in groups.items():
+        primary = group[0]
+        if rule.having is not None and not rule.having(group, primary, ctx):
+            continue
+        findings.append(_finding(rule, key, group, ctx, severity))
+    return findings
+
+
+def _finding(rule: Rule, key: tuple[Any, ...], group: list[Fact], ctx: Context, severity: Severity | None) -> Finding:
+    primary = group[0]
+    corroborating: list[Fact] = []
+    for find in rule.finders:
+        corroborating.extend(f for f in find(primary, ctx) if f not in group)
+    evidence = _evidence(group, MAX_EVIDENCE) + _evidence(corroborating, MAX_CORROBORATING)
+    kinds = {f["kind"] for f in group} | {f["kind"] for f in corroborating}
+    data_types = {f.get("data_type") for f in group}
+    data_type = primary.get("data_type") if len(data_types) == 1 else None
+    sdk = _sdk_of(primary) if len({_sdk_of(f) for f in group}) == 1 else None
+    variables = _variables(primary, group, ctx)
+    fingerprint = hashlib.sha256("\x1f".join(
+        [rule.id, str(data_type or ""), str(sdk or ""), *(str(v) for v in key)]).encode()).hexdigest()[:20]
+    return Finding(
+        rule_id=rule.id, severity=severity if severity is not None else rule.severity, confidence=rule.confidence,
+        title=rule.title, message=render(rule.message, variables), basis=basis_of(kinds),
+        data_type=data_type if data_type in DATA_TYPES else None, sdk=sdk, evidence=evidence,
+        references=list(rule.references), remediation=rule.remediation, fingerprint=fingerprint,
+        title_zh=rule.title_zh, message_zh=render(rule.message_zh, variables) if rule.message_zh else None,
+        remediation_zh=rule.remediation_zh)
+
+
+def _sdk_of(fact: Fact) -> str | None:
+    if fact["kind"] == "sdk":
+        return fact.get("id")
+    value = fact.get("sdk")
+    return value if isinstance(value, str) else None
+
+
+def _evidence(facts: list[Fact], limit: int) -> list[Evidence]:
+    """Evidence of the first `limit` distinct facts, plus a note of how many more there are."""
+    out: list[Evidence] = []
+    seen: set[tuple[str, str | None]] = set()
+    extra = 0
+    for fact in facts:
+        item = evidence_for(fact)
+        marker = (item.summary, item.location)
+        if marker in seen:
+            extra += 1
+            continue
+        if len(out) >= limit:
+            extra += 1
+            continue
+        seen.add(marker)
+        out.append(item)
+    if extra and out:
+        out[-1].details = {**out[-1].details, "more": extra}
+        out.append(Evidence(kind=out[-1].kind, summary=f"... and {extra} more of the same kind"))
+    return out
+
+
+class _Variables(dict[str, Any]):
+    pass
+
+
+def _variables(primary: Fact, group: list[Fact], ctx: Context) -> dict[str, Any]:
+    values: dict[str, Any] = dict(primary)
+    values["count"] = len(group)
+    values["__group__"] = group
+    values["__params__"] = ctx.params
+    return values
+
+
+def _listing(items: list[Any]) -> str:
+    shown = [str(i) for i in items[:MAX_LISTED]]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def render(template: str, variables: dict[str, Any]) -> str:
+    """Fill {field}, {field|label}, {count}, {values.FIELD} and {params.NAME}; no code runs."""
+    group: list[Fact] = variables.get("__group__", [])
+
+    def value_of(name: str, flt: str | None) -> str:
+        if name.startswith("values."):
+            fld = name.split(".", 1)[1]
+            get = getter(fld)
+            seen: list[Any] = []
+            for fact in group:
+                v = get(fact)
+                for item in (v if isinstance(v, list) else [v]):
+                    if item is not None and item not in seen:
+                        seen.append(item)
+            if flt == "label":
+                seen = [_label(v) for v in seen]
+            return _listing(sorted(seen, key=str))
+        if name.startswith("params."):
+            value = variables.get("__params__", {}).get(name.split(".", 1)[1])
+        else:
+            value = getter(name)(variables)
+        if value is None:
+            return "unknown"
+        if isinstance(value, list):
+            return _listing([_label(v) if flt == "label" else v for v in value])
+        if flt == "label":
+            return _label(value)
+        if flt == "upper":
+            return str(value).upper()
+        if flt == "lower":
+            return str(value).lower()
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    return _TEMPLATE_VAR.sub(lambda m: value_of(m.group(1), m.group(2)), template)
+
+
+def _label(value: Any) -> str:
+    info = DATA_TYPES.get(str(value))
+    return info.label if info else str(value)

@@ -1,0 +1,143 @@
+"""Third-party SDK lists (第三方SDK目录 / 第三方共享清单 / "SDKs we use") -> one record per SDK.
+
+Policies publish them as HTML or Markdown tables (header row or header column) and as plain-text renderings
+("SDK名称：友盟统计SDK；使用目的：统计分析；收集个人信息类型：设备信息" or one "key：value" per line under
+a title line).  Column roles come from rules/vocabulary/sdk_tables.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from scanner.policy.html_text import Block
+from scanner.policy.vocabulary import TermMatcher, Vocabulary, fold, sdk_key
+
+_KEY_RE = re.compile(r"(?:^|[；;|\n。]|\s{2,}|[，,](?=[^，,：:]{1,16}[：:]))\s*([^：:；;|\n，,。]{1,16}?)\s*[：:]")
+
+
+@dataclass
+class SdkRecord:
+    fields: dict[str, str]  # column role -> cell text
+    line: int
+    source: str  # the row as printed
+    blocks: list[int] = field(default_factory=list)  # indexes of the blocks it was read from
+
+    @property
+    def name(self) -> str:
+        return self.fields.get("name", "").strip()
+
+
+class SdkNames:
+    """SDK names and aliases -> catalog ids: exact lookups for table cells, a loose matcher for prose."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.exact: dict[str, str] = {}
+        for alias, sdk_id in vocab.sdk_aliases.items():
+            key = sdk_key(alias)
+            if len(key) >= 2:
+                self.exact.setdefault(key, sdk_id)
+        self.cell_matcher = TermMatcher((a, "sdk", i) for a, i in vocab.sdk_aliases.items() if len(sdk_key(a)) >= 2)
+        self.prose_matcher = TermMatcher(
+            (a, "sdk", i) for a, i in vocab.sdk_aliases.items()
+            if sdk_key(a) not in vocab.ambiguous and len(sdk_key(a)) >= 3)
+
+    def match_cell(self, *cells: str) -> str | None:
+        """The SDK a table cell names: exact alias first, then the longest alias inside the cell."""
+        for cell in cells:
+            if not cell:
+                continue
+            hit = self.exact.get(sdk_key(cell))
+            if hit:
+                return hit
+            # "友盟统计SDK（友盟+）": try the parts around parentheses and slashes too.
+            for part in re.split(r"[()（）/、,，;；]", cell):
+                hit = self.exact.get(sdk_key(part))
+                if hit:
+                    return hit
+        for cell in cells:
+            matches = self.cell_matcher.find(fold(cell))
+            if matches:
+                return max(matches, key=lambda m: m.end - m.start).value
+        return None
+
+
+def table_records(rows: list[Block], vocab: Vocabulary) -> list[SdkRecord] | None:
+    """Records of an SDK table (header row or header column), or None when the table is not an SDK list."""
+    if not rows:
+        return None
+    header = [vocab.column_role(cell) for cell in rows[0].cells]
+    if _is_sdk_header(header):
+        records = []
+        for row in rows[1:]:
+            fields = {role: cell for role, cell in zip(header, row.cells, strict=False) if role and cell}
+            if fields.get("name"):
+                records.append(SdkRecord(fields, row.line, row.text))
+        return records
+    # Header column: one table per SDK, or SDKs side by side in the following columns.
+    column = [vocab.column_role(row.cells[0]) if row.cells else None for row in rows]
+    if _is_sdk_header(column):
+        width = max(len(row.cells) for row in rows)
+        records = []
+        for index in range(1, width):
+            fields = {role: row.cells[index] for role, row in zip(column, rows, strict=False)
+                      if role and index < len(row.cells) and row.cells[index]}
+            if fields.get("name"):
+                source = "; ".join(f"{row.cells[0]}: {row.cells[index]}" for row in rows if index < len(row.cells))
+                records.append(SdkRecord(fields, rows[0].line, source))
+        return records
+    return None
+
+
+def _is_sdk_header(roles: list[str | None]) -> bool:
+    return "name" in roles and ("data" in roles or "purpose" in roles)
+
+
+def key_values(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """("role", value) pairs of a "key：value；key：value" text whose keys are known column names."""
+    found = []
+    for m in _KEY_RE.finditer(text):
+        role = vocab.column_role(m.group(1))
+        if role:
+            found.append((role, m.start(1), m.end()))
+    pairs = []
+    for index, (role, _, value_start) in enumerate(found):
+        value_end = found[index + 1][1] if index + 1 < len(found) else len(text)
+        value = text[value_start:value_end].strip().strip("；;，,。|").strip()
+        pairs.append((role, value))
+    return pairs
+
+
+def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord], set[int]]:
+    """Records of plain-text SDK lists, and the indexes of the blocks they used (not read again as prose)."""
+    records: list[SdkRecord] = []
+    current: SdkRecord | None = None
+    for index, block in enumerate(blocks):
+        if block.kind == "row":
+            current = None
+            continue
+        pairs = key_values(block.text, vocab)
+        if not pairs:
+            current = None
+            continue
+        roles = {role for role, _ in pairs}
+        if "name" in roles or current is None:
+            current = SdkRecord({}, block.line, "")
+            records.append(current)
+            if "name" not in roles and index > 0:
+                title = blocks[index - 1]
+                if title.kind != "row" and len(title.text) <= 60 and not key_values(title.text, vocab):
+                    current.fields["name"] = re.sub(r"^\s*(\d+[.、)）]|[（(]\d+[)）])\s*", "", title.text)
+                    current.source = title.text
+                    current.line = title.line
+                    current.blocks.append(index - 1)
+        for role, value in pairs:
+            if role in current.fields and role == "name":
+                current = SdkRecord({}, block.line, "")
+                records.append(current)
+            current.fields.setdefault(role, value)
+        current.source = (current.source + "; " if current.source else "") + block.text
+        current.blocks.append(index)
+    good = [r for r in records if r.name and ("data" in r.fields or "purpose" in r.fields)]
+    used = {i for r in good for i in r.blocks}
+    return good, used

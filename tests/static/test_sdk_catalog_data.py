@@ -1,0 +1,278 @@
+"""Rules about the SDK catalog data (rules/sdks/*.yaml), checked on the raw YAML with no loader in between."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES
+
+SDK_DIR = Path(__file__).resolve().parents[2] / "rules" / "sdks"
+CATALOG_META = "_catalog.yaml"
+
+REQUIRED = ("id", "name", "owner", "country", "categories", "website", "code", "data_types", "sources")
+OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes")
+MANIFEST_KEYS = ("components", "meta_data", "providers", "permissions")
+
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+URL_RE = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
+# Dotted Java names; a last segment starting with a capital is a class-name prefix.
+CODE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$")
+NATIVE_LIB_RE = re.compile(r"^lib[A-Za-z0-9_.+*-]+\.so$")  # * allowed: versioned names (libjcore*.so)
+HOST_RE = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+
+# Vendor roots that hold many unrelated SDKs (or the platform itself): a prefix this short
+# would attribute every Google/Tencent/... class to one SDK.
+TOO_BROAD_CODE = {
+    "com.google", "com.google.android", "com.google.android.gms", "com.google.firebase",
+    "com.tencent", "com.tencent.mm", "com.baidu", "com.facebook", "com.alibaba", "com.alipay",
+    "com.huawei", "com.huawei.hms", "com.xiaomi", "com.bytedance", "com.bytedance.sdk", "com.amazon",
+    "com.microsoft", "com.android", "com.yandex", "com.netease", "com.taobao", "com.umeng", "com.mob",
+    "cn.com", "android.support", "androidx", "java.lang", "kotlin.jvm", "io.github", "com.github",
+}
+# Shared infrastructure domains: naming one of these would tie all its traffic to one SDK.
+TOO_BROAD_DOMAINS = {
+    "googleapis.com", "google.com", "gstatic.com", "doubleclick.net", "qq.com", "baidu.com",
+    "facebook.com", "amazonaws.com", "cloudfront.net", "akamaized.net", "aliyuncs.com",
+    "taobao.com", "alicdn.com", "163.com", "huawei.com", "hicloud.com", "xiaomi.com", "mi.com",
+    "apple.com", "microsoft.com", "azure.com", "snssdk.com",
+}
+# Ids other parts of divulge (fixtures, rules, tests) refer to.
+REQUIRED_IDS = (
+    "google-firebase-analytics", "google-firebase-crashlytics", "google-firebase-messaging", "google-admob",
+    "facebook-analytics", "facebook-login", "facebook-audience-network", "appsflyer", "umeng-analytics",
+    "umeng-push", "jpush", "tencent-bugly", "tencent-gdt", "pangle", "baidu-location", "amap-location",
+    "wechat-opensdk", "alipay", "huawei-push", "xiaomi-push", "oppo-push", "vivo-push", "getui", "sensorsdata",
+    "growingio", "talkingdata", "shumei", "tongdun", "mob-sharesdk", "msa-oaid",
+)
+MIN_TOTAL = 150
+MIN_CN = 45
+
+
+def _entry_files() -> list[Path]:
+    return sorted(p for p in SDK_DIR.glob("*.yaml") if p.name != CATALOG_META)
+
+
+def _load_entries() -> list[tuple[str, dict[str, Any]]]:
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for path in _entry_files():
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert isinstance(data, list), f"{path.name}: top level must be a YAML list of entries"
+        for index, entry in enumerate(data):
+            assert isinstance(entry, dict), f"{path.name}[{index}]: entry must be a mapping"
+            entries.append((path.name, entry))
+    return entries
+
+
+ENTRIES = _load_entries()
+
+
+def _where(file: str, entry: dict[str, Any]) -> str:
+    return f"{file}:{entry.get('id', '?')}"
+
+
+def _manifest(entry: dict[str, Any]) -> dict[str, list[str]]:
+    return entry.get("manifest") or {}
+
+
+def test_catalog_meta_names_version() -> None:
+    meta = yaml.safe_load((SDK_DIR / CATALOG_META).read_text(encoding="utf-8"))
+    assert meta["name"] == "divulge-sdk-catalog"
+    assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", str(meta["version"])), meta["version"]
+
+
+def test_every_file_holds_entries() -> None:
+    files = _entry_files()
+    assert len(files) >= 8
+    per_file: dict[str, int] = defaultdict(int)
+    for file, _ in ENTRIES:
+        per_file[file] += 1
+    assert all(per_file[p.name] > 0 for p in files), per_file
+
+
+def test_counts() -> None:
+    cn = [e for _, e in ENTRIES if e["country"] == "CN"]
+    assert len(ENTRIES) >= MIN_TOTAL, len(ENTRIES)
+    assert len(cn) >= MIN_CN, len(cn)
+
+
+def test_ids_unique_and_well_formed() -> None:
+    seen: dict[str, str] = {}
+    for file, entry in ENTRIES:
+        sdk_id = entry.get("id")
+        assert isinstance(sdk_id, str) and ID_RE.fullmatch(sdk_id), f"{file}: bad id {sdk_id!r}"
+        assert sdk_id not in seen, f"id {sdk_id} in both {seen[sdk_id]} and {file}"
+        seen[sdk_id] = file
+
+
+def test_required_ids_present() -> None:
+    ids = {e["id"] for _, e in ENTRIES}
+    assert not set(REQUIRED_IDS) - ids, sorted(set(REQUIRED_IDS) - ids)
+
+
+@pytest.mark.parametrize("file,entry", ENTRIES, ids=[_where(f, e) for f, e in ENTRIES])
+def test_entry_shape(file: str, entry: dict[str, Any]) -> None:
+    where = _where(file, entry)
+    missing = [k for k in REQUIRED if k not in entry]
+    assert not missing, f"{where}: missing {missing}"
+    unknown = set(entry) - set(REQUIRED) - set(OPTIONAL)
+    assert not unknown, f"{where}: unknown keys {sorted(unknown)}"
+    for key in ("name", "owner"):
+        assert isinstance(entry[key], str) and entry[key].strip(), f"{where}: {key} must be text"
+    assert COUNTRY_RE.fullmatch(str(entry["country"])), f"{where}: country must be ISO 3166-1 alpha-2"
+    assert URL_RE.fullmatch(entry["website"]), f"{where}: website {entry['website']!r}"
+
+    categories = entry["categories"]
+    assert isinstance(categories, list) and categories, f"{where}: categories must be a non-empty list"
+    assert set(categories) <= set(SDK_CATEGORIES), f"{where}: {sorted(set(categories) - set(SDK_CATEGORIES))}"
+
+    data_types = entry["data_types"]
+    assert isinstance(data_types, list), f"{where}: data_types must be a list"
+    assert set(data_types) <= set(DATA_TYPES), f"{where}: unknown data types {sorted(set(data_types) - set(DATA_TYPES))}"
+    assert len(set(data_types)) == len(data_types), f"{where}: duplicate data types"
+    # An SDK documented as collecting nothing must say why it is catalogued at all.
+    assert data_types or entry.get("notes"), f"{where}: empty data_types needs a note"
+
+    identifiers = entry.get("identifiers", [])
+    assert set(identifiers) <= set(IDENTIFIER_KINDS), f"{where}: {sorted(set(identifiers) - set(IDENTIFIER_KINDS))}"
+    if identifiers:
+        assert "device_id" in data_types or "phone" in data_types, f"{where}: identifiers without device_id"
+
+    sources = entry["sources"]
+    assert isinstance(sources, list) and sources, f"{where}: at least one source URL"
+    assert all(isinstance(u, str) and URL_RE.fullmatch(u) for u in sources), f"{where}: bad source {sources}"
+
+
+@pytest.mark.parametrize("file,entry", ENTRIES, ids=[_where(f, e) for f, e in ENTRIES])
+def test_signatures_well_formed(file: str, entry: dict[str, Any]) -> None:
+    where = _where(file, entry)
+    code = entry["code"]
+    assert isinstance(code, list) and code, f"{where}: code must be a non-empty list"
+    for prefix in code:
+        assert CODE_RE.fullmatch(prefix), f"{where}: code {prefix!r} is not a dotted Java name"
+        assert prefix not in TOO_BROAD_CODE, f"{where}: code {prefix!r} is a vendor root, too broad"
+    assert len(set(code)) == len(code), f"{where}: duplicate code prefixes"
+
+    manifest = _manifest(entry)
+    assert isinstance(manifest, dict), f"{where}: manifest must be a mapping"
+    assert set(manifest) <= set(MANIFEST_KEYS), f"{where}: unknown manifest keys {sorted(set(manifest) - set(MANIFEST_KEYS))}"
+    for key, values in manifest.items():
+        assert isinstance(values, list) and all(isinstance(v, str) and v for v in values), f"{where}: manifest.{key}"
+    for cls in manifest.get("components", []) + manifest.get("providers", []):
+        assert CODE_RE.fullmatch(cls), f"{where}: component {cls!r} is not a class name"
+
+    for lib in entry.get("native_libs", []):
+        assert NATIVE_LIB_RE.fullmatch(lib), f"{where}: native lib {lib!r} must be an exact lib*.so name"
+
+    for domain in entry.get("domains", []):
+        assert HOST_RE.fullmatch(domain), f"{where}: domain {domain!r} must be a lower-case host name"
+        assert domain not in TOO_BROAD_DOMAINS, f"{where}: domain {domain!r} is shared infrastructure"
+
+
+def _normal(prefix: str) -> str:
+    return prefix.rstrip(".")
+
+
+def test_no_code_signature_shared() -> None:
+    """Two entries may not claim the same prefix; a longer prefix (a strict extension) is allowed, longest wins."""
+    owners: dict[str, list[str]] = defaultdict(list)
+    for _, entry in ENTRIES:
+        for prefix in entry["code"]:
+            owners[_normal(prefix)].append(entry["id"])
+    shared = {p: ids for p, ids in owners.items() if len(set(ids)) > 1}
+    assert not shared, shared
+
+
+def _owner_of(class_name: str) -> str | None:
+    """Longest-prefix attribution as docs/sdk-catalog.md defines it: package prefixes match whole segments,
+    a prefix whose last segment starts with a capital is a class-name prefix and matches as text."""
+    best: tuple[int, str] | None = None
+    for _, entry in ENTRIES:
+        for prefix in map(_normal, entry["code"]):
+            last = prefix.rsplit(".", 1)[-1]
+            if last[:1].isupper():
+                hit = class_name.startswith(prefix)
+            else:
+                hit = class_name == prefix or class_name.startswith(prefix + ".")
+            if hit and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), entry["id"])
+    return best[1] if best else None
+
+
+def test_every_prefix_resolves_to_its_own_entry() -> None:
+    for _, entry in ENTRIES:
+        for prefix in map(_normal, entry["code"]):
+            probe = prefix + "Probe" if prefix.rsplit(".", 1)[-1][:1].isupper() else prefix + ".Probe"
+            assert _owner_of(probe) == entry["id"], f"{probe} -> {_owner_of(probe)}, expected {entry['id']}"
+
+
+@pytest.mark.parametrize(
+    "class_name,sdk_id",
+    [
+        ("com.localytics.android.Localytics", "localytics"),  # not swallowed by AMap's com.loc
+        ("com.loc.ch", "amap-location"),
+        ("com.heytap.msp.mobad.api.MobAdManager", "oppo-ads"),  # strict extension of OPPO push
+        ("com.heytap.msp.push.HeytapPushManager", "oppo-push"),
+        ("com.google.android.gms.ads.identifier.AdvertisingIdClient", "google-ads-identifier"),
+        ("com.google.android.gms.ads.MobileAds", "google-admob"),
+        ("com.google.ads.interactivemedia.v3.api.ImaSdkFactory", "google-ima"),
+        ("com.huawei.hms.ads.identifier.AdvertisingIdClient", "huawei-oaid"),
+        ("cn.jiguang.verifysdk.api.JVerificationInterface", "jverification"),
+        ("cn.jiguang.api.JCoreInterface", "jpush"),
+        ("com.mobfox.sdk.Banner", None),
+        ("com.google.gson.Gson", None),
+    ],
+)
+def test_longest_prefix_attribution(class_name: str, sdk_id: str | None) -> None:
+    assert _owner_of(class_name) == sdk_id
+
+
+@pytest.mark.parametrize("key", ["components", "providers", "meta_data"])
+def test_manifest_signatures_unique(key: str) -> None:
+    owners: dict[str, set[str]] = defaultdict(set)
+    for _, entry in ENTRIES:
+        for value in _manifest(entry).get(key, []):
+            owners[value].add(entry["id"])
+    shared = {v: sorted(ids) for v, ids in owners.items() if len(ids) > 1}
+    assert not shared, shared
+
+
+def test_native_libs_unique() -> None:
+    owners: dict[str, set[str]] = defaultdict(set)
+    for _, entry in ENTRIES:
+        for lib in entry.get("native_libs", []):
+            owners[lib].add(entry["id"])
+    assert not {lib: ids for lib, ids in owners.items() if len(ids) > 1}
+
+
+def test_key_entries_carry_their_signatures() -> None:
+    """The signatures fixtures and rules rely on are where they are expected."""
+    by_id = {e["id"]: e for _, e in ENTRIES}
+    firebase = by_id["google-firebase-analytics"]
+    assert "com.google.firebase.provider.FirebaseInitProvider" in _manifest(firebase)["providers"]
+    assert "firebase_analytics_collection_enabled" in _manifest(firebase)["meta_data"]
+    admob = by_id["google-admob"]
+    assert "com.google.android.gms.ads" in admob["code"]
+    assert "com.google.android.gms.ads.APPLICATION_ID" in _manifest(admob)["meta_data"]
+    assert "com.google.android.gms.ads.MobileAdsInitProvider" in _manifest(admob)["providers"]
+    fb = by_id["facebook-analytics"]
+    assert "com.facebook.appevents" in fb["code"]
+    assert "com.facebook.sdk.ApplicationId" in _manifest(fb)["meta_data"]
+    assert "com.facebook.internal.FacebookInitProvider" in _manifest(fb)["providers"]
+    assert "com.facebook.ads" in by_id["facebook-audience-network"]["code"]
+    assert {"cn.jpush.android", "cn.jiguang"} <= set(by_id["jpush"]["code"])
+    assert any(lib.startswith("libjcore") for lib in by_id["jpush"]["native_libs"])
+    assert "com.qq.e" in by_id["tencent-gdt"]["code"]
+    assert "com.bytedance.sdk.openadsdk" in by_id["pangle"]["code"]
+    assert "com.tencent.mm.opensdk" in by_id["wechat-opensdk"]["code"]
+    assert "com.bun.miitmdid" in by_id["msa-oaid"]["code"]
+    for sdk_id, prefix in (("oppo-push", "com.heytap.msp"), ("vivo-push", "com.vivo.push"),
+                           ("xiaomi-push", "com.xiaomi.mipush.sdk"), ("shumei", "com.ishumei"),
+                           ("tongdun", "cn.tongdun"), ("sensorsdata", "com.sensorsdata.analytics")):
+        assert prefix in by_id[sdk_id]["code"], sdk_id

@@ -179,14 +179,14 @@ def plan_classes(n_classes: int, n_dex: int, rng: random.Random) -> tuple[list[C
     app = [c for c in classes if c.group.owner is None]
     sdk = [c for c in classes if c.group.owner not in (None, "lib")]
     for owner, entry in sorted(entries.items()):
-        caller = rng.choice(app)
-        caller.snippets[0].append(("calls", (entry.descriptor, entry.group.entry_method, P_II)))
-        truth.wired.append((dotted(caller.descriptor), _method_name(caller, 0), owner, dotted(entry.descriptor)))
+        spec = rng.choice(app)
+        spec.snippets[0].append(("calls", (entry.descriptor, entry.group.entry_method, P_II)))
+        truth.wired.append((dotted(spec.descriptor), _method_name(spec, 0), owner, dotted(entry.descriptor)))
     for kind, target in sorted(SENSITIVE.items()):
         for pool in (app, sdk):
-            caller = rng.choice(pool)
-            caller.snippets[1].append((kind,))
-            truth.sensitive.append((dotted(caller.descriptor), _method_name(caller, 1), dotted(target[0]), target[1]))
+            spec = rng.choice(pool)
+            spec.snippets[1].append((kind,))
+            truth.sensitive.append((dotted(spec.descriptor), _method_name(spec, 1), dotted(target[0]), target[1]))
     return classes, truth
 
 
@@ -374,7 +374,7 @@ class DexWriter:
             ids += struct.pack("<HHI", tidx[cls], tidx[ftype], sidx[name])
         for cls, name, proto in methods:
             ids += struct.pack("<HHI", tidx[cls], pidx[proto], sidx[name])
-        for spec, cd_off in zip(self.classes, class_data_offs):
+        for spec, cd_off in zip(self.classes, class_data_offs, strict=True):
             ids += struct.pack("<8I", tidx[spec.descriptor], 0x1, tidx[OBJECT], 0, 0xFFFFFFFF, 0, cd_off, 0)
         out[0x70:0x70 + len(ids)] = ids
         string_ids_off = 0x70

@@ -7,21 +7,19 @@ import enum
 import gc
 from collections.abc import Iterator
 
-from scanner.errors import BadReport
-from scanner.model import ScanResult
 from scanner.reports.base import LANGUAGES, ReportOptions, ReportWriter
 
+from scanner.errors import BadReport
+from scanner.model import ScanResult
 
-class ReportFormat(str, enum.Enum):
+
+class ReportFormat(enum.StrEnum):
     TEXT = "text"
     JSON = "json"
     HTML = "html"
     SARIF = "sarif"
     MD = "md"
     JUNIT = "junit"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def writer(self) -> ReportWriter:

@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 
 import jinja2
 from markupsafe import Markup, escape
-
-from scanner.model import Evidence, Finding, ScanResult
 from scanner.reports.base import ReportOptions, ReportWriter
 from scanner.reports.i18n import LocalText, Translator, catalog
 from scanner.reports.matrix import MatrixRow, build_matrix
 from scanner.reports.summary import SEVERITIES_DESC, Summary, summarize
 from scanner.reports.timeline import RED_PHASES, Timeline, build_timeline
+
+from scanner.model import Evidence, Finding, ScanResult
 
 # Keys of details shown in their own block of an evidence item; every other key is listed as-is.
 _SHOWN_DETAILS = {"url", "method", "where", "key", "encodings", "time", "phase", "cleartext", "snippet", "caller",

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 import yaml
+from scanner.reports.base import LANGUAGES
 
 from scanner.errors import BadReport
 from scanner.model import DATA_TYPES, Finding, Severity
-from scanner.reports.base import LANGUAGES
 
 
 @functools.cache

@@ -8,10 +8,10 @@ import functools
 import json
 from typing import Any, ClassVar
 
-from scanner.model import ScanResult, Severity
 from scanner.reports.base import ReportOptions, ReportWriter
 from scanner.reports.summary import summarize
 
+from scanner.model import ScanResult, Severity
 
 # Above this many findings + observations the file is written compact: indenting 50,000 flows costs seconds.
 INDENT_LIMIT = 20_000

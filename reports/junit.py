@@ -5,9 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import ClassVar
 
-from scanner.model import Finding, ScanResult, Severity
 from scanner.reports.base import ReportOptions, ReportWriter
 from scanner.reports.i18n import Translator
+
+from scanner.model import Finding, ScanResult, Severity
 
 _DEFAULT_THRESHOLD = Severity.LOW  # without --fail-on, info findings (over-declaration) do not fail a build
 

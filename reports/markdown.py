@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from scanner.model import ScanResult
 from scanner.reports.base import ReportOptions, ReportWriter
 from scanner.reports.i18n import Translator
 from scanner.reports.summary import SEVERITIES_DESC, summarize
+
+from scanner.model import ScanResult
 
 _SEVERITY_ICON = {"critical": "🟥", "high": "🔴", "medium": "🟠", "low": "🟡", "info": "⚪"}
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")

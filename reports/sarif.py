@@ -6,9 +6,10 @@ import hashlib
 import json
 from typing import Any, ClassVar
 
-from scanner.model import Evidence, Finding, ScanResult, Severity
 from scanner.reports.base import ReportOptions, ReportWriter
 from scanner.reports.summary import sort_key
+
+from scanner.model import Evidence, Finding, ScanResult, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -124,7 +125,7 @@ class SarifWriter(ReportWriter):
         index = {rule_id: i for i, rule_id in enumerate(rules)}
         results: list[dict[str, Any]] = []
         for f in findings:
-            located = [e for e in f.evidence if e.location or e.details]
+            located: list[Evidence | None] = [e for e in f.evidence if e.location or e.details]
             for evidence in located or [None]:
                 location, key = _location(result, evidence)
                 item: dict[str, Any] = {

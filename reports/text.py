@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from scanner.model import ScanResult
 from scanner.reports.base import ReportOptions, ReportWriter
 from scanner.reports.i18n import Translator
 from scanner.reports.summary import SEVERITIES_DESC, summarize
+
+from scanner.model import ScanResult
 
 
 def one_line(text: str) -> str:

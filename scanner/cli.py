@@ -243,7 +243,7 @@ def scan_cmd(apk: Path | None, policy: Path | None, traffic: tuple[Path, ...], d
     failing = failing_findings(result)
     counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n) or "none"
     click.echo(f"divulge: {summary['total']} finding(s) ({counts}); {summary['suppressed']} suppressed, "
-               f"{summary['in_baseline']} in baseline; {len(failing)} at or above --fail-on {result.fail_on}",
+               f"{summary['in_baseline']} in baseline; {len(failing)} at or above --fail-on {result.fail_on or 'none'}",
                err=True)
     if failing:
         sys.exit(EXIT_FINDINGS)
@@ -296,8 +296,11 @@ def rules_show_cmd(rule_id: str, rules_dirs: tuple[Path, ...]) -> None:
     click.echo(f"file: {rule.path}\n\n{rule.description}\n\nRemediation: {rule.remediation}\n\nReferences:")
     for ref in rule.references:
         click.echo(f"  - {ref.title}{' ' + ref.article if ref.article else ''}: {ref.url}")
-    click.echo("\nCondition:\n" + Path(rule.path).read_text(encoding="utf-8").split("match:", 1)[-1].rstrip()
-               .join(["  match:", ""]).replace("\n", "\n  "))
+    if rule.params:
+        click.echo("\nParameters: " + ", ".join(f"{k}={v}" for k, v in rule.params.items()))
+    text = Path(rule.path).read_text(encoding="utf-8")
+    condition = text[text.index("match:"):] if "match:" in text and text.count("id:") == 1 else ""
+    click.echo("\nCondition:\n  " + condition.rstrip().replace("\n", "\n  "))
 
 
 @rules_group.command("validate")
@@ -462,7 +465,7 @@ Exit codes:
               help="Folder of declarations named after the APKs (NAME.yaml, NAME.csv, NAME/privacy.yaml).")
 @click.option("--traffic", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of captures named after the APKs (NAME.har, NAME.*, or NAME/ with several).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel worker processes.")
+@click.option("--workers", type=click.IntRange(min=1), help="Parallel worker processes [default: number of CPUs].")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite store [default: OUT/batch.sqlite].")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("divulge-batch"),
               show_default=True, help="Result folder.")
@@ -487,12 +490,14 @@ Exit codes:
               show_default=True, help="Exit 1 when any app has a finding at or above this severity.")
 @click.option("--json-summary", is_flag=True, help="Print the summary as JSON on stdout.")
 @handle_errors
-def batch_cmd(source: Path, policies: Path | None, traffic: Path | None, workers: int, db: Path | None,
+def batch_cmd(source: Path, policies: Path | None, traffic: Path | None, workers: int | None, db: Path | None,
               out_dir: Path, resume: bool, retry_errors: bool, fresh: bool, timeout_s: float, memory_mb: int,
               engine: str, scheduler: str | None, rules_dirs: tuple[Path, ...], config: Path | None,
               device: Path | None, category: str | None, formats: str, lang: str, fail_on: str,
               json_summary: bool) -> None:
     """Scan many apps in parallel, resumably, into a SQLite store, evidence manifests and a dashboard."""
+    import os
+
     from rich.console import Console
 
     from scanner.batch import BatchOptions, run_batch
@@ -508,12 +513,13 @@ def batch_cmd(source: Path, policies: Path | None, traffic: Path | None, workers
     settings = ScanSettings(formats=tuple(f.value for f in parse_formats(formats)), lang=lang, rules=rules_dirs,
                             config=config, device=device, category=category,
                             fail_on=None if fail_on == "none" else fail_on)
-    options = BatchOptions(source=source, out=out_dir, db=db, policies=policies, traffic=traffic, workers=workers,
+    options = BatchOptions(source=source, out=out_dir, db=db, policies=policies, traffic=traffic,
+                           workers=workers or os.cpu_count() or 1,
                            resume=resume, fresh=fresh, retry_errors=retry_errors,
                            limits=Limits(timeout_s=timeout_s, memory_mb=memory_mb or None), settings=settings,
                            engine=engine, scheduler=scheduler,
                            fail_on=None if fail_on == "none" else Severity.parse(fail_on), argv=tuple(sys.argv))
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     with ProgressBar(console) as bar:
         summary = run_batch(options, bar.update)
     print_summary(console, summary)
@@ -541,11 +547,31 @@ def verify_cmd(directory: Path, inputs_root: Path | None) -> None:
     from scanner.batch.evidence import verify_tree
 
     verdicts = verify_tree(directory, inputs_root=inputs_root)
-    print_verdicts(Console(), verdicts)
+    print_verdicts(Console(soft_wrap=True), verdicts)
     if any(not v.ok for v in verdicts):
         sys.exit(EXIT_FINDINGS)
 
 # --- policy text (issue: policy) -----------------------------------------------------------------
+
+
+@policy_group.command("extract")
+@click.argument("policy", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option("--vocabulary", type=click.Path(path_type=Path, file_okay=False),
+              help="Extra vocabulary YAML files (same format as rules/vocabulary/), merged with the built-in one.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@handle_errors
+def policy_extract_cmd(policy: Path, fmt: str, vocabulary: Path | None, output: Path | None) -> None:
+    """Read a privacy policy (HTML, Markdown or text; English or Chinese): what it says is collected, shared and
+    denied, the SDKs it lists, each with the sentence or table row it came from."""
+    from scanner.policy.text import ExtractOptions, load_policy_text, render_extraction
+
+    declaration = load_policy_text(policy, ExtractOptions(vocabulary_dir=vocabulary))
+    emit(render_extraction(declaration, fmt), output)
+    inferred = sorted(k for k, v in declaration.data_types.items() if v.confidence == "inferred")
+    click.echo(f"divulge: {policy.name}: {declaration.language}, {len(declaration.data_types)} data types, "
+               f"{len(declaration.parties)} third parties"
+               + (f"; inferred from vague terms: {', '.join(inferred)}" if inferred else ""), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -79,9 +79,9 @@ def resolve_fail_on(text: str | None) -> Severity | None:
 
 def failing_findings(result: ScanResult) -> list[Finding]:
     """Findings that make the scan fail: at or above fail_on, not suppressed, not already in the baseline."""
-    threshold = resolve_fail_on(result.fail_on)
-    if threshold is None:
+    if result.fail_on is None:  # --fail-on none
         return []
+    threshold = Severity.parse(result.fail_on)
     return [f for f in result.findings if f.severity >= threshold and not f.suppressed and not f.in_baseline]
 
 
@@ -176,7 +176,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
     started = _now()
     config = _config(options)
     fail_on = options.fail_on or config.fail_on
-    resolve_fail_on(fail_on)  # reject a bad value before the slow part
+    threshold = resolve_fail_on(fail_on)  # reject a bad value before the slow part
     inputs: list[dict[str, Any]] = []
 
     for path, kind in ([(options.apk, "apk")] if options.apk else []) + \
@@ -230,7 +230,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
     return ScanResult(
         app=app, findings=findings, static=static, traffic=traffic, declaration=declaration,
         tool_version=__version__, rule_pack=pack_info, catalog=catalog_info, started=started, finished=_now(),
-        inputs=inputs, fail_on=(fail_on or DEFAULT_FAIL_ON).lower())
+        inputs=inputs, fail_on=None if threshold is None else str(threshold))
 
 
 def format_text(result: ScanResult) -> str:

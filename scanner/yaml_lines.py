@@ -8,7 +8,7 @@ timestamps stay strings so that dates validate as JSON strings.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,7 @@ def load_yaml(path: Path, error: type[DivulgeError], *, max_bytes: int = 8 * 102
     return parse_yaml(text, str(path), error)
 
 
-def schema_errors(doc: YamlDoc, schema: dict[str, Any], *, hints: dict[str, Iterable[str]] | None = None
+def schema_errors(doc: YamlDoc, schema: dict[str, Any], *, hints: Mapping[str, Iterable[str]] | None = None
                   ) -> list[tuple[int | None, str]]:
     """Validate doc against a JSON Schema; each error as (line, one-line message with a fix-it hint)."""
     validator = jsonschema.Draft202012Validator(schema)
@@ -137,7 +137,7 @@ def schema_errors(doc: YamlDoc, schema: dict[str, Any], *, hints: dict[str, Iter
 
 
 def raise_schema_errors(doc: YamlDoc, schema: dict[str, Any], error: type[DivulgeError], *,
-                        hints: dict[str, Iterable[str]] | None = None) -> None:
+                        hints: Mapping[str, Iterable[str]] | None = None) -> None:
     """Raise `error` for the first schema error (at its line), naming how many more there are."""
     found = schema_errors(doc, schema, hints=hints)
     if found:
@@ -155,7 +155,7 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
-def _explain(doc: YamlDoc, err: jsonschema.ValidationError, hints: dict[str, Iterable[str]]
+def _explain(doc: YamlDoc, err: jsonschema.ValidationError, hints: Mapping[str, Iterable[str]]
              ) -> tuple[int | None, str]:
     if err.validator in ("anyOf", "oneOf") and err.context:
         # "not valid under any of the given schemas" helps nobody: explain the alternative that fits the value.
@@ -180,12 +180,28 @@ def _explain(doc: YamlDoc, err: jsonschema.ValidationError, hints: dict[str, Ite
     if err.validator == "enum":
         choices = [str(c) for c in err.validator_value]
         listing = "" if len(choices) > 12 else f"; one of: {', '.join(choices)}"
+        parent = _value_at(doc.data, path)
+        if isinstance(parent, dict) and isinstance(err.instance, str) and err.instance in parent:
+            # jsonschema reports a bad key (propertyNames) at its mapping: point at the key itself.
+            return doc.key_line(path, err.instance), f"unknown {what} {err.instance!r} in {where}" \
+                f"{suggest(err.instance, choices)}{listing}"
         return doc.line_of(path), f"unknown {what} {err.instance!r} at {where}{suggest(str(err.instance), choices)}{listing}"
     if err.validator == "required":
         return doc.line_of(path), f"{where}: {err.message}"
     if err.validator == "type":
         return doc.line_of(path), f"{where}: expected {err.validator_value}, got {type(err.instance).__name__} {err.instance!r}"
     return doc.line_of(path), f"{where}: {err.message}"
+
+
+def _value_at(data: Any, path: Sequence[Any]) -> Any:
+    for step in path:
+        if isinstance(data, dict):
+            data = data.get(step)
+        elif isinstance(data, list) and isinstance(step, int) and step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
 
 
 def _bad_property_name(err: jsonschema.ValidationError) -> str | None:

@@ -65,6 +65,7 @@ class AppOutcome:
     duration_s: float = 0.0
     peak_rss_kb: int = 0
     worker: str = ""
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule_pack, catalog: what this worker used
 
 
 def now_iso() -> str:
@@ -141,14 +142,53 @@ def install_worker_caches() -> None:
         scanner.static.sdks.load_catalog = functools.wraps(scanner.static.sdks.load_catalog)(cached_catalog)
 
 
-def warm(settings: ScanSettings | None = None) -> None:
-    """Import and parse everything a scan needs, so forked workers inherit it instead of redoing it per app."""
+def warm() -> None:
+    """Import and parse everything a scan needs, so forked workers inherit it instead of redoing it per app.
+
+    Each step is best effort: a step that fails here fails again, with its real message, in the app's scan.
+    """
     install_worker_caches()
-    cached_catalog()
-    cached_pack((), True)
-    from scanner.reports import formats  # noqa: F401  (jinja2 and the writers)
-    from scanner.static import apis
-    apis.load_api_catalog()
+    steps: list[tuple[str, Any]] = [("SDK catalog", cached_catalog), ("rule pack", lambda: cached_pack((), True))]
+    from scanner.static import apis, manifest
+    steps += [("API catalog", apis.load_api_catalog), ("permissions", apis.permission_data_types),
+              ("androguard", _import_androguard)]
+    steps += [(f"AOSP permissions {level}", functools.partial(manifest._aosp_permissions, level))
+              for level in (28, 29, 30, 31, 32, 33, 34)]
+    steps += [("traffic catalogs", _warm_traffic), ("report templates", _warm_reports),
+              ("regulation data", _warm_regulation)]
+    for name, step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - see the docstring: the scan will report it
+            log.debug("warm-up of %s failed: %s", name, exc)
+
+
+def _import_androguard() -> None:
+    from scanner.static.manifest import quiet_androguard
+    quiet_androguard()
+    import androguard.core.apk  # noqa: F401
+    import androguard.core.axml  # noqa: F401
+
+
+def _warm_traffic() -> None:
+    from scanner.dynamic import recipients, traffic
+    traffic.load_sdk_catalog()
+    recipients._psl()
+
+
+def _warm_reports() -> None:
+    from scanner.model import AppIdentity
+    from scanner.reports import parse_formats, write_reports
+    app = AppIdentity(package="warm.up", label=None, version_name=None, version_code=None, min_sdk=None,
+                      target_sdk=None, sha256="0" * 64)
+    write_reports(ScanResult(app=app, findings=[]), parse_formats("html,json,sarif,md"), "en")
+
+
+def _warm_regulation() -> None:
+    from scanner.engine import regulation
+    regulation.app_types()
+    regulation.low_relevance_relevant_for()
+    regulation.permission_data_types()
 
 
 def _scan_one_app(job: AppJob, settings: ScanSettings) -> ScanResult:
@@ -160,6 +200,19 @@ def _scan_one_app(job: AppJob, settings: ScanSettings) -> ScanResult:
                           device=job.device or settings.device, category=job.category or settings.category,
                           rules_dirs=settings.rules, config=settings.config, fail_on=settings.fail_on)
     return run_scan(options)
+
+
+def _versions(result: ScanResult | None, settings: ScanSettings) -> dict[str, dict[str, Any]]:
+    """Rule pack and catalog identity: from the result, or for a failed app from this worker's loaded copies."""
+    if result is not None:
+        return {"rule_pack": dict(result.rule_pack), "catalog": dict(result.catalog)}
+    versions: dict[str, dict[str, Any]] = {}
+    try:
+        versions["rule_pack"] = cached_pack(tuple(settings.rules), True).info()
+        versions["catalog"] = cached_catalog().summary()
+    except DivulgeError as exc:  # a broken pack or catalog is this app's error already; record what we can
+        log.debug("versions unavailable: %s", exc)
+    return versions
 
 
 def run_job(job: AppJob, settings: ScanSettings) -> AppOutcome:
@@ -186,6 +239,7 @@ def run_job(job: AppJob, settings: ScanSettings) -> AppOutcome:
         log.debug("internal error on %s", job.app_id, exc_info=True)
         outcome.status, outcome.error_kind = "error", ErrorKind.INTERNAL
         outcome.error = f"{type(exc).__name__}: {exc}"
+    outcome.versions = _versions(outcome.result, settings)
     outcome.finished = now_iso()
     outcome.duration_s = round(time.monotonic() - t0, 3)
     outcome.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

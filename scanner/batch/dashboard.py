@@ -127,9 +127,11 @@ def build_view(store: Store, out: Path) -> dict[str, Any]:
                            error=f"{err[0]}: {err[1]}" if err else None))
     apps.sort(key=lambda a: (a.status != "ok", -a.max_severity, *(-a.counts[s] for s in SEVERITIES), a.app_id))
     ok_apps = sum(1 for a in apps if a.status == "ok")
+    totals = {s: sum(a.counts[s] for a in apps) for s in SEVERITIES}
     return {
+        "worst": next((s for s in SEVERITIES if totals[s]), None),
         "apps": apps, "ok_apps": ok_apps, "error_apps": len(apps) - ok_apps,
-        "totals": {s: sum(a.counts[s] for a in apps) for s in SEVERITIES},
+        "totals": totals,
         "sdks": _sdk_rows(store, max(ok_apps, 1)),
         "violations": [dict(r) for r in store.query(
             "SELECT rule_id, MIN(title) AS title, MAX(severity_rank) AS rank, COUNT(DISTINCT app_id) AS apps, "

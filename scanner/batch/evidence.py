@@ -107,8 +107,9 @@ class Verdict:
         return not self.problems
 
 
-def _line_changes(old: list[str], new: list[str], limit: int = 8) -> list[str]:
-    """Which lines differ, as 'line 12 changed' / 'lines 3-5 removed' / 'line 9 added' (1-based, old numbering)."""
+def _line_changes(old: list[str], new: list[str], new_text: list[bytes], limit: int = 8) -> list[str]:
+    """Which lines differ, as 'line 12 changed' / 'lines 3-5 removed' / 'line 9 added' (1-based, old numbering),
+    with the first changed line as it reads now."""
     changes: list[str] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -120,10 +121,17 @@ def _line_changes(old: list[str], new: list[str], limit: int = 8) -> list[str]:
             what = _span(i1, i2) + " removed"
         else:
             what = f"{_span(j1, j2)} added (after line {i1})"
+        if j2 > j1:
+            what += f", now {_excerpt(new_text[j1])}"
         changes.append(what)
     if len(changes) > limit:
         changes = changes[:limit] + [f"… and {len(changes) - limit} more changes"]
     return changes
+
+
+def _excerpt(line: bytes, width: int = 80) -> str:
+    text = line.decode("utf-8", "replace").strip()
+    return repr(text if len(text) <= width else text[:width] + "…")
 
 
 def _span(a: int, b: int) -> str:
@@ -144,13 +152,13 @@ def _check_file(verdict: Verdict, entry: dict[str, Any], path: Path | None, labe
         verdict.problems.append(f"{label}: file missing")
         return
     verdict.checked_files += 1
-    current = hash_input(entry["kind"], path) if entry["kind"] != "output" else output_record(
-        entry["file"], path.read_bytes())
+    data = path.read_bytes()
+    current = hash_input(entry["kind"], path) if entry["kind"] != "output" else output_record(entry["file"], data)
     if current.get("sha256") == entry.get("sha256"):
         return
     detail: list[str] = []
     if entry.get("lines") is not None and current.get("lines") is not None:
-        detail = _line_changes(entry["lines"], current["lines"])
+        detail = _line_changes(entry["lines"], current["lines"], data.splitlines())
     elif entry.get("entries") is not None:
         detail = _entry_changes(entry["entries"], zip_entries(path))
     if not detail and entry.get("size") != current.get("size"):
@@ -189,7 +197,8 @@ def verify_manifest(manifest_path: Path, *, inputs_root: Path | None = None) -> 
         verdict.problems.append("manifest head does not match its last entry: entries were appended or removed")
         chain_ok = False
     if not chain_ok:
-        verdict.notes.append("file checks below use the recorded values as they are now; the chain is broken")
+        verdict.notes.append("the chain is broken, so the file checks compared against recorded hashes that may "
+                             "themselves have been edited")
     recorded = {e.get("file") for e in entries if isinstance(e, dict) and e.get("kind") == "output"}
     for entry in entries:
         if not isinstance(entry, dict):
@@ -198,7 +207,8 @@ def verify_manifest(manifest_path: Path, *, inputs_root: Path | None = None) -> 
         if kind == "output":
             _check_file(verdict, entry, app_dir / str(entry.get("file")), f"output {entry.get('file')}")
         elif kind in ("apk", "declaration", "capture"):
-            _check_file(verdict, entry, _locate_input(entry, app_dir, inputs_root), f"{kind} {entry.get('path')}")
+            located = _locate_input(entry, app_dir, inputs_root)
+            _check_file(verdict, entry, located, f"{kind} {located or entry.get('path')}")
     for extra in sorted(p.name for p in app_dir.iterdir() if p.is_file() and p.name != MANIFEST_NAME):
         if extra not in recorded:
             verdict.notes.append(f"file {extra} is not covered by the manifest")
@@ -211,13 +221,13 @@ def _entry_name(entry: dict[str, Any]) -> str:
 
 
 def _locate_input(entry: dict[str, Any], app_dir: Path, inputs_root: Path | None) -> Path | None:
-    """The recorded path, else relative to the result folder (results and inputs moved together), else a root."""
-    candidates = [Path(str(entry.get("path")))]
-    if entry.get("rel"):
-        candidates.append(app_dir / str(entry["rel"]))
+    """Where the input is now: beside the results as it was (a case folder moved or copied whole), else at the
+    recorded absolute path, else under --inputs-root."""
+    candidates = [app_dir / str(entry["rel"])] if entry.get("rel") else []
+    candidates.append(Path(str(entry.get("path"))))
     if inputs_root is not None:
         candidates.append(inputs_root / Path(str(entry.get("path"))).name)
-    return next((c for c in candidates if c.is_file()), candidates[0])
+    return next((c.resolve() for c in candidates if c.is_file()), None)
 
 
 def _load(path: Path, schema: str) -> dict[str, Any]:

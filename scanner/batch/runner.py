@@ -103,19 +103,18 @@ def _run(options: BatchOptions, store: Store, jobs: list[AppJob],
     elif store.app_count() and not options.resume:
         raise BadBatchInput(f"the store already holds {store.app_count()} apps; pass --resume to finish that work, "
                             "--fresh to start over, or another --db", path=str(options.db_path))
-    from scanner.batch.appscan import cached_catalog
-    catalog_sha = _catalog_sha(cached_catalog)
     started = now_iso()
     run_id = store.start_run(argv=list(options.argv), source=str(options.source), engine=options.engine,
-                             workers=options.workers, tool_version=__version__, catalog_sha256=catalog_sha,
-                             started=started)
+                             workers=options.workers, tool_version=__version__, started=started)
     todo, skipped = _pending(store, jobs, options.retry_errors)
     by_id = {j.app_id: j for j in jobs}
     stale = sorted(store.stored_apps().keys() - by_id.keys())
     done = errors = 0
     error_kinds: Counter[str] = Counter()
     peak = 0
+    # Versions come from the workers' results (what was really used), not from a second load here.
     rule_pack_sha: str | None = None
+    catalog_sha: str | None = None
     t0 = time.monotonic()
     interrupted = False
     if progress:
@@ -131,8 +130,8 @@ def _run(options: BatchOptions, store: Store, jobs: list[AppJob],
                 errors += 1
                 error_kinds[outcome.error_kind or "internal"] += 1
                 log.info("%s: %s", outcome.app_id, outcome.error)
-            elif outcome.result and outcome.result.rule_pack:
-                rule_pack_sha = outcome.result.rule_pack.get("sha256") or rule_pack_sha
+            rule_pack_sha = outcome.versions.get("rule_pack", {}).get("sha256") or rule_pack_sha
+            catalog_sha = outcome.versions.get("catalog", {}).get("sha256") or catalog_sha
             if progress:
                 progress(Progress(total=len(todo), done=done, errors=errors, app_id=outcome.app_id, skipped=skipped))
     except KeyboardInterrupt:
@@ -140,7 +139,7 @@ def _run(options: BatchOptions, store: Store, jobs: list[AppJob],
     wall = time.monotonic() - t0
     status = "interrupted" if interrupted else "finished"
     store.finish_run(run_id, status=status, finished=now_iso(), apps_total=len(jobs), apps_scanned=done,
-                     errors=errors, rule_pack_sha256=rule_pack_sha)
+                     errors=errors, rule_pack_sha256=rule_pack_sha, catalog_sha256=catalog_sha)
     dashboard = csv_path = None
     index_head = None
     if not interrupted:
@@ -161,14 +160,6 @@ def _run(options: BatchOptions, store: Store, jobs: list[AppJob],
         wall_s=round(wall, 2), apps_per_minute=round(done / wall * 60, 1) if wall > 0 and done else 0.0,
         peak_rss_kb=peak, out=options.out, db=options.db_path, dashboard=dashboard, findings_csv=csv_path,
         index_head=index_head, interrupted=interrupted, stale_apps=stale)
-
-
-def _catalog_sha(loader: Callable[[], object]) -> str | None:
-    try:
-        return str(getattr(loader(), "sha256", "")) or None
-    except Exception as exc:  # a broken catalog fails each app with its message; the run still starts
-        log.warning("cannot load the SDK catalog: %s", exc)
-        return None
 
 
 def _pending(store: Store, jobs: list[AppJob], retry_errors: bool) -> tuple[list[AppJob], int]:
@@ -222,7 +213,7 @@ def write_app_dir(options: BatchOptions, job: AppJob, outcome: AppOutcome) -> tu
     manifest = build_manifest(
         app_id=job.app_id, status=outcome.status, inputs=outcome.inputs, outputs=outputs,
         tool_version=result.tool_version if result else __version__,
-        rule_pack=result.rule_pack if result else {}, catalog=result.catalog if result else {},
+        rule_pack=outcome.versions.get("rule_pack", {}), catalog=outcome.versions.get("catalog", {}),
         argv=list(options.argv), started=outcome.started, finished=outcome.finished, recorded=now_iso(),
         app_dir=final)
     (scratch / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

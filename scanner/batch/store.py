@@ -133,7 +133,7 @@ class Store:
     # ---- runs -----------------------------------------------------------------------------------------------
 
     def start_run(self, *, argv: list[str], source: str, engine: str, workers: int, tool_version: str,
-                  catalog_sha256: str | None, started: str) -> int:
+                  started: str) -> int:
         """Register a run; refuse when another live batch on this host is writing the same store."""
         host = socket.gethostname()
         with self.transaction() as db:
@@ -144,18 +144,18 @@ class Store:
                 # A run that died without finishing (kill -9, power cut): its committed apps stay valid.
                 db.execute("UPDATE runs SET status='aborted' WHERE run_id=?", (row["run_id"],))
             cur = db.execute(
-                "INSERT INTO runs (started, status, host, pid, argv, input, engine, workers, tool_version, "
-                "catalog_sha256) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (started, host, os.getpid(), json.dumps(argv), source, engine, workers, tool_version, catalog_sha256))
+                "INSERT INTO runs (started, status, host, pid, argv, input, engine, workers, tool_version) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                (started, host, os.getpid(), json.dumps(argv), source, engine, workers, tool_version))
             assert cur.lastrowid is not None
             return cur.lastrowid
 
     def finish_run(self, run_id: int, *, status: str, finished: str, apps_total: int, apps_scanned: int,
-                   errors: int, rule_pack_sha256: str | None) -> None:
+                   errors: int, rule_pack_sha256: str | None, catalog_sha256: str | None) -> None:
         with self.transaction() as db:
             db.execute("UPDATE runs SET status=?, finished=?, apps_total=?, apps_scanned=?, errors=?, "
-                       "rule_pack_sha256=COALESCE(?, rule_pack_sha256) WHERE run_id=?",
-                       (status, finished, apps_total, apps_scanned, errors, rule_pack_sha256, run_id))
+                       "rule_pack_sha256=?, catalog_sha256=? WHERE run_id=?",
+                       (status, finished, apps_total, apps_scanned, errors, rule_pack_sha256, catalog_sha256, run_id))
 
     def runs(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY run_id")]
@@ -204,8 +204,8 @@ class Store:
                  app.version_code if app else None, app.target_sdk if app else None, len(findings), max_sev,
                  counts["critical"], counts["high"], counts["medium"], counts["low"], counts["info"],
                  outcome.started, outcome.finished, outcome.duration_s, outcome.peak_rss_kb, outcome.worker,
-                 (result.rule_pack or {}).get("sha256") if result else None,
-                 (result.catalog or {}).get("sha256") if result else None, report_dir, evidence_head))
+                 outcome.versions.get("rule_pack", {}).get("sha256"),
+                 outcome.versions.get("catalog", {}).get("sha256"), report_dir, evidence_head))
             if outcome.status != "ok":
                 db.execute("INSERT INTO errors (app_id, kind, message, run_id, at) VALUES (?,?,?,?,?)",
                            (job.app_id, outcome.error_kind or "internal", outcome.error or "", run_id,

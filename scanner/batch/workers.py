@@ -54,7 +54,7 @@ def inject_test_fault(job: AppJob) -> None:
         while True:
             time.sleep(1)
     if "oom" in name:
-        hog = [bytearray(64 << 20) for _ in range(1024)]  # 64 GiB: far over any --memory-mb
+        hog = bytearray(64 << 30)  # 64 GiB at once: far over any --memory-mb, fails before touching a page
         del hog
     if "segv" in name:
         os.kill(os.getpid(), signal.SIGSEGV)

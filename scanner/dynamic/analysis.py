@@ -13,7 +13,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.decode import Layer, Peeler
+from scanner.dynamic.decode import Peeler
 from scanner.dynamic.detect import CONFIRMED, Hit, ValueMatcher, detect
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
@@ -30,7 +30,8 @@ _BORING_HEADERS = frozenset({
     "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "keep-alive", "proxy-connection",
     "proxy-authorization", "if-modified-since", "if-none-match", "origin", "referer", "priority",
 })
-_GROUPED = ("apps_on_device", "contacts")  # many values make one observation per flow and place
+_GROUPED = ("apps_on_device", "contacts")
+_CACHE_SIZE = 4096  # many values make one observation per flow and place
 
 
 @dataclass
@@ -49,6 +50,7 @@ class FlowAnalyzer:
         self.matcher = ValueMatcher(self.profile)
         self.recipients = recipients
         self.timeline = timeline or Timeline()
+        self._cache: dict[Any, Any] = {}
 
     # -- one flow ----------------------------------------------------------------------------
 
@@ -59,15 +61,14 @@ class FlowAnalyzer:
         warnings: list[str] = []
         found: dict[tuple[Any, ...], Hit] = {}
         grouped: dict[tuple[str, str], dict[str, Hit]] = defaultdict(dict)
-        for where, layers in self._parts(record, warnings):
-            for layer in layers:
-                for hit in detect(layer, self.matcher):
-                    if hit.data_type in _GROUPED and hit.confidence == CONFIRMED:
-                        grouped[(hit.data_type, where)].setdefault(hit.value_label or "", hit)
-                        continue
-                    key = (hit.data_type, hit.identifier, hit.value_label, where)
-                    if key not in found:
-                        found[key] = hit
+        for where, part_hits in self._parts(record, warnings):
+            for hit in part_hits:
+                if hit.data_type in _GROUPED and hit.confidence == CONFIRMED:
+                    grouped[(hit.data_type, where)].setdefault(hit.value_label or "", hit)
+                    continue
+                key = (hit.data_type, hit.identifier, hit.value_label, where)
+                if key not in found:
+                    found[key] = hit
         hits = [(where, hit) for (_, _, _, where), hit in found.items()]
         # A known value beats a shape match of the same kind in the same place.
         confirmed = {(h.data_type, h.identifier, w) for w, h in hits if h.confidence == CONFIRMED}
@@ -81,29 +82,55 @@ class FlowAnalyzer:
             hits.append((where, Hit(data_type, None, label, CONFIRMED, first.key, first.encodings)))
         return FlowResult([self._observation(record, where, hit) for where, hit in hits], warnings)
 
-    def _parts(self, record: FlowRecord, warnings: list[str]) -> Iterable[tuple[str, list[Layer]]]:
+    def _parts(self, record: FlowRecord, warnings: list[str]) -> Iterable[tuple[str, tuple[Hit, ...]]]:
         path, _, query = record.path.partition("?")
         if len(path) > 1:
-            yield "path", _layers_of_text(unquote(path), warnings)
+            yield "path", self._text_hits(unquote(path), (), warnings)
         if query:
-            yield "query", _layers_of_text(query, warnings)
-        header_pairs = [(k, v) for k, v in record.headers if k.lower() not in _BORING_HEADERS and k.lower() != "cookie"]
+            yield "query", self._text_hits(query, (), warnings)
+        header_pairs = tuple((k, v) for k, v in record.headers
+                             if k.lower() not in _BORING_HEADERS and k.lower() != "cookie")
         if header_pairs:
             text = "\n".join(f"{k}: {v}" for k, v in header_pairs)
-            yield "header", _layers_of_text(text, warnings, tuple(header_pairs))
+            yield "header", self._text_hits(text, header_pairs, warnings)
         cookie = record.header("cookie")
         if cookie:
-            yield "cookie", _layers_of_text(cookie, warnings, _cookie_pairs(cookie))
+            yield "cookie", self._text_hits(cookie, _cookie_pairs(cookie), warnings)
         if record.body:
-            peeler = Peeler()
             encoding = "" if record.body_decoded else record.header("content-encoding")
-            peeler.body(record.body, record.header("content-type"), encoding)
-            warnings.extend(f"{record.url}: {w}" for w in peeler.warnings)
-            yield "body", peeler.layers
+            hits, body_warnings = self._body_hits(record.body, record.header("content-type"), encoding, ())
+            warnings.extend(f"{record.url}: {w}" for w in body_warnings)
+            yield "body", hits
         for message in record.ws_messages:
+            yield "body", self._body_hits(message.content, "", "", ("websocket",))[0]
+
+    # Hits depend only on the bytes and the profile, and apps repeat the same headers, queries and
+    # beacons endlessly: a bounded memo makes repeated parts free.
+    def _memo(self, key: Any, compute: Any) -> Any:
+        value = self._cache.get(key)
+        if value is None:
+            value = compute()
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = value
+        return value
+
+    def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...], warnings: list[str]) -> tuple[Hit, ...]:
+        def compute() -> tuple[Hit, ...]:
             peeler = Peeler()
-            peeler.body(message.content, "", "", ("websocket",))
-            yield "body", peeler.layers
+            peeler.text(text, pairs=pairs)
+            return tuple(h for layer in peeler.layers for h in detect(layer, self.matcher))
+
+        return self._memo(("t", text, pairs), compute)  # type: ignore[no-any-return]
+
+    def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...]
+                   ) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+        def compute() -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+            peeler = Peeler()
+            peeler.body(body, content_type, encoding, encodings)
+            return tuple(h for layer in peeler.layers for h in detect(layer, self.matcher)), tuple(peeler.warnings)
+
+        return self._memo(("b", body, content_type, encoding, encodings), compute)  # type: ignore[no-any-return]
 
     def _observation(self, record: FlowRecord, where: str, hit: Hit) -> Observation:
         recipient = self.recipients.resolve(record.host)
@@ -114,13 +141,6 @@ class FlowAnalyzer:
             cleartext=record.cleartext, confidence=hit.confidence, flow_id=record.id, key=hit.key,
             value_label=hit.value_label, registrable_domain=recipient.registrable_domain,
         )
-
-
-def _layers_of_text(text: str, warnings: list[str], pairs: tuple[tuple[str, str], ...] = ()) -> list[Layer]:
-    peeler = Peeler()
-    peeler.text(text, pairs=pairs)
-    warnings.extend(peeler.warnings)
-    return peeler.layers
 
 
 def _cookie_pairs(cookie: str) -> tuple[tuple[str, str], ...]:
@@ -196,11 +216,11 @@ def destinations(flow_index: list[dict[str, Any]], observations: list[Observatio
         row["first_seen"] = min(row["first_seen"], flow["time"])
         row["last_seen"] = max(row["last_seen"], flow["time"])
     for o in observations:
-        row = by_host.get(o.host)
-        if row is not None:
-            row["data_types"].add(o.data_type)
+        seen = by_host.get(o.host)
+        if seen is not None:
+            seen["data_types"].add(o.data_type)
             if o.cleartext:
-                row["cleartext_data_types"].add(o.data_type)
+                seen["cleartext_data_types"].add(o.data_type)
     rows = []
     for row in by_host.values():
         row["data_types"] = sorted(row["data_types"])
@@ -216,7 +236,7 @@ def frequency(observations: list[Observation]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str, str], list[Observation]] = defaultdict(list)
     for o in observations:
         groups[(o.data_type, o.registrable_domain or o.host, o.sdk or "")].append(o)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (data_type, destination, _), items in groups.items():
         flow_times = {o.flow_id: o.time for o in items}
         flow_phases = {o.flow_id: o.phase for o in items}

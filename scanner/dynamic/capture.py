@@ -177,7 +177,7 @@ def setup_instructions(host: str, port: int, confdir: Path, options: CaptureOpti
         "  Android 7+: apps trust user-installed CAs only if their network security config says so;"
         " use a debug build, a rooted emulator with the CA in the system store, or an app that opts in.",
         "  consent marks: `divulge mark consent|refuse|NAME`"
-        f" (or open http://divulge.mark/consent through the proxy)",
+        " (or open http://divulge.mark/consent through the proxy)",
         "  stop with Ctrl-C; flows and observations are written as they happen.",
     ]
     return "\n".join(lines)

@@ -53,6 +53,7 @@ _FORM = re.compile(r"^[^=&\s]+=[^&\s]*(?:&[^=&\s]*=?[^&\s]*)*$")
 _XML_LEAF = re.compile(r"<([A-Za-z_][\w.:-]*)[^<>]*>([^<>]{1,4096})</\1>")
 _XML_ATTR = re.compile(r"([A-Za-z_][\w.:-]*)=\"([^\"]{1,4096})\"")
 _PRINTABLE = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*")
+_ALL_HEX = re.compile(r"[0-9A-Fa-f]+")
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -302,20 +303,23 @@ class Peeler:
             return
         stripped = text.strip()
         nested: list[tuple[str, str]] = []
+        parsed = False
         if stripped[:1] in "{[":
             try:
-                parsed = json.loads(stripped)
+                doc = json.loads(stripped)
             except ValueError:
-                parsed = None
-            if isinstance(parsed, (dict, list)):
-                leaves = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in _json_leaves(parsed)]
+                doc = None
+            if isinstance(doc, (dict, list)):
+                leaves = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in _json_leaves(doc)]
                 pairs = pairs + tuple(leaves)
                 nested = [(k, v) for k, v in leaves if _looks_encoded(v)]
+                parsed = True
         elif _FORM.match(stripped) and len(stripped) < MAX_SCAN:
             form = parse_qsl(stripped, keep_blank_values=True)
             if form:
                 pairs = pairs + tuple(form)
                 nested = [(k, v) for k, v in form if _looks_encoded(v)]
+                parsed = True
         elif "<" in stripped and ">" in stripped:
             pairs = pairs + tuple((m.group(1), m.group(2)) for m in _XML_LEAF.finditer(stripped)) \
                 + tuple((m.group(1), m.group(2)) for m in _XML_ATTR.finditer(stripped))
@@ -327,16 +331,17 @@ class Peeler:
             else:
                 # The leaf's own text is already in this layer: only what it decodes to is new.
                 self._unwrap(value, encodings, k, depth + 1)
-        self._unwrap(text, encodings, key, depth, stripped)
+        # Parsed JSON/form leaves were unwrapped one by one above: the whole text needs no token sweep.
+        self._unwrap(text, encodings, key, depth, stripped, tokens=not parsed)
 
     def _unwrap(self, text: str, encodings: tuple[str, ...], key: str | None, depth: int,
-                stripped: str | None = None) -> None:
+                stripped: str | None = None, tokens: bool = True) -> None:
         stripped = text.strip() if stripped is None else stripped
         if _PCT.search(text) or ("+" in text and _FORM.match(stripped)):
             decoded = unquote_plus(text) if _FORM.match(stripped) else unquote(text)
             if decoded != text:
                 self._text(decoded, encodings + ("url",), key, depth + 1, ())
-        if len(text) >= 16:
+        if tokens and len(text) >= 16:
             self._tokens(text, encodings, key, depth)
 
     def _tokens(self, text: str, encodings: tuple[str, ...], key: str | None, depth: int) -> None:
@@ -347,7 +352,7 @@ class Peeler:
             self._decoded(binascii.unhexlify(token), encodings + ("hex",), key, depth)
         for match in _B64_TOKEN.finditer(text):
             token = match.group(0)
-            if token.isdigit() or re.fullmatch(r"[0-9A-Fa-f]+", token) or token.isalpha():
+            if token.isdigit() or _ALL_HEX.fullmatch(token) or token.isalpha():
                 continue
             raw = _b64(token)
             if raw is not None:

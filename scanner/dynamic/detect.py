@@ -231,6 +231,9 @@ def match_location(text: str, lat: float, lon: float) -> tuple[str, int] | None:
     Both coordinates must be in the same layer; micro-degree integers (lat * 1e6, as several Chinese
     ad SDKs send them) count as 6 decimals.
     """
+    # Cheap gate: both integer parts must appear somewhere, else no regex work at all.
+    if str(int(abs(lat))) not in text or str(int(abs(lon))) not in text:
+        return None
     best_lat = best_lon = 0
     for m in _DECIMAL.finditer(text):
         decimals = len(m.group(1))
@@ -322,9 +325,9 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile) -> list[Hit]:
             elif _LON_KEY.match(key):
                 lon = _coordinate(v, 180) or lon
             elif _PAIR_KEY.match(key):
-                m = _PAIR_VALUE.match(v)
-                if m:
-                    a, b = _coordinate(m.group(1), 90), _coordinate(m.group(2), 180)
+                pair = _PAIR_VALUE.match(v)
+                if pair:
+                    a, b = _coordinate(pair.group(1), 90), _coordinate(pair.group(2), 180)
                     if a and b:
                         hits.append(_location_hit(a, b, key, enc))
     if lat and lon:

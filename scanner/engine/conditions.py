@@ -8,6 +8,7 @@ See docs/rules.md for the language with examples.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,19 +41,55 @@ class Context:
         self.params: dict[str, Any] = params or {}
         self._indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], list[Fact]]] = {}
         self.memos: dict[object, dict[tuple[Any, ...], Any]] = {}
+        self._buckets: dict[tuple[Any, tuple[str, ...]], list[list[Fact]]] = {}
 
     def facts(self, kinds: tuple[str, ...]) -> list[Fact]:
         if len(kinds) == 1:
             return self.by_kind.get(kinds[0], [])
         return [f for k in kinds for f in self.by_kind.get(k, [])]
 
+    def buckets(self, name: Any, facts: Sequence[Fact], fields: tuple[str, ...]) -> list[list[Fact]]:
+        """facts split by their values of `fields`, cached under `name` (rules that read the same fields share it)."""
+        cached = self._buckets.get((name, fields))
+        if cached is None:
+            grouped: dict[Any, list[Fact]] = {}
+            if all("." not in f for f in fields) and facts and all(f in facts[0] for f in fields):
+                pick = operator.itemgetter(*fields) if fields else (lambda fact: ())
+                for fact in facts:
+                    try:
+                        key = pick(fact)
+                        bucket = grouped.get(key)
+                    except (KeyError, TypeError):  # a fact without the field, or with a list value
+                        key = tuple(_hashable(fact.get(f)) for f in fields)
+                        bucket = grouped.get(key)
+                    if bucket is None:
+                        grouped[key] = [fact]
+                    else:
+                        bucket.append(fact)
+            else:
+                getters = [getter(f) for f in fields]
+                for fact in facts:
+                    grouped.setdefault(tuple(_hashable(g(fact)) for g in getters), []).append(fact)
+            cached = self._buckets[(name, fields)] = list(grouped.values())
+        return cached
+
     def lookup(self, kinds: tuple[str, ...], fields: tuple[str, ...], key: tuple[Any, ...]) -> list[Fact]:
         index = self._indexes.get((kinds, fields))
         if index is None:
             index = {}
-            getters = [getter(f) for f in fields]
-            for fact in self.facts(kinds):
-                index.setdefault(tuple(_hashable(g(fact)) for g in getters), []).append(fact)
+            if len(fields) == 1 and "." not in fields[0]:  # the usual join: one plain field, built without getters
+                name = fields[0]
+                for fact in self.facts(kinds):
+                    value = fact.get(name)
+                    bucket = index.get((value if not isinstance(value, list) else tuple(value),))
+                    if bucket is None:
+                        index[(value if not isinstance(value, list) else tuple(value),)] = [fact]
+                    else:
+                        bucket.append(fact)
+            else:
+                getters = [getter(f) for f in fields]
+                for fact in self.facts(kinds):
+                    index.setdefault(tuple(_hashable(g(fact)) for g in getters), []).append(fact)
             self._indexes[(kinds, fields)] = index
         return index.get(key, [])
 
@@ -90,7 +127,9 @@ class Compiler:
     """Compiles one rule's conditions; `uses_refs` records whether a `$field` of the primary fact was read."""
 
     uses_refs: bool = False
-    query_ids: list[int] = field(default_factory=list)
+    # Fields of the matched fact a predicate reads: facts equal in these give the same answer (runner buckets).
+    fields_read: set[str] = field(default_factory=set)
+    query_depth: int = 0
 
     # -- values ---------------------------------------------------------------------------------
     def value(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], Any]:
@@ -102,6 +141,7 @@ class Compiler:
                 name = ref[len("params."):]
                 return lambda primary, ctx: ctx.params.get(name)
             self.uses_refs = True
+            self.fields_read.add(ref.split(".")[0])
             get = getter(ref)
             return lambda primary, ctx: get(primary)
         return lambda primary, ctx: spec
@@ -159,9 +199,7 @@ class Compiler:
         if not isinstance(spec, dict):
             raise ConditionError("a condition is a mapping of field tests or all/any/not/exists/none", path)
         parts = [self._entry(key, value, path + [key]) for key, value in spec.items()]
-        if len(parts) == 1:
-            return parts[0]
-        return lambda fact, primary, ctx: all(p(fact, primary, ctx) for p in parts)
+        return conjunction(parts)
 
     def _entry(self, key: str, value: Any, path: list[Any]) -> Predicate:
         if key in ("all", "any"):
@@ -189,7 +227,12 @@ class Compiler:
             return lambda fact, primary, ctx: not query(primary, ctx)
         if not isinstance(key, str) or not key:
             raise ConditionError(f"bad field name {key!r}", path)
+        if self.query_depth == 0:
+            self.fields_read.add(key.split(".")[0])
         get = getter(key)
+        fast = _literal_test(key, value)
+        if fast is not None:  # the common case, without the generic test machinery
+            return fast
         test = self.test(value, path)
         return lambda fact, primary, ctx: test(get(fact), primary, ctx)
 
@@ -218,7 +261,9 @@ class Compiler:
                 rest[key] = test
         outer_refs = self.uses_refs
         self.uses_refs = False
+        self.query_depth += 1
         rest_pred = self.predicate(rest, path + ["where"]) if rest else None
+        self.query_depth -= 1
         rest_refs = self.uses_refs
         self.uses_refs = outer_refs or rest_refs or bool(join_fields)
         fields = tuple(join_fields)
@@ -252,13 +297,21 @@ class Compiler:
 
         return run
 
-    def finder(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], list[Fact]]:
+    def finder(self, spec: Any, path: list[Any]) -> Callable[..., list[Fact]]:
         """Like exists, but returns the matching facts (for corroborating evidence)."""
         key_of, candidates, rest_pred, _ = self._select(spec, path, "a corroborate entry")
 
-        def find(primary: Fact, ctx: Context) -> list[Fact]:
+        def find(primary: Fact, ctx: Context, limit: int = 1_000_000) -> list[Fact]:
             found_in = candidates(primary, ctx, key_of(primary, ctx))
-            return list(found_in) if rest_pred is None else [c for c in found_in if rest_pred(c, primary, ctx)]
+            if rest_pred is None:
+                return list(found_in[:limit])
+            out: list[Fact] = []
+            for c in found_in:
+                if rest_pred(c, primary, ctx):
+                    out.append(c)
+                    if len(out) >= limit:
+                        break
+            return out
 
         return find
 
@@ -272,7 +325,7 @@ class Compiler:
                 raise ConditionError(f"unknown aggregate {agg!r}; aggregates: {', '.join(AGGREGATES)}", path + [agg])
             if agg == "count":
                 test = self.test(arg, path + [agg])
-                checks.append(lambda group, primary, ctx, t=test: t(len(group), primary, ctx))
+                checks.append(_count_check(test))
                 continue
             if not isinstance(arg, dict) or len(arg) != 1:
                 raise ConditionError(f"`{agg}` takes one field and its test, e.g. {agg}: {{host: {{ge: 2}}}}",
@@ -280,8 +333,61 @@ class Compiler:
             (fname, ftest), = arg.items()
             test = self.test(ftest, path + [agg, fname])
             get = getter(fname)
-            checks.append(lambda group, primary, ctx, a=agg, g=get, t=test: t(aggregate(a, g, group), primary, ctx))
+            checks.append(_aggregate_check(agg, get, test))
         return lambda group, primary, ctx: all(c(group, primary, ctx) for c in checks)
+
+
+def _count_check(test: Test) -> Callable[[list[Fact], Fact, Context], bool]:
+    return lambda group, primary, ctx: test(len(group), primary, ctx)
+
+
+def _aggregate_check(name: str, get: Callable[[Fact], Any], test: Test) -> Callable[[list[Fact], Fact, Context], bool]:
+    return lambda group, primary, ctx: test(aggregate(name, get, group), primary, ctx)
+
+
+def conjunction(parts: list[Predicate]) -> Predicate:
+    """All of parts, unrolled for the usual two or three (a generator per fact costs more than the tests)."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda fact, primary, ctx: a(fact, primary, ctx) and b(fact, primary, ctx)
+    if len(parts) == 3:
+        a, b, c = parts
+        return lambda fact, primary, ctx: a(fact, primary, ctx) and b(fact, primary, ctx) and c(fact, primary, ctx)
+    return lambda fact, primary, ctx: all(p(fact, primary, ctx) for p in parts)
+
+
+def is_literal(value: Any) -> bool:
+    return isinstance(value, (int, float, bool)) or (isinstance(value, str) and not value.startswith("$"))
+
+
+def literal_values(spec: Any) -> list[Any] | None:
+    """The literal values a field test accepts by equality (`x`, {eq: x}, {in: [...]}), or None."""
+    if is_literal(spec):
+        return [spec]
+    if isinstance(spec, dict) and len(spec) == 1:
+        (op, arg), = spec.items()
+        if op == "eq" and is_literal(arg):
+            return [arg]
+        if op == "in" and isinstance(arg, list) and all(is_literal(a) for a in arg):
+            return list(arg)
+    return None
+
+
+def _literal_test(key: str, spec: Any) -> Predicate | None:
+    if "." in key:
+        return None
+    values = literal_values(spec)
+    if values is None:
+        return None
+    if len(values) == 1:
+        value = values[0]
+        if isinstance(value, bool):  # True == 1 in Python; a flag test must not match the number 1
+            return lambda fact, primary, ctx: fact.get(key) is value
+        return lambda fact, primary, ctx: fact.get(key) == value
+    members = frozenset(values)
+    return lambda fact, primary, ctx: _hashable(fact.get(key)) in members
 
 
 def aggregate(name: str, get: Callable[[Fact], Any], group: list[Fact]) -> Any:

@@ -224,14 +224,22 @@ def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, li
                                      categories=sdk.get("categories", [])))
 
     counts: dict[tuple[Any, ...], list[Any]] = {}
+    # Many observations share sdk/owner/domain: work out the recipient and its disclosure once per combination.
+    recipients: dict[tuple[Any, ...], tuple[Any, bool, list[str] | None]] = {}
     for obs in by_kind.get("observation", []):
-        names = sdk_names.get(obs.get("sdk") or "", [obs.get("sdk") or "", obs.get("owner") or ""])
-        # Who received it, in words a reader knows: the SDK's name, else its owner, else the domain.
-        sdk_label = names[1] if obs.get("sdk") in sdk_names and names[1] else obs.get("sdk")
-        obs["recipient"] = sdk_label or obs.get("owner") or obs.get("registrable_domain") or obs.get("host")
-        matched = [p for p in parties if _party_matches(p, obs.get("sdk"), names)] if obs.get("party") == "third" else []
-        obs["recipient_disclosed"] = bool(matched)
-        obs["recipient_data_types"] = sorted({t for p in matched for t in p.get("data_types", [])}) if matched else None
+        who = (obs.get("sdk"), obs.get("owner"), obs.get("registrable_domain"), obs.get("host"), obs.get("party"))
+        known = recipients.get(who)
+        if known is None:
+            names = sdk_names.get(obs.get("sdk") or "", [obs.get("sdk") or "", obs.get("owner") or ""])
+            # Who received it, in words a reader knows: the SDK's name, else its owner, else the domain.
+            sdk_label = names[1] if obs.get("sdk") in sdk_names and names[1] else obs.get("sdk")
+            label = sdk_label or obs.get("owner") or obs.get("registrable_domain") or obs.get("host")
+            matched = [p for p in parties if _party_matches(p, obs.get("sdk"), names)] \
+                if obs.get("party") == "third" else []
+            listed = sorted({t for p in matched for t in p.get("data_types", [])}) if matched else None
+            known = recipients[who] = (label, bool(matched), listed)
+        obs["recipient"], obs["recipient_disclosed"] = known[0], known[1]
+        obs["recipient_data_types"] = list(known[2]) if known[2] is not None else None
         key = (obs.get("data_type"), obs.get("identifier"), obs.get("host"))
         slot = counts.get(key)
         time = float(obs.get("time") or 0.0)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.engine import conditions as cond
-from scanner.engine.facts import FACT_FIELDS
+from scanner.engine.facts import FACT_FIELDS, IDENTITY
 from scanner.engine.regulation import schema
 from scanner.errors import BadRule
 from scanner.model import Reference, Severity
@@ -54,7 +54,11 @@ class Rule:
     where: cond.Predicate | None = None
     group_by: tuple[str, ...] = ()
     having: Callable[[list[cond.Fact], cond.Fact, cond.Context], bool] | None = None
-    finders: list[Callable[[cond.Fact, cond.Context], list[cond.Fact]]] = field(default_factory=list)
+    finders: list[Callable[..., list[cond.Fact]]] = field(default_factory=list)
+    # A literal equality of `where` (field, accepted values): candidates come from an index, not a scan.
+    prefilter: tuple[str, tuple[Any, ...]] | None = None
+    # Fields `where` and the grouping read: facts equal in them are matched once, as a bucket.
+    key_fields: tuple[str, ...] = ()
 
 
 @dataclass
@@ -137,9 +141,23 @@ def _compile(rule: Rule, doc: YamlDoc, base: list[Any]) -> None:
         rule.kinds = cond.kinds_of(rule.match["kind"], ["match", "kind"])
         rule.where = compiler.predicate(rule.match.get("where"), ["match", "where"])
         rule.group_by = tuple(rule.match.get("group_by", ()))
+        where = rule.match.get("where")
+        if isinstance(where, dict):
+            for key, test in where.items():
+                values = cond.literal_values(test) if key not in cond.BOOL_KEYS and "." not in key else None
+                if values is not None:
+                    rule.prefilter = (key, tuple(values))
+                    break
         if "having" in rule.match:
             rule.having = compiler.having(rule.match["having"], ["match", "having"])
-        rule.finders = [compiler.finder(c, ["corroborate", i]) for i, c in enumerate(rule.corroborate)]
+        read = set(compiler.fields_read) | {f.split(".")[0] for f in rule.group_by}
+        if not rule.group_by:
+            read |= {f for kind in rule.kinds for f in IDENTITY[kind]}
+        if len(rule.kinds) > 1 or not rule.group_by:
+            read.add("kind")
+        rule.key_fields = tuple(sorted(read))
+        finder_compiler = cond.Compiler()  # corroborating facts do not change which facts match
+        rule.finders = [finder_compiler.finder(c, ["corroborate", i]) for i, c in enumerate(rule.corroborate)]
         _check_fields(rule)
         for name, text in (("message", rule.message), ("message_zh", rule.message_zh)):
             if text:

@@ -19,7 +19,7 @@ from scanner.errors import DivulgeError
 
 @dataclass(frozen=True)
 class AppType:
-    no: int
+    number: int
     id: str
     zh: str
     en: str
@@ -45,7 +45,7 @@ def resolve_category(text: str | int | None) -> AppType | None:
     types = app_types()
     key = str(text).strip()
     for t in types.values():
-        if key in (t.id, t.zh, str(t.no)) or key.lower() == t.en.lower() or key.lower() == t.id.replace("_", "-"):
+        if key in (t.id, t.zh, str(t.number)) or key.lower() == t.en.lower() or key.lower() == t.id.replace("_", "-"):
             return t
     raise DivulgeError(f"unknown app category {key!r}: use one of the 39 types of the 2021 necessary-PI scope "
                        f"(`divulge rules categories` lists them), e.g. news, online_shopping, utilities")

@@ -48,10 +48,12 @@ def run_rules(rules: Sequence[Rule], factset: FactSet, *, params: dict[str, dict
     return outcome
 
 
-def _group_key(rule: Rule, fact: Fact) -> tuple[Any, ...]:
-    fields = rule.group_by or IDENTITY[fact["kind"]]
-    values = tuple(_hashable(fact.get(f) if "." not in f else getter(f)(fact)) for f in fields)
-    return (fact["kind"], *values) if not rule.group_by else values
+def _group_key_of(rule: Rule) -> Any:
+    """fact -> its group: the rule's group_by fields, else the fact's identity (one finding per distinct fact)."""
+    if rule.group_by:
+        getters = [getter(f) for f in rule.group_by]
+        return lambda fact: tuple(_hashable(g(fact)) for g in getters)
+    return lambda fact: (fact["kind"], *(_hashable(fact.get(f)) for f in IDENTITY[fact["kind"]]))
 
 
 def _hashable(value: Any) -> Any:
@@ -61,35 +63,57 @@ def _hashable(value: Any) -> Any:
 def _run_one(rule: Rule, ctx: Context, severity: Severity | None) -> list[Finding]:
     assert rule.where is not None
     where = rule.where
-    groups: dict[tuple[Any, ...], list[Fact]] = {}
-    for fact in ctx.facts(rule.kinds):
-        if where(fact, fact, ctx):
-            key = _group_key(rule, fact)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [fact]
+    if rule.prefilter is not None:
+        field_name, values = rule.prefilter
+        candidates = [f for v in values for f in ctx.lookup(rule.kinds, (field_name,), (v,))]
+        source: Any = (rule.kinds, rule.prefilter)
+    else:
+        candidates = ctx.facts(rule.kinds)
+        source = rule.kinds
+    group_key = _group_key_of(rule)
+    # Facts that agree on every field the rule reads get the same answer: test one per bucket.
+    bucketed: dict[tuple[Any, ...], list[list[Fact]]] = {}
+    for bucket in ctx.buckets(source, candidates, rule.key_fields):
+        first = bucket[0]
+        if where(first, first, ctx):
+            key = group_key(first)
+            parts = bucketed.get(key)
+            if parts is None:
+                bucketed[key] = [bucket]
             else:
-                group.append(fact)
+                parts.append(bucket)
     findings = []
-    for key, group in groups.items():
+    for key, parts in bucketed.items():
+        group = parts[0] if len(parts) == 1 else [f for part in parts for f in part]
         primary = group[0]
         if rule.having is not None and not rule.having(group, primary, ctx):
             continue
-        findings.append(_finding(rule, key, group, ctx, severity))
+        findings.append(_finding(rule, key, group, ctx, severity, [part[0] for part in parts]))
     return findings
 
 
-def _finding(rule: Rule, key: tuple[Any, ...], group: list[Fact], ctx: Context, severity: Severity | None) -> Finding:
+def _finding(rule: Rule, key: tuple[Any, ...], group: list[Fact], ctx: Context, severity: Severity | None,
+             heads: list[Fact]) -> Finding:
+    """One finding for a group; `heads` holds one fact per bucket (equal in every field in rule.key_fields)."""
     primary = group[0]
     corroborating: list[Fact] = []
+    in_group = {id(f) for f in group} if rule.finders else set()
     for find in rule.finders:
-        corroborating.extend(f for f in find(primary, ctx) if f not in group)
+        # Only a few corroborating facts are shown; looking for more than that is wasted work.
+        corroborating.extend(f for f in find(primary, ctx, MAX_CORROBORATING + len(group))
+                             if id(f) not in in_group)
     evidence = _evidence(group, MAX_EVIDENCE) + _evidence(corroborating, MAX_CORROBORATING)
     kinds = {f["kind"] for f in group} | {f["kind"] for f in corroborating}
-    data_types = {f.get("data_type") for f in group}
-    data_type = primary.get("data_type") if len(data_types) == 1 else None
-    sdk = _sdk_of(primary) if len({_sdk_of(f) for f in group}) == 1 else None
+    data_type = primary.get("data_type")
+    by_type = heads if "data_type" in rule.key_fields else group
+    if "data_type" not in rule.group_by and any(f.get("data_type") != data_type for f in by_type):
+        data_type = None
+    sdk = _sdk_of(primary)
+    by_sdk = heads if {"sdk", "id"} & set(rule.key_fields) else group
+    if not ({"sdk", "id"} & set(rule.group_by)) and any(_sdk_of(f) != sdk for f in by_sdk):
+        sdk = None
     variables = _variables(primary, group, ctx)
+    variables["__heads__"] = (heads, rule.key_fields)
     fingerprint = hashlib.sha256("\x1f".join(
         [rule.id, str(data_type or ""), str(sdk or ""), *(str(v) for v in key)]).encode()).hexdigest()[:20]
     return Finding(
@@ -109,21 +133,24 @@ def _sdk_of(fact: Fact) -> str | None:
 
 
 def _evidence(facts: list[Fact], limit: int) -> list[Evidence]:
-    """Evidence of the first `limit` distinct facts, plus a note of how many more there are."""
+    """Evidence of the first `limit` distinct facts, plus a note of how many more there are.
+
+    Only the shown facts are formatted: a group can hold thousands of flows, and formatting each costs more
+    than matching it."""
     out: list[Evidence] = []
-    seen: set[tuple[str, str | None]] = set()
-    extra = 0
+    seen: set[tuple[Any, ...]] = set()
+    used = 0
     for fact in facts:
-        item = evidence_for(fact)
-        marker = (item.summary, item.location)
-        if marker in seen:
-            extra += 1
-            continue
         if len(out) >= limit:
-            extra += 1
+            break
+        used += 1
+        marker = (fact["kind"], *(_hashable(fact.get(f)) for f in IDENTITY[fact["kind"]]),
+                  fact.get("phase"), fact.get("method"), fact.get("url"), fact.get("source"), fact.get("via"))
+        if marker in seen:
             continue
         seen.add(marker)
-        out.append(item)
+        out.append(evidence_for(fact))
+    extra = len(facts) - len(out)
     if extra and out:
         out[-1].details = {**out[-1].details, "more": extra}
         out.append(Evidence(kind=out[-1].kind, summary=f"... and {extra} more of the same kind"))
@@ -151,17 +178,26 @@ def _listing(items: list[Any]) -> str:
 def render(template: str, variables: dict[str, Any]) -> str:
     """Fill {field}, {field|label}, {count}, {values.FIELD} and {params.NAME}; no code runs."""
     group: list[Fact] = variables.get("__group__", [])
+    cache: dict[tuple[str, str | None], str] = variables.setdefault("__cache__", {})
+
+    def cached(name: str, flt: str | None) -> str:
+        key = (name, flt)  # the English and Chinese messages list the same values: collect them once
+        if key not in cache:
+            cache[key] = value_of(name, flt)
+        return cache[key]
 
     def value_of(name: str, flt: str | None) -> str:
         if name.startswith("values."):
             fld = name.split(".", 1)[1]
             get = getter(fld)
-            seen: list[Any] = []
-            for fact in group:
+            distinct: dict[Any, None] = {}
+            heads, key_fields = variables.get("__heads__", (None, ()))
+            for fact in (heads if heads is not None and fld in key_fields else group):
                 v = get(fact)
                 for item in (v if isinstance(v, list) else [v]):
-                    if item is not None and item not in seen:
-                        seen.append(item)
+                    if item is not None:
+                        distinct[_hashable(item)] = None
+            seen = list(distinct)
             if flt == "label":
                 seen = [_label(v) for v in seen]
             return _listing(sorted(seen, key=str))
@@ -183,7 +219,7 @@ def render(template: str, variables: dict[str, Any]) -> str:
             return "yes" if value else "no"
         return str(value)
 
-    return _TEMPLATE_VAR.sub(lambda m: value_of(m.group(1), m.group(2)), template)
+    return _TEMPLATE_VAR.sub(lambda m: cached(m.group(1), m.group(2)), template)
 
 
 def _label(value: Any) -> str:

@@ -235,6 +235,10 @@ def _usage_row(get: Callable[[str, int], DeclaredDataType], data_type: str, sub:
         raise BadDeclaration(f"unknown data usage question {sub!r}", path=path, line=line)
 
 
+def chosen(flag: bool) -> str:
+    return "TRUE" if flag else ""
+
+
 def _flag(value: bool | None) -> str:
     return "" if value is None else ("TRUE" if value else "FALSE")
 
@@ -262,8 +266,6 @@ def dump_datasafety_csv(declaration: Declaration) -> str:
         prefix = f"{USAGE}:{info.psl_id}"
         label = f"Data usage and handling ({info.label})"
 
-        def chosen(flag: bool) -> str:
-            return "TRUE" if item is not None and flag else ""
 
         writer.writerow([f"{prefix}:{SUB_SHARING}", ONLY_COLLECTED, chosen(bool(item and item.collected)),
                          "MULTIPLE_CHOICE", f"{label} / Collected"])

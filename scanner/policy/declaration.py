@@ -42,7 +42,7 @@ def load_declaration(path: Path) -> Declaration:
         text_reader = importlib.import_module("scanner.policy.text")
     except ModuleNotFoundError:
         text_reader = None
-    reader = getattr(text_reader, "extract_declaration", None)
+    reader = getattr(text_reader, "load_policy_text", None) or getattr(text_reader, "extract_declaration", None)
     if reader is None:
         raise BadDeclaration(f"unsupported declaration format {suffix or '(no suffix)'!r}: "
                              "use privacy.yaml (.yaml) or a Play Data safety CSV (.csv)", path=str(path))
@@ -96,11 +96,12 @@ def declaration_from_doc(doc: YamlDoc) -> Declaration:
             raise BadDeclaration(
                 f"data type {data_type!r} is neither collected nor shared: set `collected: true` and/or "
                 "`shared: true`, or list it under `not_collected`", path=doc.path,
-                line=doc.line_of(["data_types", data_type]))
+                line=doc.key_line(["data_types"], data_type))
         declaration.data_types[data_type] = DeclaredDataType(
             data_type=data_type, collected=bool(entry.get("collected")), shared=bool(entry.get("shared")),
             purposes=list(entry.get("purposes", [])), shared_purposes=list(entry.get("shared_purposes", [])),
-            optional=entry.get("optional"), ephemeral=entry.get("ephemeral"), source=where("data_types", data_type))
+            optional=entry.get("optional"), ephemeral=entry.get("ephemeral"),
+            source=f"{doc.path}:{doc.key_line(['data_types'], data_type)}" if doc.node else doc.path)
     for index, data_type in enumerate(data.get("not_collected") or []):
         if data_type in declaration.data_types:
             raise BadDeclaration(f"data type {data_type!r} is both declared in `data_types` and `not_collected`",

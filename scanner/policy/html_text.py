@@ -16,7 +16,7 @@ from pathlib import Path
 from scanner.errors import BadDeclaration
 
 MAX_BYTES = 8 * 1024 * 1024  # a saved policy page with inline scripts stays well below this
-MAX_CHARS = 1_000_000  # text kept after markup is stripped (the longest real policies are ~100k characters)
+MAX_CHARS = 300_000  # text kept after markup is stripped (the longest real policies are ~100k characters)
 
 # Inside these elements nothing is policy text (menus, scripts, styles, hidden templates).
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "nav", "head", "iframe", "object",
@@ -151,6 +151,7 @@ class _PolicyHtml(HTMLParser):
         self._chars = 0
         self._table_stack: list[dict[str, object]] = []
         self.truncated = False
+        self._hidden_tag: str | None = None
 
     # -- text flow ---------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -208,7 +209,7 @@ class _PolicyHtml(HTMLParser):
             self._skip = max(0, self._skip - 1)
             return
         if self._skip:
-            if getattr(self, "_hidden_tag", None) == tag:
+            if self._hidden_tag == tag:
                 self._skip -= 1
                 self._hidden_tag = None
             return
@@ -258,10 +259,11 @@ class _PolicyHtml(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._skip or self.truncated:
             return
-        self._chars += len(data)
-        if self._chars > MAX_CHARS:
+        room = MAX_CHARS - self._chars
+        if len(data) > room:  # keep what fits, then stop reading text
+            data = data[:max(0, room)]
             self.truncated = True
-            return
+        self._chars += len(data)
         if not self._buffer:
             self._line = self.getpos()[0] if not self._table_stack else self._line
         self._buffer.append(data)
@@ -301,12 +303,14 @@ def _parse_lines(text: str, path: str, fmt: str) -> PolicyDocument:
     current_table: list[Block] | None = None
     para: list[str] = []
     para_line = 0
+    para_kind = "para"
 
     def flush_para() -> None:
-        nonlocal para
+        nonlocal para, para_kind
         if para:
-            blocks.append(Block("para", " ".join(para) if _mostly_latin(para) else "".join(para), para_line))
+            blocks.append(Block(para_kind, " ".join(para) if _mostly_latin(para) else "".join(para), para_line))
             para = []
+        para_kind = "para"
 
     for number, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.strip().replace("\u3000", " ")
@@ -339,7 +343,10 @@ def _parse_lines(text: str, path: str, fmt: str) -> PolicyDocument:
         item = _ITEM.match(line)
         if item:
             flush_para()
-            blocks.append(Block("item", _strip_md(item.group(1)), number))
+            para_kind, para_line, line = "item", number, item.group(1)
+            para.append(_strip_md(line))
+            if not _mostly_latin([line]) or line[-1] in _SENTENCE_END:
+                flush_para()
             continue
         if fmt == "text" and _looks_like_heading(line, para):
             flush_para()

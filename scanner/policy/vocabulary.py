@@ -20,7 +20,7 @@ import ahocorasick
 
 from scanner.errors import BadRule, DivulgeError
 from scanner.model import DATA_TYPES, PURPOSES
-from scanner.yaml_lines import YamlDoc, parse_yaml
+from scanner.yaml_lines import YamlDoc, parse_yaml, suggest
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,8 @@ def _terms(doc: YamlDoc, path: list[Any], value: Any) -> list[str]:
                       line=doc.line_of(path))
     for index, item in enumerate(items):
         if not isinstance(item, (str, int)) or not str(item).strip():
-            raise BadRule(f"term {item!r} must be non-empty text", path=doc.path, line=doc.line_of(path))
+            raise BadRule(f"term {item!r} must be non-empty text", path=doc.path,
+                          line=doc.line_of([*path, index]) if isinstance(value, list) else doc.line_of(path))
     return [str(item) for item in items]
 
 
@@ -177,10 +178,9 @@ def _check_ids(doc: YamlDoc, path: list[Any], ids: Iterable[str], known: Iterabl
     known_set = set(known)
     for item in ids:
         if item not in known_set:
-            from scanner.yaml_lines import suggest
-
-            raise BadRule(f"unknown {what} {item!r}{suggest(item, known_set)}", path=doc.path,
-                          line=doc.line_of([*path, item]) if isinstance(item, str) else doc.line_of(path))
+            line = doc.key_line(path, item) if isinstance(item, str) else None
+            raise BadRule(f"unknown {what} {item!r}{suggest(str(item), known_set)}", path=doc.path,
+                          line=line or doc.line_of(path))
 
 
 def load_vocabulary(extra_dir: Path | None = None, *, sdk_names: dict[str, str] | None = None) -> Vocabulary:
@@ -199,8 +199,11 @@ def load_vocabulary(extra_dir: Path | None = None, *, sdk_names: dict[str, str] 
         if not isinstance(doc.data, dict):
             raise BadRule("expected a mapping at the top level", path=where, line=1)
         _read_doc(doc, vocab, seen_data)
+    # Catalog names fill in what the alias table lacks, unless they read as a data term ("短信验证码").
+    known = {sdk_key(a) for a in vocab.sdk_aliases}
+    taken = {fold(t).strip() for t, _, _ in vocab.data_terms}
     for name, sdk_id in (sdk_names or {}).items():
-        if sdk_key(name) not in {sdk_key(a) for a in vocab.sdk_aliases}:
+        if sdk_key(name) not in known and fold(name).strip() not in taken:
             vocab.sdk_aliases.setdefault(name, sdk_id)
     return vocab
 
@@ -268,8 +271,12 @@ def catalog_names() -> dict[str, str]:
     for entry in catalog.entries.values():
         outer, _, inner = entry.name.partition("(")
         parts = [outer, *re.split(r"[/,;]| and ", inner.rstrip(")"))] if inner else [outer]
-        for part in re.split(r" / ", outer) + parts[1:]:
+        for position, part in enumerate(re.split(r" / ", outer) + parts[1:]):
             part = part.strip()
+            inner_part = position >= len(re.split(r" / ", outer))
+            # Inside the parentheses, a lone English word is a feature list ("Support, Chat"), not a name.
+            if inner_part and re.fullmatch(r"[A-Z][a-z]+", part):
+                continue
             # Skip the descriptive tails ("also Pangle global", "formerly AdsMogo", "login, share").
             if len(part) < 3 or len(part) > 40 or re.match(r"(also|formerly|retired|still|login|share|payment)\b",
                                                              part, re.I):

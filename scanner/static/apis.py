@@ -11,6 +11,8 @@ import yaml
 from scanner.errors import BadCatalog
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class ApiEntry:
@@ -76,7 +78,7 @@ def _split_member(dotted: str, where: str) -> tuple[str, str]:
 @functools.cache
 def load_api_catalog() -> ApiCatalog:
     where = "rules/catalogs/apis.yaml"
-    raw = yaml.safe_load(resources.files("scanner.rules").joinpath("catalogs/apis.yaml").read_text("utf-8"))
+    raw = yaml.load(resources.files("scanner.rules").joinpath("catalogs/apis.yaml").read_text("utf-8"), Loader=_LOADER)
     entries = []
     for item in raw["apis"]:
         if item["data_type"] not in DATA_TYPES:
@@ -97,7 +99,7 @@ def load_api_catalog() -> ApiCatalog:
 @functools.cache
 def permission_data_types() -> dict[str, list[str]]:
     text = resources.files("scanner.rules").joinpath("catalogs/permissions.yaml").read_text("utf-8")
-    mapping = yaml.safe_load(text)["permissions"]
+    mapping = yaml.load(text, Loader=_LOADER)["permissions"]
     for name, types in mapping.items():
         unknown = [t for t in types if t not in DATA_TYPES]
         if unknown:

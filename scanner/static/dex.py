@@ -12,10 +12,10 @@ import re
 import struct
 import sys
 from array import array
-
-import numpy as np
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from scanner.static.dex_format import (
     CLASS_DEF_SIZE,
@@ -468,7 +468,7 @@ class _Scanner:
         names = joined.translate(_SLASH_TO_DOT).decode("ascii").split("\n") if joined.isascii() else []
         if len(names) != len(fast_raw):
             names = [_mutf8(raw).replace("/", ".") for raw in fast_raw]
-        found.update(zip(fast_idx, names))
+        found.update(zip(fast_idx, names, strict=True))
         return dict(sorted(found.items())) if len(found) > len(fast_idx) else found
 
     def _wanted_ids(

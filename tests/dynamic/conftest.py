@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.dynamic.capture import CaptureOptions, ProxyProcess, mitmdump_command, prepare_confdir
-from scanner.dynamic.capture import write_session_settings
+from scanner.dynamic.capture import (
+    CaptureOptions,
+    ProxyProcess,
+    mitmdump_command,
+    prepare_confdir,
+    write_session_settings,
+)
 from scanner.dynamic.device import DeviceProfile, load_device_profile
 
 REPO = Path(__file__).resolve().parents[2]

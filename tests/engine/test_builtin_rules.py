@@ -16,7 +16,7 @@ RULES = {r.id: r for r in PACK.rules}
 
 
 def _cases() -> list[tuple[str, str, int]]:
-    out = []
+    out: list[tuple[str, str, int]] = []
     for rule in PACK.rules:
         path = case_file_for(rule)
         if path.is_file():

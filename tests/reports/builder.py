@@ -6,8 +6,24 @@ import hashlib
 import random
 
 from scanner.model import (
-    ApiUse, AppIdentity, Component, DeclaredDataType, Declaration, DisclosedParty, Evidence, Finding, ManifestFacts,
-    Observation, Permission, Reference, ScanResult, SdkEvidence, SdkHit, SdkStatus, Severity, StaticReport,
+    ApiUse,
+    AppIdentity,
+    Component,
+    Declaration,
+    DeclaredDataType,
+    DisclosedParty,
+    Evidence,
+    Finding,
+    ManifestFacts,
+    Observation,
+    Permission,
+    Reference,
+    ScanResult,
+    SdkEvidence,
+    SdkHit,
+    SdkStatus,
+    Severity,
+    StaticReport,
     TrafficReport,
 )
 
@@ -212,6 +228,7 @@ def big_result(n_findings: int = 5_000, n_flows: int = 50_000, seed: int = 7) ->
         ev = [Evidence(e.kind, e.summary, e.location, dict(e.details)) for e in f.evidence]
         out.append(Finding(f.rule_id, Severity(rng.randrange(5)), f.confidence, f.title, f.message + f" #{i}", f.basis,
                            rng.choice(data_types), rng.choice(sdks), ev, list(f.references), f.remediation,
-                           _fp(f.fingerprint, str(i)), None, f.title_zh, f.message_zh, f.remediation_zh))
+                           _fp(f.fingerprint, str(i)), title_zh=f.title_zh, message_zh=f.message_zh,
+                           remediation_zh=f.remediation_zh))
     base.findings = out
     return base

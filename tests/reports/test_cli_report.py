@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from scanner.reports import ReportFormat, load_findings, write_reports
 
 from scanner.cli import main
-from scanner.reports import ReportFormat, load_findings, write_reports
 
 
 def _saved(builder, tmp_path: Path) -> Path:

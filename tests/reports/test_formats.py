@@ -6,10 +6,10 @@ import importlib
 import pkgutil
 
 import pytest
-
 import scanner.reports
-from scanner.errors import BadReport
 from scanner.reports import ReportFormat, ReportWriter, parse_formats, report_file_name, write_reports, writer_for
+
+from scanner.errors import BadReport
 
 
 def _all_writer_classes() -> set[type[ReportWriter]]:

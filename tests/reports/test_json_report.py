@@ -7,11 +7,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from scanner.reports import ReportFormat, load_findings, write_reports
+from scanner.reports.loader import findings_schema
 
 from scanner.errors import BadReport
 from scanner.model import ScanResult
-from scanner.reports import ReportFormat, load_findings, write_reports
-from scanner.reports.loader import findings_schema
 
 
 def _json(result: ScanResult) -> str:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-
 from scanner.reports import ReportFormat, write_reports
 
 # The official SARIF 2.1.0 schema (2.1.0-rtm.5, published by Microsoft in the npm package @microsoft/jest-sarif, MIT).

@@ -1,0 +1,498 @@
+"""Privacy policy text (HTML, Markdown, plain text; English or Simplified Chinese) -> a Declaration.
+
+Each data type, SDK and third party keeps the sentence or table row it was read from.  How it works, and how
+well (precision/recall on fixtures/policies), is in docs/policy-text.md.  In short: the page becomes blocks
+(html_text), SDK tables become disclosed parties (sdk_table), and every other sentence is matched against the
+vocabulary (rules/vocabulary/) in linear time: data terms attach to the nearest verb of their clause, a
+negation shortly before the verb turns "collects" into "does not collect", an exception ("unless", "除非")
+cancels the denial, and headings or lead-in lines pass their action on to the list items below them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import BadDeclaration
+from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty
+from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
+from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
+from scanner.policy.vocabulary import Match, Vocabulary, catalog_names, load_vocabulary
+
+log = logging.getLogger(__name__)
+
+KIND = "policy-text"
+POLICY_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".md", ".markdown", ".mdown", ".txt", ".text")
+ACTIONS = ("collected", "shared", "not_collected", "not_shared")
+_NEGATION_WINDOW = {"en": 30, "zh": 10}  # characters between a negation and the verb it negates
+_MAX_SENTENCE = 2000  # a "sentence" longer than this is a run-on list; cut it so clause logic stays local
+_SENTENCE_RE = re.compile(r"(?<=[。！？!?])|(?<=[.;；])(?=\s+[A-Z\"“(（\d])|(?<=[.])(?=[\u4e00-\u9fff])")
+_CLAUSE_RE = re.compile(r"[;；]|，\s*但|,\s*but\b|\bbut\b|\bhowever\b|\bwhereas\b|但是|同时，|另外，")
+_FIRST_PERSON_RE = re.compile(r"\b(we|us|our)\b|我们")
+_PRONOUN_RE = re.compile(r"\b(it|them|this information|this data|such information|such data|these)\b|"
+                         r"上述信息|这些信息|该信息|该等信息|前述信息|上述个人信息")
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    vocabulary_dir: Path | None = None  # extra vocabulary YAML files, merged with rules/vocabulary/
+    segment: bool = True  # check short Chinese terms against jieba word boundaries
+
+
+@dataclass
+class Statement:
+    data_type: str
+    action: str  # one of ACTIONS
+    confidence: str  # stated | inferred
+    source: str
+    condition: str | None = None
+    purposes: list[str] = field(default_factory=list)
+    via: str | None = None  # umbrella phrase an inferred type was read from
+    block: int = -1  # index of the block (paragraph, item, row) it was read from
+    umbrella: str | None = None
+
+
+@dataclass
+class _Event:
+    start: int
+    end: int
+    action: str  # collected | shared
+    negated: bool
+    clause: int
+    condition: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------------------------
+
+
+def looks_like_policy_text(path: Path) -> bool:
+    """True for an HTML, Markdown or text file (by suffix, or by content when it has none)."""
+    suffix = path.suffix.lower()
+    if suffix in POLICY_SUFFIXES:
+        return True
+    if suffix in (".yaml", ".yml", ".csv", ".json") or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    return b"\x00" not in head and bool(head.strip())
+
+
+def load_policy_text(path: Path, options: ExtractOptions | None = None) -> Declaration:
+    """Read a privacy policy file into a Declaration (kind "policy-text"); BadDeclaration on bad input."""
+    text, fmt = read_policy_file(path)
+    return extract_text(text, fmt, str(path), options)
+
+
+# scanner.policy.declaration.load_declaration looks this name up for non-YAML, non-CSV files.
+extract_declaration = load_policy_text
+
+
+def extract_text(text: str, fmt: str, path: str = "<policy>", options: ExtractOptions | None = None) -> Declaration:
+    options = options or ExtractOptions()
+    document = parse_policy(text, fmt, path)
+    language = "zh" if cjk_share(" ".join(b.text for b in document.blocks[:2000])) >= 0.3 else "en"
+    extractor = _Extractor(_vocabulary(options.vocabulary_dir), language, path, options)
+    return extractor.run(document)
+
+
+@functools.lru_cache(maxsize=4)
+def _vocabulary(extra_dir: Path | None) -> Vocabulary:
+    return load_vocabulary(extra_dir, sdk_names=catalog_names())
+
+
+@functools.lru_cache(maxsize=4)
+def _sdk_names(extra_dir: Path | None) -> SdkNames:
+    return SdkNames(_vocabulary(extra_dir))
+
+
+# ---------------------------------------------------------------------------------------------
+# Chinese segmentation (jieba, loaded only for Chinese policies)
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import jieba  # deferred: ~1 s of dictionary loading that English runs never pay
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def _segment_checker(sentence: str) -> Callable[[int, int], bool]:
+    """accept(start, end) for a short Chinese term: it must sit on jieba word boundaries, or be a dictionary word
+    inside a longer one (jieba's search-mode rule) -- so 录音 is not read in 记录音频 (记录/音频).  The
+    sentence is segmented once, on the first short term that needs it."""
+    state: dict[str, Any] = {}
+
+    def accept(start: int, end: int) -> bool:
+        if end - start > 2:
+            return True
+        if not state:
+            jieba = state["jieba"] = _jieba()
+            tokens = [(a, b) for _, a, b in jieba.tokenize(sentence)]
+            state["bounds"] = {a for a, _ in tokens} | {len(sentence)}
+            state["tokens"] = tokens
+        bounds = state["bounds"]
+        if start in bounds and end in bounds:
+            return True
+        inside = any(a <= start and end <= b for a, b in state["tokens"])
+        return inside and state["jieba"].dt.FREQ.get(sentence[start:end], 0) > 0
+
+    return accept
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------------------------
+
+
+class _Extractor:
+    def __init__(self, vocab: Vocabulary, language: str, path: str, options: ExtractOptions) -> None:
+        self.vocab = vocab
+        self.language = language
+        self.path = path
+        self.options = options
+        self.names = _sdk_names(options.vocabulary_dir)
+        self.statements: list[Statement] = []
+        self.parties: list[DisclosedParty] = []
+        self.block = -1
+
+    # -- document walk ---------------------------------------------------------------------------
+    def run(self, document: PolicyDocument) -> Declaration:
+        sdk_rows: set[int] = set()
+        for rows in document.tables:
+            records = table_records(rows, self.vocab)
+            if records is not None:
+                sdk_rows.update(id(row) for row in rows)
+                for record in records:
+                    self._sdk_record(record)
+        records, used_blocks = text_records(document.blocks, self.vocab)
+        for record in records:
+            self._sdk_record(record)
+        headings: list[tuple[int, str | None]] = []  # (level, action) of the open sections
+        lead: str | None = None  # action of a lead-in line ("We collect:") for the items below it
+        for index, block in enumerate(document.blocks):
+            if id(block) in sdk_rows or index in used_blocks:
+                continue
+            if block.kind == "heading":
+                action = self._heading_action(block.text)
+                while headings and headings[-1][0] >= block.level:
+                    headings.pop()
+                headings.append((block.level, action))
+                lead = None
+                continue
+            section = next((a for _, a in reversed(headings) if a), None)
+            context = lead if block.kind in ("item", "row") and lead else section
+            if block.kind == "row" and block.table is not None:
+                context = context or self._heading_action(" ".join(document.tables[block.table][0].cells))
+            last_action = None
+            self.block = index
+            for sentence in _sentences(block.text):
+                last_action = self._sentence(sentence, block, context) or last_action
+            if block.kind == "para":
+                lead = last_action if block.text.rstrip().endswith((":", "：")) else None
+        if document.truncated:
+            log.warning("%s: policy text truncated to its first part; statements after it were not read", self.path)
+        return self._declaration()
+
+    def _heading_action(self, text: str) -> str | None:
+        folded = _fold(text)
+        verbs = self.vocab.matcher("verbs").find(folded)
+        roles = {m.role for m in verbs}
+        negated = any(m.role == "negation" for m in self.vocab.matcher("modifiers").find(folded))
+        if roles & {"share", "sell"} or ("share_weak" in roles and "recipient" in roles):
+            return "not_shared" if negated else "shared"
+        if "collect" in roles:
+            return "not_collected" if negated else "collected"
+        return None
+
+    # -- one sentence ----------------------------------------------------------------------------
+    def _sentence(self, sentence: str, block: Block, context: str | None) -> str | None:
+        display, folded = _display_and_folded(sentence)
+        accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
+        data = _drop_labels([m for m in self.vocab.matcher("data").find(folded, accept) if m.role != "ignore"],
+                            folded)
+        sdks = self.names.prose_matcher.find(folded)
+        verbs = [v for v in self.vocab.matcher("verbs").find(folded, accept)
+                 if not any(d.start < v.end and v.start < d.end for d in data)]
+        modifiers = self.vocab.matcher("modifiers").find(folded)
+        purposes = sorted({m.value for m in self.vocab.matcher("purposes").find(folded)})
+        clauses = [m.start() for m in _CLAUSE_RE.finditer(folded)]
+        events = self._events(folded, verbs, modifiers, clauses)
+        source = f"{self.path}:{block.line}: {display if len(display) <= 400 else display[:397] + '...'}"
+        first_action: str | None = None
+        if events:
+            first_action = _negate(events[0].action) if events[0].negated else events[0].action
+        # A sentence whose only verbs were cancelled ("we do not sell ...", "... except as described") says
+        # nothing: it must not fall back to the section's action either.
+        had_verbs = any(v.role in ("collect", "share", "share_weak", "sell") for v in verbs)
+        assigned: dict[int, list[Match]] = {}
+        for match in data:
+            event = _nearest_event(match, events, clauses)
+            if event is not None:
+                assigned.setdefault(id(event), []).append(match)
+                action = _negate(event.action) if event.negated else event.action
+                self._add(match, action, source, event.condition or _condition(display, folded, modifiers), purposes)
+            elif not had_verbs and context:
+                self._add(match, context, source, _condition(display, folded, modifiers), purposes)
+        # "We collect your location and share it with advertisers": an affirmed sharing verb with no data of
+        # its own shares what the sentence collected.
+        for event in events:
+            if event.action == "shared" and not event.negated and id(event) not in assigned:
+                if _PRONOUN_RE.search(folded[event.start:]) or any(m.start < event.start for m in data):
+                    for match in data:
+                        if match.start < event.start:
+                            self._add(match, "shared", source, event.condition, purposes)
+        if sdks:
+            affirmed = sorted({dt for m in data for dt in self._types(m)[0]})
+            for sdk in sdks:
+                name = display[sdk.start:sdk.end] if len(display) == len(folded) else sdk.term
+                self._party(name, sdk.value, [] if events and all(e.negated for e in events) else affirmed,
+                            purposes, source)
+        return first_action or (context if data and not had_verbs else None)
+
+    def _events(self, folded: str, verbs: list[Match], modifiers: list[Match], clauses: list[int]) -> list[_Event]:
+        recipients = [v for v in verbs if v.role == "recipient"]
+        negations = [m for m in modifiers if m.role == "negation"]
+        exceptions = [m for m in modifiers if m.role == "exception"]
+        window = _NEGATION_WINDOW[self.language]
+        events = []
+        for verb in verbs:
+            clause = bisect.bisect_right(clauses, verb.start)
+            if verb.role in ("recipient", "neutral"):
+                continue
+            same_clause_recipient = any(bisect.bisect_right(clauses, r.start) == clause for r in recipients)
+            if verb.role == "share_weak" and not same_clause_recipient:
+                continue
+            action = "collected" if verb.role == "collect" else "shared"
+            # "Third-party SDKs collect ..." / "第三方SDK会收集": a third party collecting is sharing.
+            # ... but not "we use X, a Google service, to collect": an infinitive's subject is "we".
+            if verb.role == "collect" and not folded[max(0, verb.start - 3):verb.start] == "to " and any(
+                    r.end <= verb.start and bisect.bisect_right(clauses, r.start) == clause
+                    and not _FIRST_PERSON_RE.search(folded[r.end:verb.start]) for r in recipients):
+                action = "shared"
+            negated = any(n.end <= verb.start + 1 and verb.start - n.end <= window
+                          and bisect.bisect_right(clauses, n.start) == clause for n in negations)
+            condition = None
+            if negated and exceptions:
+                # "We do not collect X unless you enable Y" is conditional collection; "we do not share
+                # except as described" says nothing either way.
+                unless_you = [e for e in exceptions if re.match(r"\s*(you|您)", folded[e.end:e.end + 4])]
+                if not unless_you:
+                    continue
+                negated = False
+                condition = folded[unless_you[0].start:unless_you[0].start + 80].split(",")[0]
+            if negated and verb.role == "sell":
+                continue  # "we do not sell your data" denies neither collection nor sharing
+            events.append(_Event(verb.start, verb.end, action, negated, clause, condition))
+        return events
+
+    # -- recording -------------------------------------------------------------------------------
+    def _types(self, match: Match) -> tuple[list[str], str]:
+        if match.role == "umbrella":
+            return list(self.vocab.umbrella_covers.get(match.value, [])), "inferred"
+        return [match.value], "stated"
+
+    def _add(self, match: Match, action: str, source: str, condition: str | None, purposes: list[str]) -> None:
+        data_types, confidence = self._types(match)
+        for data_type in data_types:
+            self.statements.append(Statement(data_type, action, confidence, source, condition, purposes,
+                                             match.term if confidence == "inferred" else None, self.block,
+                                             match.value if confidence == "inferred" else None))
+
+    def _sdk_record(self, record: SdkRecord) -> None:
+        fields = record.fields
+        sdk_id = self.names.match_cell(fields.get("name", ""), fields.get("company", ""))
+        data_matches: list[Match] = []
+        text = fields.get("data", "")
+        if text:
+            display, folded = _display_and_folded(text)
+            accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
+            data_matches = [m for m in self.vocab.matcher("data").find(folded, accept) if m.role != "ignore"]
+        purposes = sorted({m.value for m in self.vocab.matcher("purposes").find(_fold(fields.get("purpose", "")))})
+        source = f"{self.path}:{record.line}: {record.source[:400]}"
+        data_types: list[str] = []
+        for match in data_matches:
+            # The SDK receives the data: collected by the app (Play counts SDK collection) and shared.
+            self._add(match, "shared", source, None, purposes)
+            for data_type in self._types(match)[0]:
+                if data_type not in data_types:
+                    data_types.append(data_type)
+        self._party(record.name, sdk_id, data_types, purposes, source)
+
+    def _party(self, name: str, sdk_id: str | None, data_types: list[str], purposes: list[str], source: str) -> None:
+        for party in self.parties:
+            if (sdk_id and party.sdk_id == sdk_id) or (not sdk_id and party.name == name):
+                party.data_types.extend(d for d in data_types if d not in party.data_types)
+                party.purposes.extend(p for p in purposes if p not in party.purposes)
+                return
+        self.parties.append(DisclosedParty(name=name.strip(), sdk_id=sdk_id, data_types=list(data_types),
+                                           purposes=list(purposes), source=source))
+
+    def _declaration(self) -> Declaration:
+        declaration = Declaration(kind=KIND, path=self.path, language=self.language)
+        by_type: dict[str, list[Statement]] = {}
+        for statement in _drop_shadowed(self.statements, self.vocab.umbrella_covers):
+            by_type.setdefault(statement.data_type, []).append(statement)
+        for data_type in sorted(by_type, key=list(DATA_TYPES).index):
+            entry = _merge(data_type, by_type[data_type])
+            if entry is not None:
+                declaration.data_types[data_type] = entry
+        declaration.parties = self.parties
+        return declaration
+
+
+def _merge(data_type: str, statements: list[Statement]) -> DeclaredDataType | None:
+    """One data type from all its statements: stated beats inferred, an explicit denial beats an inference."""
+    def pick(action: str) -> list[Statement]:
+        return [s for s in statements if s.action == action]
+
+    collected = pick("collected") + pick("shared")
+    shared = pick("shared")
+    stated_collected = [s for s in collected if s.confidence == "stated"]
+    stated_shared = [s for s in shared if s.confidence == "stated"]
+    denied = bool(pick("not_collected")) and not stated_collected
+    share_denied = bool(pick("not_shared")) and not stated_shared
+    if denied:
+        collected, shared = [], []
+    if share_denied:
+        shared = []
+    if not collected and not shared and not denied and not share_denied:
+        return None
+    affirmed = stated_collected or collected
+    evidence = affirmed or pick("not_collected") or pick("not_shared")
+    first = evidence[0]
+    source = first.source if first.confidence == "stated" else f"{first.source} [inferred from {first.via!r}]"
+    conditions = sorted({s.condition for s in collected if s.condition})
+    return DeclaredDataType(
+        data_type=data_type, collected=bool(collected), shared=bool(shared),
+        purposes=sorted({p for s in collected if s.action == "collected" for p in s.purposes}),
+        shared_purposes=sorted({p for s in shared for p in s.purposes}),
+        optional=True if collected and all(s.condition for s in collected) else None,
+        source=source, confidence="stated" if (stated_collected or not collected) else "inferred",
+        denied=denied, share_denied=share_denied, conditions=conditions)
+
+
+def _drop_labels(data: list[Match], folded: str) -> list[Match]:
+    """'账号信息：手机号码、昵称' -- a term followed by a colon and more terms is a label for them."""
+    out = []
+    for index, match in enumerate(data):
+        if match.start <= 3 and folded[match.end:match.end + 2].lstrip()[:1] in (":", "：") \
+                and index + 1 < len(data):
+            continue
+        out.append(match)
+    return out
+
+
+def _drop_shadowed(statements: list[Statement], covers: dict[str, list[str]]) -> list[Statement]:
+    """An umbrella term next to a precise one refers to it: in "we collect your precise location ... we collect
+    location only during a workout", "location" does not add approximate location.  Same block only."""
+    stated = {(s.block, s.data_type) for s in statements if s.confidence == "stated" and s.block >= 0}
+    kept = []
+    for s in statements:
+        if s.umbrella and s.block >= 0 and any((s.block, other) in stated
+                                               for other in covers.get(s.umbrella, []) if other != s.data_type):
+            continue
+        kept.append(s)
+    return kept
+
+
+def _negate(action: str) -> str:
+    return "not_collected" if action == "collected" else "not_shared"
+
+
+def _nearest_event(match: Match, events: list[_Event], clauses: list[int]) -> _Event | None:
+    """The verb a data term belongs to: nearest before it in its clause, else nearest after it in its clause,
+    else the last one of an earlier clause ("We collect: your name; your email")."""
+    if not events:
+        return None
+    clause = bisect.bisect_right(clauses, match.start)
+    same = [e for e in events if e.clause == clause]
+    before = [e for e in same if e.end <= match.start]
+    if before:
+        return before[-1]
+    after = [e for e in same if e.start >= match.end]
+    if after:
+        return after[0]
+    earlier = [e for e in events if e.clause < clause]
+    return earlier[-1] if earlier else None
+
+
+def _condition(display: str, folded: str, modifiers: list[Match]) -> str | None:
+    for m in modifiers:
+        if m.role == "conditional":
+            text = display if len(display) == len(folded) else folded
+            return re.split(r"[,，;；。]", text[m.start:m.start + 120])[0].strip()
+    return None
+
+
+def _fold(text: str) -> str:
+    return _display_and_folded(text)[1]
+
+
+def _display_and_folded(text: str) -> tuple[str, str]:
+    display = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    return display, display.lower()
+
+
+def _sentences(text: str) -> list[str]:
+    out = []
+    for part in _SENTENCE_RE.split(text):
+        part = part.strip()
+        while len(part) > _MAX_SENTENCE:
+            out.append(part[:_MAX_SENTENCE])
+            part = part[_MAX_SENTENCE:]
+        if part:
+            out.append(part)
+    return out
+
+
+def check_policy_path(path: Path) -> None:
+    """Raise BadDeclaration unless `path` can be read as policy text (for CLI pre-checks)."""
+    if not looks_like_policy_text(path):
+        raise BadDeclaration("not a privacy policy text file (HTML, Markdown or plain text)", path=str(path))
+
+
+def extraction_document(declaration: Declaration) -> dict[str, object]:
+    """What `divulge policy extract` prints: the declaration with every item's evidence, plain data."""
+    data_types: dict[str, object] = {}
+    for data_type, entry in declaration.data_types.items():
+        item: dict[str, object] = {"collected": entry.collected, "shared": entry.shared}
+        if entry.denied:
+            item["not_collected"] = True
+        if entry.share_denied:
+            item["not_shared"] = True
+        item["confidence"] = entry.confidence
+        for key in ("purposes", "shared_purposes", "conditions"):
+            if getattr(entry, key):
+                item[key] = list(getattr(entry, key))
+        if entry.optional is not None:
+            item["optional"] = entry.optional
+        item["source"] = entry.source
+        data_types[data_type] = item
+    parties = [{"name": p.name, "sdk": p.sdk_id, "data_types": p.data_types, "purposes": p.purposes,
+                "source": p.source} for p in declaration.parties]
+    return {"schema": "divulge/policy-text/1", "path": declaration.path, "language": declaration.language,
+            "data_types": data_types, "third_parties": parties}
+
+
+def render_extraction(declaration: Declaration, fmt: str = "yaml") -> str:
+    import json
+
+    import yaml
+
+    document = extraction_document(declaration)
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=110)

@@ -10,43 +10,53 @@ DEBIAN_TOOLS := apktool zipalign apksigner dexdump java chromium
 
 .PHONY: demo test lint venv system-deps fixtures bench clean
 
-$(BIN)/divulge: setup.cfg pyproject.toml
+# Two stamps: the demo needs only divulge itself, the tests also need their extras.
+$(VENV)/.installed: setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "divulge needs Python >= 3.12 (set PYTHON=...)"; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
-venv: $(BIN)/divulge
+venv: $(VENV)/.installed-test
 
-demo: venv
-	@mkdir -p $(DEMO_OUT)
-	$(BIN)/divulge static fixtures/apks/news_cn.apk
-	$(BIN)/divulge static fixtures/apks/news_cn.apk --format json -o $(DEMO_OUT)/news_cn.static.json
-	@echo "demo output: $(CURDIR)/$(DEMO_OUT)/"
+# The main job on the bundled shopping app: static analysis + its capture + its declaration -> reports.
+demo: $(VENV)/.installed
+	$(BIN)/divulge scan fixtures/apks/shopping.apk \
+	  --policy fixtures/declarations/shopping.privacy.yaml \
+	  --traffic fixtures/captures/shopping.har --device fixtures/devices/test-phone.yaml \
+	  --format html,json,sarif,md -o $(DEMO_OUT) --fail-on none
+	@echo
+	@echo "demo output: $(CURDIR)/$(DEMO_OUT)/  (open report.html in a browser; summary.md is the short version)"
 
-# Debian tools the tests drive for real (fixture builds, apksigner checks, exodus-core's dexdump, the browser).
+# Debian tools the tests drive for real (fixture builds, apksigner checks, exodus-core's dexdump, the browser,
+# and a CJK font so the zh report renders Chinese in screenshots).
 system-deps:
 	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages for:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      apktool zipalign apksigner dexdump openjdk-17-jdk-headless chromium >/dev/null; \
+	      apktool zipalign apksigner dexdump openjdk-17-jdk-headless chromium fonts-wqy-microhei >/dev/null; \
 	  else echo "warning: missing$$missing (not root: tests needing them will skip)"; fi; \
 	fi
 
-lint: venv
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check scanner rules reports tests bench fixtures
 	$(BIN)/mypy scanner reports
 
-test: system-deps venv lint
+test: system-deps $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -n 2 -q
 
-fixtures: venv
+fixtures: $(VENV)/.installed
 	$(BIN)/python fixtures/build.py
 
-bench: venv
+bench: $(VENV)/.installed-test
 	$(BIN)/python bench/static_bench.py
 
 clean:

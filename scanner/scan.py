@@ -10,14 +10,14 @@ import datetime as dt
 import hashlib
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scanner import __version__
 from scanner.engine import regulation
 from scanner.engine.facts import build_facts
-from scanner.engine.loader import load_pack
+from scanner.engine.loader import RulePack, load_pack
 from scanner.engine.runner import run_rules
 from scanner.engine.suppress import (
     Config,
@@ -53,6 +53,10 @@ class ScanOptions:
     sdk_db: Path | None = None
     builtin_rules: bool = True
     today: dt.date | None = None  # for suppression expiry; None -> today
+    # Already parsed catalog and rule pack (batch workers parse them once, not per app); None -> read the files.
+    # A preloaded pack must have been loaded from rules_dirs plus the config's rules (see pack_for).
+    catalog: Any = field(default=None, compare=False, repr=False)
+    pack: RulePack | None = field(default=None, compare=False, repr=False)
 
 
 def _sha256(path: Path) -> str:
@@ -111,19 +115,24 @@ def findings_document(result: ScanResult) -> dict[str, Any]:
             "rule_pack": result.rule_pack, "inputs": result.inputs}
 
 
-def _config(options: ScanOptions) -> Config:
-    if options.config is None:
+def scan_config(path: Path | None) -> Config:
+    if path is None:
         return Config()
-    if not options.config.is_file():
-        raise BadConfig("no such config file", path=str(options.config))
-    return load_config(options.config)
+    if not path.is_file():
+        raise BadConfig("no such config file", path=str(path))
+    return load_config(path)
+
+
+def pack_for(rules_dirs: tuple[Path, ...], config: Config, builtin: bool = True) -> RulePack:
+    """The rule pack a scan with these --rules and this config runs."""
+    return load_pack(list(rules_dirs) + config.rules_dirs, builtin=builtin)
 
 
 def _catalog(options: ScanOptions) -> Any:
-    try:
-        from scanner.static.sdks import load_catalog
-    except ImportError:  # the static stage is not installed in this build
-        return None
+    if options.catalog is not None:
+        return options.catalog
+    from scanner.static.sdks import load_catalog
+
     return load_catalog(options.sdk_db)
 
 
@@ -174,7 +183,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
     if options.apk is None and not options.traffic:
         raise DivulgeError("nothing to scan: give an APK and/or --traffic captures")
     started = _now()
-    config = _config(options)
+    config = scan_config(options.config)
     fail_on = options.fail_on or config.fail_on
     threshold = resolve_fail_on(fail_on)  # reject a bad value before the slow part
     inputs: list[dict[str, Any]] = []
@@ -185,7 +194,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
             raise DivulgeError(f"{kind} file not found", path=str(path))
         inputs.append({"path": str(path), "kind": kind, "sha256": _sha256(path)})
 
-    pack = load_pack(list(options.rules_dirs) + config.rules_dirs, builtin=options.builtin_rules)
+    pack = options.pack if options.pack is not None else pack_for(options.rules_dirs, config, options.builtin_rules)
     check_rule_ids(config, pack.rules)
     rules = apply_rule_settings(pack.rules, config)
 

@@ -113,33 +113,21 @@ def hash_input(kind: str, path: Path) -> dict[str, Any]:
 
 
 @functools.cache
-def cached_catalog(extra: Path | None = None) -> Any:
-    """The SDK catalog, parsed once per worker process (the forkserver preloads it, so children start warm)."""
-    import scanner.static.sdks
-    load = scanner.static.sdks.load_catalog
-    return getattr(load, "__wrapped__", load)(extra)  # the original, also once install_worker_caches() ran
+def cached_catalog() -> Any:
+    """The SDK catalog, parsed once per worker process (the forkserver preloads it, so children start warm).
+
+    Parsing it costs more than scanning a typical app, and within one batch it must not change anyway: the evidence
+    records one hash for it.
+    """
+    from scanner.static.sdks import load_catalog
+    return load_catalog(None)
 
 
 @functools.cache
-def cached_pack(directories: tuple[Path, ...], builtin: bool) -> Any:
-    from scanner.engine.loader import load_pack
-    return load_pack(list(directories), builtin=builtin)
-
-
-def install_worker_caches() -> None:
-    """Make the scan service reuse one parsed catalog and rule pack per worker process.
-
-    Parsing them costs seconds (more than scanning a typical app) and `scanner.scan.run_scan` loads both on every
-    call; within one batch they must not change anyway (the evidence records one hash for each). Only batch worker
-    processes call this, so `divulge scan` keeps reading the files every time.
-    """
-    import scanner.scan
-    import scanner.static.sdks
-    if getattr(scanner.scan.load_pack, "__wrapped__", None) is None:
-        scanner.scan.load_pack = functools.wraps(scanner.scan.load_pack)(  # type: ignore[assignment]
-            lambda directories, *, builtin=True: cached_pack(tuple(directories), builtin))
-    if getattr(scanner.static.sdks.load_catalog, "__wrapped__", None) is None:
-        scanner.static.sdks.load_catalog = functools.wraps(scanner.static.sdks.load_catalog)(cached_catalog)
+def cached_pack(rules: tuple[Path, ...], config: Path | None) -> Any:
+    """The batch's rule pack (built-in + --rules + the config's), parsed once per worker process."""
+    from scanner.scan import pack_for, scan_config
+    return pack_for(rules, scan_config(config))
 
 
 def warm() -> None:
@@ -147,8 +135,7 @@ def warm() -> None:
 
     Each step is best effort: a step that fails here fails again, with its real message, in the app's scan.
     """
-    install_worker_caches()
-    steps: list[tuple[str, Any]] = [("SDK catalog", cached_catalog), ("rule pack", lambda: cached_pack((), True))]
+    steps: list[tuple[str, Any]] = [("SDK catalog", cached_catalog), ("rule pack", lambda: cached_pack((), None))]
     from scanner.static import apis, manifest
     steps += [("API catalog", apis.load_api_catalog), ("permissions", apis.permission_data_types),
               ("androguard", _import_androguard)]
@@ -195,10 +182,10 @@ def _scan_one_app(job: AppJob, settings: ScanSettings) -> ScanResult:
     """The scan of one app: the same service as `divulge scan`, with the batch's rules, config and device."""
     from scanner.scan import ScanOptions, run_scan
 
-    install_worker_caches()
     options = ScanOptions(apk=job.apk, policy=job.declaration, traffic=job.captures,
                           device=job.device or settings.device, category=job.category or settings.category,
-                          rules_dirs=settings.rules, config=settings.config, fail_on=settings.fail_on)
+                          rules_dirs=settings.rules, config=settings.config, fail_on=settings.fail_on,
+                          catalog=cached_catalog(), pack=cached_pack(settings.rules, settings.config))
     return run_scan(options)
 
 
@@ -208,7 +195,7 @@ def _versions(result: ScanResult | None, settings: ScanSettings) -> dict[str, di
         return {"rule_pack": dict(result.rule_pack), "catalog": dict(result.catalog)}
     versions: dict[str, dict[str, Any]] = {}
     try:
-        versions["rule_pack"] = cached_pack(tuple(settings.rules), True).info()
+        versions["rule_pack"] = cached_pack(tuple(settings.rules), settings.config).info()
         versions["catalog"] = cached_catalog().summary()
     except DivulgeError as exc:  # a broken pack or catalog is this app's error already; record what we can
         log.debug("versions unavailable: %s", exc)

@@ -74,11 +74,24 @@ class RulePack:
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "sha256": self.sha256, "rules": len(self.rules),
-                "directories": self.directories}
+                "directories": self.directories, "rule_ids": [r.id for r in self.rules]}
 
 
 def builtin_dir() -> Path:
     return Path(str(resources.files("scanner.rules").joinpath("packs", "builtin")))
+
+
+def shipped_dirs() -> list[Path]:
+    """Every pack shipped with divulge, `builtin` first: it names the pack; the others (e.g. `policy`) join it."""
+    packs = builtin_dir().parent
+    return [builtin_dir()] + sorted(p for p in packs.iterdir() if p.is_dir() and p.name != "builtin")
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -204,8 +217,15 @@ def check_template(text: str, rule: Rule, path: list[Any]) -> None:
 
 
 def load_pack(directories: Sequence[Path], *, builtin: bool = True) -> RulePack:
-    """The built-in pack (unless builtin=False) plus every rule under the given directories; ids must be unique."""
-    dirs = ([builtin_dir()] if builtin else []) + [Path(d) for d in directories]
+    """The shipped packs (unless builtin=False) plus every rule under the given directories; ids must be unique.
+
+    A directory given twice (say `--rules rules/packs/policy`, which is also shipped) is read once.
+    """
+    dirs: list[Path] = []
+    for directory in (shipped_dirs() if builtin else []) + [Path(d) for d in directories]:
+        if not any(_same_dir(directory, known) for known in dirs):
+            dirs.append(directory)
+    shipped = len(shipped_dirs()) if builtin else 0
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     digest = hashlib.sha256()
@@ -223,7 +243,7 @@ def load_pack(directories: Sequence[Path], *, builtin: bool = True) -> RulePack:
                                   line=rule.line)
                 seen[rule.id] = rule.path
                 rules.append(rule)
-    if len(dirs) > 1 or not builtin:
-        name = "+".join([name] + [d.name for d in dirs[1:]]) if builtin else name
+    if len(dirs) > shipped and builtin:
+        name = "+".join([name] + [d.name for d in dirs[shipped:]])
     return RulePack(name=name, version=version, rules=rules, sha256=digest.hexdigest(),
                     directories=[str(d) for d in dirs])

@@ -121,7 +121,7 @@ def _finding(rule: Rule, key: tuple[Any, ...], group: list[Fact], ctx: Context, 
         title=rule.title, message=render(rule.message, variables), basis=basis_of(kinds),
         data_type=data_type if data_type in DATA_TYPES else None, sdk=sdk, evidence=evidence,
         references=list(rule.references), remediation=rule.remediation, fingerprint=fingerprint,
-        title_zh=rule.title_zh, message_zh=render(rule.message_zh, variables) if rule.message_zh else None,
+        title_zh=rule.title_zh, message_zh=render(rule.message_zh, variables, "zh") if rule.message_zh else None,
         remediation_zh=rule.remediation_zh)
 
 
@@ -169,19 +169,28 @@ def _variables(primary: Fact, group: list[Fact], ctx: Context) -> dict[str, Any]
     return values
 
 
-def _listing(items: list[Any]) -> str:
+def _listing(items: list[Any], lang: str = "en") -> str:
     shown = [str(i) for i in items[:MAX_LISTED]]
     more = len(items) - len(shown)
+    if lang == "zh":
+        return "、".join(shown) + (f"等{len(items)}项" if more > 0 else "")
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def render(template: str, variables: dict[str, Any]) -> str:
-    """Fill {field}, {field|label}, {count}, {values.FIELD} and {params.NAME}; no code runs."""
+_WORDS = {"en": {"unknown": "unknown", True: "yes", False: "no"}, "zh": {"unknown": "未知", True: "是", False: "否"}}
+
+
+def render(template: str, variables: dict[str, Any], lang: str = "en") -> str:
+    """Fill {field}, {field|label}, {count}, {values.FIELD} and {params.NAME}; no code runs.
+
+    lang="zh" gives data types their Chinese names and lists joined the Chinese way (for message_zh).
+    """
     group: list[Fact] = variables.get("__group__", [])
-    cache: dict[tuple[str, str | None], str] = variables.setdefault("__cache__", {})
+    cache: dict[tuple[str, str | None, str], str] = variables.setdefault("__cache__", {})
+    words = _WORDS.get(lang, _WORDS["en"])
 
     def cached(name: str, flt: str | None) -> str:
-        key = (name, flt)  # the English and Chinese messages list the same values: collect them once
+        key = (name, flt, lang)
         if key not in cache:
             cache[key] = value_of(name, flt)
         return cache[key]
@@ -199,29 +208,31 @@ def render(template: str, variables: dict[str, Any]) -> str:
                         distinct[_hashable(item)] = None
             seen = list(distinct)
             if flt == "label":
-                seen = [_label(v) for v in seen]
-            return _listing(sorted(seen, key=str))
+                seen = [_label(v, lang) for v in seen]
+            return _listing(sorted(seen, key=str), lang)
         if name.startswith("params."):
             value = variables.get("__params__", {}).get(name.split(".", 1)[1])
         else:
             value = getter(name)(variables)
         if value is None:
-            return "unknown"
+            return words["unknown"]
         if isinstance(value, list):
-            return _listing([_label(v) if flt == "label" else v for v in value])
+            return _listing([_label(v, lang) if flt == "label" else v for v in value], lang)
         if flt == "label":
-            return _label(value)
+            return _label(value, lang)
         if flt == "upper":
             return str(value).upper()
         if flt == "lower":
             return str(value).lower()
         if isinstance(value, bool):
-            return "yes" if value else "no"
+            return words[value]
         return str(value)
 
     return _TEMPLATE_VAR.sub(lambda m: cached(m.group(1), m.group(2)), template)
 
 
-def _label(value: Any) -> str:
+def _label(value: Any, lang: str = "en") -> str:
     info = DATA_TYPES.get(str(value))
-    return info.label if info else str(value)
+    if info is None:
+        return str(value)
+    return info.label_zh if lang == "zh" else info.label

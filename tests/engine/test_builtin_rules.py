@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.engine.loader import builtin_dir, load_pack
+from scanner.engine.loader import builtin_dir, load_pack, shipped_dirs
 from scanner.engine.ruletest import case_file_for, load_cases, orphan_tests, run_case
 from scanner.errors import BadRule
 
@@ -66,8 +66,17 @@ def test_rules_about_rules(rule_id: str) -> None:
     assert rule.requires <= {"static", "traffic", "declaration", "category"}
 
 
-def test_no_orphan_test_files() -> None:
-    assert orphan_tests(builtin_dir(), PACK.rules) == []
+@pytest.mark.parametrize("directory", shipped_dirs(), ids=lambda d: d.name)
+def test_no_orphan_test_files(directory: Path) -> None:
+    assert orphan_tests(directory, PACK.rules) == []
+
+
+def test_policy_pack_ships_with_the_builtin_one() -> None:
+    """Policy-text rules run without --rules; naming the shipped directory again is not a duplicate."""
+    assert {"DVG-POLICY-001", "DVG-POLICY-002"} <= set(RULES)
+    again = load_pack([shipped_dirs()[1]])
+    assert [r.id for r in again.rules] == [r.id for r in PACK.rules]
+    assert PACK.info()["rule_ids"] == [r.id for r in PACK.rules]
 
 
 def test_severities_order_behaviour_above_capability() -> None:

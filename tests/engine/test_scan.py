@@ -159,3 +159,21 @@ def test_suppression_expiry_uses_the_given_day(traffic_json: Path, tmp_path: Pat
     after = run_scan(ScanOptions(traffic=(traffic_json,), config=config, today=dt.date(2030, 4, 1)))
     assert next(f for f in before.findings if f.rule_id == "DVG-ID-001").suppressed
     assert next(f for f in after.findings if f.rule_id == "DVG-ID-001").suppressed is None
+
+
+def test_chinese_messages_name_data_types_in_chinese(traffic_json: Path) -> None:
+    """Regulators read message_zh: data types by their Chinese names, not the English labels."""
+    result = run_scan(ScanOptions(traffic=(traffic_json,), policy=DECLS / "news_cn.privacy.yaml"))
+    apps = next(f for f in result.findings if f.rule_id == "DVG-APPS-001")
+    assert apps.message_zh and "Installed apps" not in apps.message_zh
+    assert "已安装" in apps.message_zh or "应用列表" in apps.message_zh, apps.message_zh
+
+
+def test_preloaded_catalog_and_pack_are_used(traffic_json: Path) -> None:
+    """Batch workers pass what they parsed once; the scan must not reread (or ignore) it."""
+    from scanner.engine.loader import load_pack
+
+    only = load_pack([])
+    only.rules = [r for r in only.rules if r.id == "DVG-CONSENT-001"]
+    result = run_scan(ScanOptions(traffic=(traffic_json,), pack=only))
+    assert {f.rule_id for f in result.findings} == {"DVG-CONSENT-001"}

@@ -203,8 +203,8 @@ Exit codes:
 @click.argument("apk", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
               help="What the app declares: privacy.yaml or a Play Data safety CSV.")
-@click.option("--traffic", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="Capture (session, flows, HAR) or traffic JSON (divulge/traffic/1); repeatable.")
+@click.option("--traffic", multiple=True, type=click.Path(path_type=Path),
+              help="Capture (session directory, flows, HAR) or traffic JSON (divulge/traffic/1); repeatable.")
 @click.option("--device", type=click.Path(path_type=Path, dir_okay=False), help="Device profile YAML for the captures.")
 @click.option("--category", help="App type of the 2021 necessary-PI scope (id, number or Chinese name), e.g. news.")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
@@ -353,8 +353,8 @@ def policy_group() -> None:
 
 @policy_group.command("draft")
 @click.argument("apk", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--traffic", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="Capture or traffic JSON showing what the app sends (repeatable).")
+@click.option("--traffic", multiple=True, type=click.Path(path_type=Path),
+              help="Capture (session directory, flows, HAR) or traffic JSON showing what the app sends (repeatable).")
 @click.option("--device", type=click.Path(path_type=Path, dir_okay=False), help="Device profile YAML for the captures.")
 @click.option("--category", help="App type of the 2021 necessary-PI scope to write into the draft.")
 @click.option("--sdk-db", type=click.Path(path_type=Path, dir_okay=False), help="Extra SDK database (Exodus JSON).")

@@ -190,6 +190,10 @@ def run_scan(options: ScanOptions) -> ScanResult:
 
     for path, kind in ([(options.apk, "apk")] if options.apk else []) + \
             ([(options.policy, "declaration")] if options.policy else []) + [(p, "traffic") for p in options.traffic]:
+        if kind == "traffic" and path.is_dir():  # a session directory written by `divulge capture`
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            inputs.extend({"path": str(p), "kind": kind, "sha256": _sha256(p)} for p in files)
+            continue
         if not path.is_file():
             raise DivulgeError(f"{kind} file not found", path=str(path))
         inputs.append({"path": str(path), "kind": kind, "sha256": _sha256(path)})

@@ -177,3 +177,12 @@ def test_preloaded_catalog_and_pack_are_used(traffic_json: Path) -> None:
     only.rules = [r for r in only.rules if r.id == "DVG-CONSENT-001"]
     result = run_scan(ScanOptions(traffic=(traffic_json,), pack=only))
     assert {f.rule_id for f in result.findings} == {"DVG-CONSENT-001"}
+
+
+def test_session_directory_is_a_capture() -> None:
+    """`divulge capture -o SESSION` writes a directory; scan reads it like a HAR and hashes every file in it."""
+    session = REPO / "fixtures" / "captures" / "shopping.session"
+    result = run_scan(ScanOptions(traffic=(session,), policy=DECLS / "shopping.privacy.yaml"))
+    assert any(f.rule_id == "DVG-CONSENT-001" for f in result.findings)
+    hashed = {Path(i["path"]).name for i in result.inputs if i["kind"] == "traffic"}
+    assert {"flows.mitm", "observations.jsonl", "marks.jsonl"} <= hashed

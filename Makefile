@@ -31,6 +31,7 @@ demo: $(VENV)/.installed
 	  --traffic fixtures/captures/shopping.har --device fixtures/devices/test-phone.yaml \
 	  --format html,json,sarif,md -o $(DEMO_OUT) --fail-on none
 	@echo
+	$(BIN)/divulge report $(DEMO_OUT)/findings.json --format text
 	@echo "demo output: $(CURDIR)/$(DEMO_OUT)/  (open report.html in a browser; summary.md is the short version)"
 
 # Debian tools the tests drive for real (fixture builds, apksigner checks, exodus-core's dexdump, the browser,

@@ -9,20 +9,12 @@ from __future__ import annotations
 import pickle
 import sys
 
-from scanner.batch.workers import apply_limits, inject_test_fault
+from scanner.batch.workers import scan_limited
 
 
 def main() -> None:
-    from scanner.batch.appscan import AppOutcome, ErrorKind, run_job
-
     job, settings, limits = pickle.loads(sys.stdin.buffer.read())
-    apply_limits(limits)
-    try:
-        inject_test_fault(job)
-        outcome = run_job(job, settings)
-    except MemoryError:
-        outcome = AppOutcome(app_id=job.app_id, status="error", error_kind=ErrorKind.MEMORY,
-                             error=f"MemoryError: over the memory limit of {limits.memory_mb} MB")
+    outcome = scan_limited(job, settings, limits)
     sys.stdout.buffer.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 

@@ -62,15 +62,20 @@ def inject_test_fault(job: AppJob) -> None:
         time.sleep(float(os.environ.get("DIVULGE_BATCH_TEST_SLOW", "1")))
 
 
-def worker_main(job: AppJob, settings: ScanSettings, limits: Limits, conn: Connection) -> None:
-    """Entry point of a worker process: limits, scan, send the outcome, exit."""
+def scan_limited(job: AppJob, settings: ScanSettings, limits: Limits) -> AppOutcome:
+    """Scan one app in this (short-lived) process under the limits; running out of memory is the app's outcome."""
     apply_limits(limits)
     try:
         inject_test_fault(job)
-        outcome = run_job(job, settings)
+        return run_job(job, settings)
     except MemoryError:
-        outcome = AppOutcome(app_id=job.app_id, status="error", error_kind=ErrorKind.MEMORY,
-                             error=f"MemoryError: over the memory limit of {limits.memory_mb} MB")
+        return AppOutcome(app_id=job.app_id, status="error", error_kind=ErrorKind.MEMORY,
+                          error=f"MemoryError: over the memory limit of {limits.memory_mb} MB")
+
+
+def worker_main(job: AppJob, settings: ScanSettings, limits: Limits, conn: Connection) -> None:
+    """Entry point of a worker process: limits, scan, send the outcome, exit."""
+    outcome = scan_limited(job, settings, limits)
     try:
         conn.send(outcome)
     except MemoryError:

@@ -102,7 +102,7 @@ def app_identity(apk: Any, apk_file: ApkFile) -> AppIdentity:
     return AppIdentity(
         package=apk.get_package(),
         label=safe(apk.get_app_name),
-        version_name=safe(apk.get_androidversion_name),
+        version_name=_resolve_string(apk, safe(apk.get_androidversion_name)),
         version_code=safe(apk.get_androidversion_code),
         min_sdk=_int(safe(apk.get_min_sdk_version)),
         target_sdk=_int(safe(apk.get_target_sdk_version)),
@@ -152,6 +152,22 @@ def _full_name(package: str, name: str) -> str:
     if "." not in name:
         return f"{package}.{name}"
     return name
+
+
+def _resolve_string(apk: Any, value: str | None) -> str | None:
+    """versionName="@string/version" compiles to a resource id (`@7F050026`): show the string, not the id."""
+    match = _RES_REF.match(value or "")
+    if not match:
+        return value
+    try:
+        configs = apk.get_android_resources().get_resolved_res_configs(int(match.group(1), 16))
+    except Exception:  # a broken resource table: keep the reference, the rest of the identity stands
+        log.debug("cannot resolve %s", value, exc_info=True)
+        return value
+    for _config, text in configs or []:
+        if isinstance(text, str) and text:
+            return text
+    return value
 
 
 def _resolve_xml_resource(apk: Any, apk_file: ApkFile, value: str | None) -> str | None:

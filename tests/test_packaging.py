@@ -49,3 +49,16 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
                            cwd=workdir, env=env, capture_output=True, text=True, check=True)
     sdk_files, apis = files.stdout.split()
     assert int(sdk_files) >= 5 and apis == "True"
+    # The whole pipeline from the wheel: rule packs (both), schemas, regulation data, vocabularies, templates.
+    out = tmp_path / "out"
+    scan = subprocess.run([str(env_dir / "bin" / "divulge"), "scan", str(REPO / "fixtures/apks/news_cn.apk"),
+                           "--policy", str(REPO / "fixtures/policies/news_cn_zh.html"),
+                           "--traffic", str(REPO / "fixtures/captures/news_cn.har"),
+                           "--device", str(REPO / "fixtures/devices/test-phone.yaml"),
+                           "--format", "html,json,sarif,md,junit", "--lang", "zh", "-o", str(out), "--fail-on", "none"],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    assert scan.returncode == 0, scan.stderr
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert findings["schema"] == "divulge/findings/1" and findings["findings"]
+    assert any(rule_id.startswith("DVG-POLICY-") for rule_id in findings["rule_pack"]["rule_ids"])
+    assert "<html" in (out / "report.html").read_text(encoding="utf-8")

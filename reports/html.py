@@ -100,7 +100,7 @@ def _evidence_view(evidence: Evidence, start: float | None, strings: dict[str, s
     view.encodings = [str(e) for e in encodings] if isinstance(encodings, list) else []
     t = d.get("time")
     if isinstance(t, (int, float)) and not isinstance(t, bool):
-        iso = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        iso = _utc(t)
         view.when = f"+{t - start:.1f} s · {iso}" if start is not None else iso
     view.phase = _text(d["phase"]) if d.get("phase") else None
     view.cleartext = bool(d.get("cleartext"))
@@ -121,16 +121,21 @@ def _evidence_view(evidence: Evidence, start: float | None, strings: dict[str, s
     return view
 
 
+@functools.lru_cache(maxsize=4096)
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")  # evidence shares flow times
+
+
 def highlight(text: str | None, needles: list[str]) -> Markup:
     """Escape `text` and wrap each `key=value` / `"key": value` of the personal data in <mark>."""
     if not text:
         return Markup("")
     spans: list[tuple[int, int]] = []
     for needle in needles:
-        pattern = re.compile(re.escape(needle) + r"""["']?\s*[:=]\s*["']?[^&,;}\s"'<>]*""")
-        found = [(m.start(), m.end()) for m in pattern.finditer(text)]
+        with_value, alone = _needle_patterns(needle)
+        found = [m.span() for m in with_value.finditer(text)]
         if not found:
-            found = [(m.start(), m.end()) for m in re.finditer(re.escape(needle), text)]
+            found = [m.span() for m in alone.finditer(text)]
         spans.extend(found)
     if not spans:
         return escape(text)
@@ -149,6 +154,12 @@ def highlight(text: str | None, needles: list[str]) -> Markup:
         pos = e
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))
+
+
+@functools.lru_cache(maxsize=1024)
+def _needle_patterns(needle: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """`needle` followed by its value, and `needle` alone; compiled once (every flow evidence has a few)."""
+    return (re.compile(re.escape(needle) + r"""["']?\s*[:=]\s*["']?[^&,;}\s"'<>]*"""), re.compile(re.escape(needle)))
 
 
 def safe_href(url: str) -> str:

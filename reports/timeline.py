@@ -60,13 +60,17 @@ def build_timeline(traffic: TrafficReport | None, width: int = 960, height: int 
         return None
     flow_times: dict[str, float] = {}
     for flow in traffic.flow_index:
-        t = _number(flow.get("time"))
-        if t is not None:
+        t = flow.get("time")
+        if t.__class__ is float:  # the usual case, without _number's checks
+            flow_times[str(flow.get("id", len(flow_times)))] = t
+        elif (t := _number(t)) is not None:
             flow_times[str(flow.get("id", len(flow_times)))] = t
     personal: dict[str, bool] = {}  # flow id -> carries data before consent / after refusal
     for obs in traffic.observations:
-        flow_times.setdefault(obs.flow_id, obs.time)
-        personal[obs.flow_id] = personal.get(obs.flow_id, False) or obs.phase in RED_PHASES
+        flow_id = obs.flow_id
+        if flow_id not in flow_times:
+            flow_times[flow_id] = obs.time
+        personal[flow_id] = personal.get(flow_id, False) or obs.phase in RED_PHASES
     mark_times = [(m, t) for m in traffic.marks if (t := _number(m.get("time"))) is not None]
     times = list(flow_times.values()) + [t for _, t in mark_times]
     if not times:
@@ -76,12 +80,20 @@ def build_timeline(traffic: TrafficReport | None, width: int = 960, height: int 
     line = Timeline(width=width, height=height, duration=duration, start=start)
     line.bin_width = width / n_bins
     line.bins = [Bin(x=i * line.bin_width) for i in range(n_bins)]
+    # Counted in plain lists, then stored: tens of thousands of flows, so no attribute updates per flow.
+    flows, carrying, red = [0] * n_bins, [0] * n_bins, [0] * n_bins
+    last = n_bins - 1
     for flow_id, t in flow_times.items():
-        b = line.bins[min(int((t - start) / duration * n_bins), n_bins - 1)]
-        b.flows += 1
-        if flow_id in personal:
-            b.personal += 1
-            b.red += personal[flow_id]
+        at = int((t - start) / duration * n_bins)
+        if at > last:
+            at = last
+        flows[at] += 1
+        is_red = personal.get(flow_id)
+        if is_red is not None:
+            carrying[at] += 1
+            red[at] += is_red
+    for b, n_flows, n_personal, n_red in zip(line.bins, flows, carrying, red, strict=True):
+        b.flows, b.personal, b.red = n_flows, n_personal, n_red
     line.max_count = max(1, max(b.flows for b in line.bins))
     for mark, t in mark_times:
         line.marks.append(Mark(x=(t - start) / duration * width, kind=_mark_kind(mark),

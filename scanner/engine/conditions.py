@@ -8,8 +8,10 @@ See docs/rules.md for the language with examples.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,15 +34,19 @@ class ConditionError(Exception):
 
 
 class Context:
-    """Per-run state shared by every rule: facts indexed by kind and, lazily, by join fields; join memos."""
+    """Per-run state shared by every rule: facts indexed by kind and, lazily, by join fields; join results."""
 
     def __init__(self, facts: Sequence[Fact], params: dict[str, Any] | None = None) -> None:
         self.by_kind: dict[str, list[Fact]] = {}
         for fact in facts:
             self.by_kind.setdefault(fact["kind"], []).append(fact)
         self.params: dict[str, Any] = params or {}
-        self._indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], list[Fact]]] = {}
-        self.memos: dict[object, dict[tuple[Any, ...], Any]] = {}
+        # (kind, fields) -> index; a one-field index is keyed by the value itself, not by a 1-tuple.
+        self._indexes: dict[tuple[str, tuple[str, ...]], dict[Any, list[Fact]]] = {}
+        self._values: dict[tuple[str, str], list[Any]] = {}
+        self._every_fact_has: set[tuple[str, str]] = set()  # (kind, field) of the columns in _values
+        # What a join needs of the facts it looks at (see Compiler.query and .finder), built on first use.
+        self.selections: dict[object, Any] = {}
         self._buckets: dict[tuple[Any, tuple[str, ...]], list[list[Fact]]] = {}
 
     def facts(self, kinds: tuple[str, ...]) -> list[Fact]:
@@ -52,46 +58,116 @@ class Context:
         """facts split by their values of `fields`, cached under `name` (rules that read the same fields share it)."""
         cached = self._buckets.get((name, fields))
         if cached is None:
-            grouped: dict[Any, list[Fact]] = {}
-            if all("." not in f for f in fields) and facts and all(f in facts[0] for f in fields):
-                pick = operator.itemgetter(*fields) if fields else (lambda fact: ())
-                for fact in facts:
-                    try:
-                        key = pick(fact)
-                        bucket = grouped.get(key)
-                    except (KeyError, TypeError):  # a fact without the field, or with a list value
-                        key = tuple(_hashable(fact.get(f)) for f in fields)
-                        bucket = grouped.get(key)
-                    if bucket is None:
-                        grouped[key] = [fact]
-                    else:
-                        bucket.append(fact)
-            else:
-                getters = [getter(f) for f in fields]
-                for fact in facts:
-                    grouped.setdefault(tuple(_hashable(g(fact)) for g in getters), []).append(fact)
-            cached = self._buckets[(name, fields)] = list(grouped.values())
+            if len(fields) == 1 and isinstance(name, tuple) and len(name) == 1 and facts is self.by_kind.get(name[0]):
+                # Every fact of a kind by one field: the index on that field already holds these buckets.
+                index = self._index_of(name[0], fields)
+                # _partition keys a list value, or a missing field, apart from the plain values: not here.
+                if (name[0], fields[0]) in self._every_fact_has and not any(isinstance(v, tuple) for v in index):
+                    cached = self._buckets[(name, fields)] = list(index.values())
+                    return cached
+            cached = self._buckets[(name, fields)] = _partition(facts, fields)
         return cached
 
     def lookup(self, kinds: tuple[str, ...], fields: tuple[str, ...], key: tuple[Any, ...]) -> list[Fact]:
-        index = self._indexes.get((kinds, fields))
+        """Facts of `kinds` whose `fields` equal `key`, in fact order; the list is shared: do not change it."""
+        if len(kinds) > 1:  # built from the one-kind indexes, which other rules share
+            return [f for kind in kinds for f in self.lookup((kind,), fields, key)]
+        return self._index_of(kinds[0], fields).get(key[0] if len(fields) == 1 else key, _NOTHING)
+
+    def _index_of(self, kind: str, fields: tuple[str, ...]) -> dict[Any, list[Fact]]:
+        index = self._indexes.get((kind, fields))
         if index is None:
-            index = {}
-            if len(fields) == 1 and "." not in fields[0]:  # the usual join: one plain field, built without getters
-                name = fields[0]
-                for fact in self.facts(kinds):
-                    value = fact.get(name)
-                    bucket = index.get((value if not isinstance(value, list) else tuple(value),))
-                    if bucket is None:
-                        index[(value if not isinstance(value, list) else tuple(value),)] = [fact]
-                    else:
-                        bucket.append(fact)
+            index = self._indexes[(kind, fields)] = _index(self.by_kind.get(kind, []), fields,
+                                                           self.values(kind, fields[0]) if len(fields) == 1 else None)
+        return index
+
+    def values(self, kind: str, path: str) -> list[Any]:
+        """One field of every fact of a kind, in fact order."""
+        found = self._values.get((kind, path))
+        if found is None:
+            facts = self.by_kind.get(kind, [])
+            try:
+                found = list(map(operator.itemgetter(path), facts)) if "." not in path else None
+            except KeyError:  # some fact lacks the field: it reads as None
+                found = None
+            if found is None:
+                found = field_values(facts, path)
             else:
-                getters = [getter(f) for f in fields]
-                for fact in self.facts(kinds):
-                    index.setdefault(tuple(_hashable(g(fact)) for g in getters), []).append(fact)
-            self._indexes[(kinds, fields)] = index
-        return index.get(key, [])
+                self._every_fact_has.add((kind, path))
+            self._values[(kind, path)] = found
+        return found
+
+
+_NOTHING: list[Fact] = []
+
+
+def _where_in(facts: Sequence[Fact], values: Sequence[Any], accepted: Sequence[Any]) -> list[Fact]:
+    """The facts (values[i] is a field of facts[i]) whose value is one of accepted, compared as a dict key would be."""
+    members = frozenset(accepted)
+    try:
+        return list(itertools.compress(facts, map(members.__contains__, values)))
+    except TypeError:  # a list value: it matches as a tuple
+        return [f for f, v in zip(facts, values, strict=True) if _hashable(v) in members]
+
+
+def _index(facts: Sequence[Fact], fields: tuple[str, ...], values: list[Any] | None = None) -> dict[Any, list[Fact]]:
+    """field value (one field) or tuple of values -> facts, lists read as tuples; a missing field reads as None.
+
+    `values`, when given, is the one field of every fact (Context.values keeps it for other uses)."""
+    index: defaultdict[Any, list[Fact]] = defaultdict(list)
+    if len(fields) == 1:
+        for fact, value in zip(facts, values if values is not None else field_values(facts, fields[0]), strict=True):
+            try:
+                index[value].append(fact)
+            except TypeError:  # a list value
+                index[_hashable(value)].append(fact)
+    else:
+        getters = [getter(f) for f in fields]
+        for fact in facts:
+            index[tuple(_hashable(g(fact)) for g in getters)].append(fact)
+    return dict(index)
+
+
+def _partition(facts: Sequence[Fact], fields: tuple[str, ...]) -> list[list[Fact]]:
+    """facts grouped by their values of `fields`, groups and their facts in the order of the facts."""
+    grouped: defaultdict[Any, list[Fact]] = defaultdict(list)
+    if all("." not in f for f in fields) and facts and all(f in facts[0] for f in fields):
+        pick: Callable[[Fact], Any] = operator.itemgetter(*fields) if fields else (lambda fact: ())
+        try:
+            keys = list(map(pick, facts))
+        except KeyError:  # a fact without one of the fields
+            keys = [_plain_key(fact, pick, fields) for fact in facts]
+        single = len(fields) == 1
+        for fact, key in zip(facts, keys, strict=True):
+            try:
+                grouped[key].append(fact)
+            except TypeError:  # a list value: it groups as a tuple (a one-field key as a 1-tuple), as in _plain_key
+                grouped[(_hashable(key),) if single else tuple(map(_hashable, key))].append(fact)
+    else:
+        getters = [getter(f) for f in fields]
+        for fact in facts:
+            grouped[tuple(_hashable(g(fact)) for g in getters)].append(fact)
+    return list(grouped.values())
+
+
+def _plain_key(fact: Fact, pick: Callable[[Fact], Any], fields: tuple[str, ...]) -> Any:
+    try:
+        key = pick(fact)
+        hash(key)
+    except (KeyError, TypeError):
+        return tuple(_hashable(fact.get(f)) for f in fields)
+    return key
+
+
+def field_values(facts: Sequence[Fact], path: str) -> list[Any]:
+    """One field of every fact (None where missing), read at C speed when every fact has it."""
+    get = getter(path)
+    if "." in path:
+        return list(map(get, facts))
+    try:
+        return list(map(operator.itemgetter(path), facts))
+    except KeyError:  # some fact lacks the field: it reads as None
+        return list(map(get, facts))
 
 
 def _hashable(value: Any) -> Any:
@@ -120,6 +196,68 @@ Value = Callable[[Fact, Context], Any]
 # A compiled predicate: (candidate fact, primary fact, context) -> bool
 Predicate = Callable[[Fact, Fact, Context], bool]
 Test = Callable[[Any, Fact, Context], bool]
+
+
+@dataclass(frozen=True)
+class _Join:
+    """A compiled exists/none/corroborate query: equality joins on $refs, and the rest of its `where`."""
+
+    kinds: tuple[str, ...]
+    fields: tuple[str, ...]  # fields of the joined facts that must equal ...
+    values: tuple[Callable[[Fact, Context], Any], ...]  # ... these values read from the primary fact
+    rest: Predicate | None
+    rest_refs: bool  # the rest reads the primary fact, so it cannot be evaluated ahead of it
+    narrow: tuple[str, tuple[Any, ...]] | None  # a literal equality of the rest: candidates from an index
+    narrow_only: bool  # the rest is just that equality: the facts it selects need no other test
+    share: object  # equal queries of different rules select the same facts
+    ref: str | None  # the primary's field when the join is on one plain $field (the usual case, read directly)
+
+    def key(self, primary: Fact, ctx: Context) -> Any:
+        """The join key as Context.lookup takes it: the value for one field, else a tuple of values."""
+        if self.ref is not None:
+            value = primary.get(self.ref)
+            return tuple(value) if isinstance(value, list) else value
+        if len(self.values) == 1:
+            return _hashable(self.values[0](primary, ctx))
+        return tuple(_hashable(v(primary, ctx)) for v in self.values)
+
+    def candidates(self, primary: Fact, ctx: Context) -> list[Fact]:
+        if not self.fields:
+            return ctx.facts(self.kinds)
+        key = self.key(primary, ctx)
+        return ctx.lookup(self.kinds, self.fields, (key,) if len(self.fields) == 1 else key)
+
+    def pool(self, ctx: Context) -> list[Fact]:
+        """The facts that pass the rest's literal equality (all facts of the kinds without one), in fact order."""
+        if self.narrow is None:
+            return ctx.facts(self.kinds)
+        name, accepted = self.narrow
+        if len(accepted) == 1:
+            return ctx.lookup(self.kinds, (name,), accepted)
+        return [f for kind in self.kinds for f in _where_in(ctx.by_kind.get(kind, []), ctx.values(kind, name), accepted)]
+
+    def matched(self, ctx: Context) -> list[Fact]:
+        """The facts the rest accepts, in fact order (only when the rest does not read the primary fact)."""
+        found = ctx.selections.get(("matched", self.share))
+        if found is None:
+            pool = self.pool(ctx)
+            found = pool if self.rest is None or self.narrow_only else [c for c in pool if self.rest(c, c, ctx)]
+            ctx.selections[("matched", self.share)] = found
+        return found
+
+    def keys(self, ctx: Context) -> set[Any]:
+        """The join keys of every fact the rest accepts."""
+        if len(self.fields) > 1:
+            getters = [getter(f) for f in self.fields]
+            return {tuple(_hashable(g(c)) for g in getters) for c in self.matched(ctx)}
+        if self.rest is None and len(self.kinds) == 1:
+            values = ctx.values(self.kinds[0], self.fields[0])
+        else:
+            values = field_values(self.matched(ctx), self.fields[0])
+        try:
+            return set(values)
+        except TypeError:  # list values
+            return set(map(_hashable, values))
 
 
 @dataclass
@@ -236,10 +374,8 @@ class Compiler:
         test = self.test(value, path)
         return lambda fact, primary, ctx: test(get(fact), primary, ctx)
 
-    def _select(self, spec: Any, path: list[Any], what: str
-                ) -> tuple[Callable[[Fact, Context], tuple[Any, ...]], Callable[[Fact, Context, tuple[Any, ...]], list[Fact]],
-                           Predicate | None, bool]:
-        """Split a query into indexed equality joins on $refs and the rest; returns (key, candidates, rest, rest_refs)."""
+    def _select(self, spec: Any, path: list[Any], what: str) -> _Join:
+        """Split a query into equality joins on $refs and the rest of its `where`."""
         if not isinstance(spec, dict) or "kind" not in spec:
             raise ConditionError(f"{what} takes a mapping with `kind` and an optional `where`", path)
         unknown = set(spec) - {"kind", "where"}
@@ -266,54 +402,90 @@ class Compiler:
         self.query_depth -= 1
         rest_refs = self.uses_refs
         self.uses_refs = outer_refs or rest_refs or bool(join_fields)
-        fields = tuple(join_fields)
-
-        def key_of(primary: Fact, ctx: Context) -> tuple[Any, ...]:
-            return tuple(_hashable(v(primary, ctx)) for v in join_values)
-
-        def candidates(primary: Fact, ctx: Context, key: tuple[Any, ...]) -> list[Fact]:
-            return ctx.lookup(kinds, fields, key) if fields else ctx.facts(kinds)
-
-        return key_of, candidates, rest_pred, rest_refs
+        narrow = None
+        for key, test in rest.items():
+            values = literal_values(test) if key not in BOOL_KEYS and "." not in key else None
+            if values is not None:
+                narrow = (key, tuple(values))
+                break
+        # A flag test must not match 1 (see _literal_test); selecting by value would.
+        narrow_only = narrow is not None and len(rest) == 1 and not any(isinstance(v, bool) for v in narrow[1])
+        # Queries written alike in several rules select the same facts: they share the work, unless a rule
+        # parameter (which differs between rules) takes part.
+        text = repr((kinds, join_fields, rest))
+        share: object = text if "$params." not in text else object()
+        refs = [where[f].get("eq") if isinstance(where[f], dict) else where[f] for f in join_fields]
+        ref = refs[0][1:] if len(refs) == 1 and "." not in refs[0] else None
+        return _Join(kinds, tuple(join_fields), tuple(join_values), rest_pred, rest_refs, narrow, narrow_only, share,
+                     ref)
 
     def query(self, spec: Any, path: list[Any]) -> Callable[[Fact, Context], bool]:
-        """exists/none: is there a fact of `kind` matching `where`?  Equalities with $refs use an index."""
-        key_of, candidates, rest_pred, rest_refs = self._select(spec, path, "exists/none")
-        memo_id = object()  # one memo per compiled query, keyed by the join values
-        memoisable = not rest_refs
+        """exists/none: is there a fact of `kind` matching `where`?
 
-        def run(primary: Fact, ctx: Context) -> bool:
-            key = key_of(primary, ctx)
-            if memoisable:
-                memo = ctx.memos.setdefault(memo_id, {})
-                hit = memo.get(key)
-                if hit is not None:
-                    return bool(hit)
-            found_in = candidates(primary, ctx, key)
-            found = bool(found_in) if rest_pred is None else any(rest_pred(c, primary, ctx) for c in found_in)
-            if memoisable:
-                ctx.memos[memo_id][key] = found
-            return found
+        Unless the rest of `where` reads the primary fact, the facts it accepts are found once per run and
+        only their join values are kept: each test is then one set lookup."""
+        join = self._select(spec, path, "exists/none")
+        rest = join.rest
+        if join.rest_refs:
+            assert rest is not None
 
-        return run
+            def run_each(primary: Fact, ctx: Context) -> bool:
+                return any(rest(c, primary, ctx) for c in join.candidates(primary, ctx))
+
+            return run_each
+        if not join.fields:
+            def run_any(primary: Fact, ctx: Context) -> bool:
+                found = ctx.selections.get(("any", join.share))
+                if found is None:
+                    pool = join.pool(ctx)
+                    found = ctx.selections[("any", join.share)] = \
+                        bool(pool) if rest is None or join.narrow_only else any(rest(c, c, ctx) for c in pool)
+                return bool(found)
+
+            return run_any
+
+        slot = ("keys", join.share)
+        ref = join.ref
+
+        def run_keyed(primary: Fact, ctx: Context) -> bool:
+            keys = ctx.selections.get(slot)
+            if keys is None:
+                keys = ctx.selections[slot] = join.keys(ctx)
+            if ref is None:
+                return join.key(primary, ctx) in keys
+            value = primary.get(ref)  # join.key, inlined: this runs once per bucket
+            return (tuple(value) if isinstance(value, list) else value) in keys
+
+        return run_keyed
 
     def finder(self, spec: Any, path: list[Any]) -> Callable[..., list[Fact]]:
-        """Like exists, but returns the matching facts (for corroborating evidence)."""
-        key_of, candidates, rest_pred, _ = self._select(spec, path, "a corroborate entry")
+        """Like exists, but returns the matching facts in fact order (for corroborating evidence)."""
+        join = self._select(spec, path, "a corroborate entry")
+        rest = join.rest
+        if rest is None or join.rest_refs:
+            def find_each(primary: Fact, ctx: Context, limit: int = 1_000_000) -> list[Fact]:
+                found_in = join.candidates(primary, ctx)
+                if rest is None:
+                    return list(found_in[:limit])
+                out: list[Fact] = []
+                for c in found_in:
+                    if rest(c, primary, ctx):
+                        out.append(c)
+                        if len(out) >= limit:
+                            break
+                return out
 
-        def find(primary: Fact, ctx: Context, limit: int = 1_000_000) -> list[Fact]:
-            found_in = candidates(primary, ctx, key_of(primary, ctx))
-            if rest_pred is None:
-                return list(found_in[:limit])
-            out: list[Fact] = []
-            for c in found_in:
-                if rest_pred(c, primary, ctx):
-                    out.append(c)
-                    if len(out) >= limit:
-                        break
-            return out
+            return find_each
 
-        return find
+        def find_selected(primary: Fact, ctx: Context, limit: int = 1_000_000) -> list[Fact]:
+            selected = ctx.selections.get(("find", join.share))
+            if selected is None:
+                matched = join.matched(ctx)
+                selected = ctx.selections[("find", join.share)] = \
+                    _index(matched, join.fields) if join.fields else {(): matched}
+            return list(selected.get(join.key(primary, ctx) if join.fields else (), _NOTHING)[:limit])
+
+        return find_selected
 
     # -- group tests ----------------------------------------------------------------------------
     def having(self, spec: Any, path: list[Any]) -> Callable[[list[Fact], Fact, Context], bool]:

@@ -9,12 +9,17 @@ and observations with what the declaration discloses about them.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import itertools
+import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.engine import regulation
+from scanner.engine.conditions import field_values
 from scanner.errors import DivulgeError
 from scanner.model import (
     DATA_TYPES,
@@ -83,12 +88,21 @@ class FactSet:
 
 
 def make_fact(kind: str, **values: Any) -> Fact:
-    fact: Fact = {"kind": kind}
-    for name, default in FACT_FIELDS[kind].items():
-        value = values.pop(name, default)
-        fact[name] = list(value) if isinstance(value, list) else value
+    fields = FACT_FIELDS[kind]
+    fact: Fact = {"kind": kind, **fields}
     fact.update(values)  # extra fields are allowed; rules may read them
+    # Facts never share a list of a known field, given or default.
+    for name, value in values.items():
+        if isinstance(value, list) and name in fields:
+            fact[name] = list(value)
+    for name in _LIST_FIELDS[kind]:
+        if name not in values:
+            fact[name] = list(fields[name])
     return fact
+
+
+_LIST_FIELDS = {kind: tuple(n for n, default in fields.items() if isinstance(default, list))
+                for kind, fields in FACT_FIELDS.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -190,8 +204,53 @@ def _party_matches(party: Fact, sdk_id: str | None, names: Iterable[str]) -> boo
     return False
 
 
+_FREQUENCY_DEFAULTS = FACT_FIELDS["frequency"]
+assert not _LIST_FIELDS["frequency"], "frequency facts are built without make_fact, which copies list defaults"
+_WHO = ("sdk", "owner", "registrable_domain", "host", "party")  # what decides an observation's recipient
+
+
+def _recipient(who: tuple[Any, ...], sdk_names: dict[str, list[str]],
+               parties: list[Fact]) -> tuple[Any, bool, list[str] | None]:
+    """Who received an observation (sdk, owner, domain, host, party), whether the declaration discloses that party,
+    and the data types it lists for it."""
+    sdk_id, owner, domain, host, party = who
+    names = sdk_names.get(sdk_id or "", [sdk_id or "", owner or ""])
+    # Who received it, in words a reader knows: the SDK's name, else its owner, else the domain.
+    sdk_label = names[1] if sdk_id in sdk_names and names[1] else sdk_id
+    label = sdk_label or owner or domain or host
+    matched = [p for p in parties if _party_matches(p, sdk_id, names)] if party == "third" else []
+    listed = sorted({t for p in matched for t in p.get("data_types", [])}) if matched else None
+    return label, bool(matched), listed
+
+
+def _times(raw: list[Any]) -> list[float]:
+    """Observation times as floats, a missing or empty time as 0."""
+    try:
+        return list(map(float, raw))
+    except (TypeError, ValueError):  # None or "" among them
+        return [float(t or 0.0) for t in raw]
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Deriving and matching make many small acyclic lists and tuples; each full collection they trigger walks
+    every fact again, for nothing.  Reference counting still frees them (reports/formats.py does the same)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, list[str]] | None = None) -> list[Fact]:
     """Add joined and regulation facts in place; returns the same list."""
+    with cyclic_gc_paused():
+        return _derive(facts, category, sdk_aliases)
+
+
+def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list[str]] | None) -> list[Fact]:
     sdk_aliases = sdk_aliases or {}
     by_kind: dict[str, list[Fact]] = {}
     for fact in facts:
@@ -223,38 +282,47 @@ def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, li
                                      status=sdk.get("status"), disclosed=sdk["disclosed"],
                                      categories=sdk.get("categories", [])))
 
-    counts: dict[tuple[Any, ...], list[Any]] = {}
-    # Many observations share sdk/owner/domain: work out the recipient and its disclosure once per combination.
+    observations = by_kind.get("observation", [])
+    # Observations are many and alike: read the fields that decide the recipient and the frequency key in one
+    # pass, then do the work once per distinct combination; per observation only what must be per fact is left.
+    fields = (*_WHO, "data_type", "identifier")
+    try:
+        rows = list(map(operator.itemgetter(*fields), observations))
+    except KeyError:  # an observation without one of the fields: it reads as None
+        rows = [tuple(map(obs.get, fields)) for obs in observations]
     recipients: dict[tuple[Any, ...], tuple[Any, bool, list[str] | None]] = {}
-    for obs in by_kind.get("observation", []):
-        who = (obs.get("sdk"), obs.get("owner"), obs.get("registrable_domain"), obs.get("host"), obs.get("party"))
-        known = recipients.get(who)
-        if known is None:
-            names = sdk_names.get(obs.get("sdk") or "", [obs.get("sdk") or "", obs.get("owner") or ""])
-            # Who received it, in words a reader knows: the SDK's name, else its owner, else the domain.
-            sdk_label = names[1] if obs.get("sdk") in sdk_names and names[1] else obs.get("sdk")
-            label = sdk_label or obs.get("owner") or obs.get("registrable_domain") or obs.get("host")
-            matched = [p for p in parties if _party_matches(p, obs.get("sdk"), names)] \
-                if obs.get("party") == "third" else []
-            listed = sorted({t for p in matched for t in p.get("data_types", [])}) if matched else None
-            known = recipients[who] = (label, bool(matched), listed)
-        obs["recipient"], obs["recipient_disclosed"] = known[0], known[1]
-        obs["recipient_data_types"] = list(known[2]) if known[2] is not None else None
-        key = (obs.get("data_type"), obs.get("identifier"), obs.get("host"))
-        slot = counts.get(key)
-        time = float(obs.get("time") or 0.0)
-        if slot is None:
-            counts[key] = [1, time, time, obs.get("sdk")]
-        else:
-            slot[0] += 1
-            slot[1] = min(slot[1], time)
-            slot[2] = max(slot[2], time)
-    for (data_type, identifier, host), (count, first, last, sdk_id) in counts.items():
+    # row -> its recipient (label, disclosed, listed data types) and the positions of its observations
+    at_row: dict[tuple[Any, ...], tuple[Any, bool, list[str] | None, list[int]]] = {}
+    for position, (obs, row) in enumerate(zip(observations, rows, strict=True)):
+        entry = at_row.get(row)
+        if entry is None:
+            who = row[:len(_WHO)]
+            known = recipients.get(who)
+            if known is None:
+                known = recipients[who] = _recipient(who, sdk_names, parties)
+            entry = at_row[row] = (*known, [])
+        label, disclosed, listed, positions = entry
+        positions.append(position)
+        obs["recipient"] = label
+        obs["recipient_disclosed"] = disclosed
+        obs["recipient_data_types"] = list(listed) if listed is not None else None
+
+    # Rows come in the order of their first observation, so frequency keys do too.
+    runs: dict[tuple[Any, ...], list[list[int]]] = {}
+    for row, entry in at_row.items():
+        runs.setdefault((row[-2], row[-1], row[3]), []).append(entry[-1])
+    times = _times(field_values(observations, "time"))
+    for (data_type, identifier, host), parts in runs.items():
+        positions = parts[0] if len(parts) == 1 else sorted(itertools.chain.from_iterable(parts))
+        seen = operator.itemgetter(*positions)(times) if len(positions) > 1 else (times[positions[0]],)
+        count, first, last = len(seen), min(seen), max(seen)
         span = last - first
         # Requests per minute over the observed span; a burst inside one second counts as one minute.
         per_minute = round((count - 1) / (span / 60.0), 2) if span >= 1.0 and count > 1 else 0.0
-        derived.append(make_fact("frequency", data_type=data_type, identifier=identifier, host=host, sdk=sdk_id,
-                                 count=count, span_s=round(span, 1), per_minute=per_minute))
+        # As make_fact builds it (frequency has no list field to copy), without its per-field loop: one per key.
+        derived.append({"kind": "frequency", **_FREQUENCY_DEFAULTS, "data_type": data_type, "identifier": identifier,
+                        "host": host, "sdk": rows[positions[0]][0], "count": count, "span_s": round(span, 1),
+                        "per_minute": per_minute})
 
     if category:
         app_type = regulation.app_types()[category]
@@ -340,6 +408,12 @@ def _label(data_type: str | None) -> str:
     return info.label if info else str(data_type)
 
 
+_PHASE_WORDS = {"before_consent": ", before consent", "after_refusal": ", after refusal",
+                "after_consent": ", after consent"}
+_FLOW_DETAILS = ("flow_id", "method", "where", "key", "encodings", "phase", "time", "cleartext", "party", "sdk", "owner",
+                 "identifier", "confidence")
+
+
 def evidence_for(fact: Fact) -> Evidence:
     """One piece of evidence a person can check, from one fact."""
     kind = fact["kind"]
@@ -349,12 +423,10 @@ def evidence_for(fact: Fact) -> Evidence:
         if fact.get("key"):
             where += f" key {fact['key']!r}"
         chain = " > ".join(fact.get("encodings") or [])
-        phase = {"before_consent": ", before consent", "after_refusal": ", after refusal",
-                 "after_consent": ", after consent"}.get(fact.get("phase") or "", "")
+        phase = _PHASE_WORDS.get(fact.get("phase") or "", "")
         summary = f"{fact.get('method') or 'GET'} {fact.get('host')}: {what} in {where}" \
                   + (f" ({chain})" if chain else "") + phase + (", over cleartext HTTP" if fact.get("cleartext") else "")
-        details = {k: fact.get(k) for k in ("flow_id", "method", "where", "key", "encodings", "phase", "time",
-                                            "cleartext", "party", "sdk", "owner", "identifier", "confidence")}
+        details = {k: fact.get(k) for k in _FLOW_DETAILS}
         return Evidence(kind="flow", summary=summary, location=fact.get("url") or fact.get("host"), details=details)
     if kind == "frequency":
         return Evidence(kind="flow", summary=f"{_label(fact['data_type'])} sent to {fact['host']} {fact['count']} times "

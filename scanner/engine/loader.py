@@ -57,6 +57,7 @@ class Rule:
     finders: list[Callable[..., list[cond.Fact]]] = field(default_factory=list)
     # A literal equality of `where` (field, accepted values): candidates come from an index, not a scan.
     prefilter: tuple[str, tuple[Any, ...]] | None = None
+    prefilters: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)  # every one, in `where` order
     # Fields `where` and the grouping read: facts equal in them are matched once, as a bucket.
     key_fields: tuple[str, ...] = ()
 
@@ -159,8 +160,8 @@ def _compile(rule: Rule, doc: YamlDoc, base: list[Any]) -> None:
             for key, test in where.items():
                 values = cond.literal_values(test) if key not in cond.BOOL_KEYS and "." not in key else None
                 if values is not None:
-                    rule.prefilter = (key, tuple(values))
-                    break
+                    rule.prefilters.append((key, tuple(values)))
+            rule.prefilter = rule.prefilters[0] if rule.prefilters else None
         if "having" in rule.match:
             rule.having = compiler.having(rule.match["having"], ["match", "having"])
         read = set(compiler.fields_read) | {f.split(".")[0] for f in rule.group_by}

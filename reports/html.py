@@ -230,7 +230,7 @@ class HtmlWriter(ReportWriter):
                 basis_label=_label(strings, f"basis.{f.basis}", f.basis),
                 confidence_label=_label(strings, f"confidence.{f.confidence}", f.confidence),
                 dt_label=t.data_type(f.data_type), evidence_label=t("findings.evidence", n=len(f.evidence)),
-                references=[(r.title, safe_href(r.url)) for r in f.references],
+                references=[(f"{r.title}, {r.article}" if r.article else r.title, safe_href(r.url)) for r in f.references],
             )
 
         views = [finding_view(i, f) for i, f in enumerate(summary.active)]
@@ -242,10 +242,23 @@ class HtmlWriter(ReportWriter):
         template = _environment().get_template("report.html.j2")
         return template.render(
             r=result, t=t, L=strings, lang=options.lang, summary=summary, groups=[g for g in groups if g.findings],
-            suppressed=suppressed, worst=views[:3], matrix=matrix, timeline=timeline, sdk_names=sdk_names,
+            suppressed=suppressed, worst=_worst(views), matrix=matrix, timeline=timeline, sdk_names=sdk_names,
             data_types=sorted({f.data_type for f in summary.active if f.data_type}),
             sdks=sorted({f.sdk for f in summary.active if f.sdk}), severities=[str(s) for s in SEVERITIES_DESC],
             flows=flows, observations=observations, js_strings=js_strings, page_size=options.page_size,
             table_page_size=options.table_page_size, red_phases=RED_PHASES,
             generated=result.finished or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
+
+
+def _worst(views: list[FindingView], n: int = 3) -> list[FindingView]:
+    """The verdict's worst findings, one per rule: three variants of one problem would hide the second problem."""
+    picked: list[FindingView] = []
+    rules: set[str] = set()
+    for view in views:  # already worst first
+        if view.finding.rule_id not in rules:
+            picked.append(view)
+            rules.add(view.finding.rule_id)
+            if len(picked) == n:
+                return picked
+    return picked + [v for v in views if v not in picked][: n - len(picked)]

@@ -53,7 +53,7 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                  "categories": []},
     "endpoint": {"url": None, "host": None, "scheme": None, "source": None, "sdk": None, "cleartext": False},
     "manifest": {"uses_cleartext_traffic": None, "cleartext_permitted_base": None, "cleartext_allowed": False,
-                 "cleartext_domains": [], "allow_backup": None, "debuggable": False, "auto_init_providers": []},
+                 "cleartext_reason": "", "cleartext_domains": [], "allow_backup": None, "debuggable": False, "auto_init_providers": []},
     "observation": {"data_type": None, "identifier": None, "host": "", "url": "", "method": "GET",
                     "party": "first", "sdk": None, "owner": None, "where": "body", "encodings": [], "time": 0.0,
                     "phase": None, "cleartext": False, "confidence": "confirmed", "flow_id": "", "key": None,
@@ -136,6 +136,7 @@ def static_facts(report: StaticReport) -> list[Fact]:
     facts.append(make_fact(
         "manifest", uses_cleartext_traffic=m.uses_cleartext_traffic, cleartext_permitted_base=m.cleartext_permitted_base,
         cleartext_allowed=_cleartext_allowed(m.cleartext_permitted_base, m.uses_cleartext_traffic, report.app.target_sdk),
+        cleartext_reason=_cleartext_reason(m.cleartext_permitted_base, m.uses_cleartext_traffic, report.app.target_sdk),
         cleartext_domains=list(m.cleartext_domains), allow_backup=m.allow_backup, debuggable=m.debuggable,
         auto_init_providers=list(m.auto_init_providers)))
     return facts
@@ -148,6 +149,17 @@ def _cleartext_allowed(base: bool | None, attribute: bool | None, target_sdk: in
     if attribute is not None:
         return attribute
     return (target_sdk or 0) < 28
+
+
+def _cleartext_reason(base: bool | None, attribute: bool | None, target_sdk: int | None) -> str:
+    """Which setting decides, in the words a developer would search for (it mirrors _cleartext_allowed)."""
+    if base is not None:
+        return f"the network security config's base-config sets cleartextTrafficPermitted={str(base).lower()}"
+    if attribute is not None:
+        return f'android:usesCleartextTraffic="{str(attribute).lower()}"'
+    sdk = "unknown" if target_sdk is None else str(target_sdk)
+    verdict = "allows" if (target_sdk or 0) < 28 else "forbids"
+    return f"neither usesCleartextTraffic nor a network security config sets it, and targetSdk {sdk} {verdict} it by default"
 
 
 def observation_fact(o: Observation) -> Fact:
@@ -461,9 +473,10 @@ def evidence_for(fact: Fact) -> Evidence:
         return Evidence(kind="manifest" if not fact.get("source") else "api_call",
                         summary=f"URL {fact['url']} in {fact.get('source') or 'the app'}", location=fact.get("source"))
     if kind == "manifest":
-        return Evidence(kind="manifest", summary="AndroidManifest.xml <application> network settings: "
-                        f"usesCleartextTraffic={fact.get('uses_cleartext_traffic')}, "
-                        f"cleartext permitted by network security config={fact.get('cleartext_permitted_base')}",
+        setting = fact.get("cleartext_reason") or (
+            f"usesCleartextTraffic={fact.get('uses_cleartext_traffic')}, "
+            f"network security config base={fact.get('cleartext_permitted_base')}")
+        return Evidence(kind="manifest", summary=f"AndroidManifest.xml <application> network settings: {setting}",
                         location="AndroidManifest.xml <application>",
                         details={"auto_init_providers": fact.get("auto_init_providers", [])})
     if kind == "declared":

@@ -56,3 +56,20 @@ def test_javascript_reference_urls_are_not_links(builder) -> None:
         first, references=[dataclasses.replace(first.references[0], url="javascript:alert(1)")])
     html = _html(result)
     assert 'href="javascript:' not in html
+
+
+def test_verdict_names_three_different_problems() -> None:
+    """Three variants of one rule in the verdict would hide the second-worst problem from the app owner."""
+    from pathlib import Path
+
+    from scanner.scan import ScanOptions, run_scan
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    result = run_scan(ScanOptions(apk=fixtures / "apks" / "shopping.apk",
+                                  policy=fixtures / "declarations" / "shopping.privacy.yaml",
+                                  traffic=(fixtures / "captures" / "shopping.har",),
+                                  device=fixtures / "devices" / "test-phone.yaml"))
+    assert sum(1 for f in result.findings if f.rule_id == "DVG-CONSENT-001") >= 3  # the case this guards
+    worst = _html(result).split('<ol class="worst">', 1)[1].split("</ol>", 1)[0]
+    titles = re.findall(r"<strong>([^<]+)</strong>", worst)
+    assert len(titles) == 3 and len(set(titles)) == 3, titles

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import gc
-from collections.abc import Iterator
 
 from scanner.reports.base import LANGUAGES, ReportOptions, ReportWriter
 
 from scanner.errors import BadReport
+from scanner.gcpause import gc_paused
 from scanner.model import ScanResult
 
 
@@ -83,24 +81,10 @@ def report_file_name(fmt: ReportFormat) -> str:
     return fmt.file_name
 
 
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Rendering makes millions of short-lived acyclic objects; the cyclic collector only slows it (~25 %).
-
-    Reference counting still frees everything, so memory does not grow."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def write_reports(result: ScanResult, formats: list[ReportFormat], lang: str = "en") -> dict[str, str]:
     """Render each format; returns {format value: text}. Shared by `divulge scan` and `divulge report`."""
     if lang not in LANGUAGES:
         raise BadReport(f"unknown report language {lang!r} (choose from {', '.join(LANGUAGES)})")
     options = ReportOptions(lang=lang)
-    with _cyclic_gc_paused():
+    with gc_paused():  # rendering makes millions of short-lived acyclic objects
         return {fmt.value: writer_for(fmt).render(result, options) for fmt in formats}

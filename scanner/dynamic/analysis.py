@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.decode import Peeler
+from scanner.dynamic.decode import Layer, Peeler, PeelMemo
 from scanner.dynamic.detect import CONFIRMED, Hit, ValueMatcher, detect
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.readers import FlowRecord
 from scanner.dynamic.recipients import Recipients
+from scanner.gcpause import gc_checkpoint, gc_paused
 from scanner.model import Observation, TrafficReport
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ _BORING_HEADERS = frozenset({
 })
 _GROUPED = ("apps_on_device", "contacts")
 _CACHE_SIZE = 4096  # many values make one observation per flow and place
+_DETECTED_MAX_TEXT = 4096  # longer layers are seldom replayed, and the memo holds what it remembers
 
 
 @dataclass
@@ -51,6 +54,8 @@ class FlowAnalyzer:
         self.recipients = recipients
         self.timeline = timeline or Timeline()
         self._cache: dict[Any, Any] = {}
+        self._peel_memo = PeelMemo()
+        self._detected: dict[int, tuple[Layer, list[Hit]]] = {}
 
     # -- one flow ----------------------------------------------------------------------------
 
@@ -69,10 +74,14 @@ class FlowAnalyzer:
                 key = (hit.data_type, hit.identifier, hit.value_label, where)
                 if key not in found:
                     found[key] = hit
+        if not found and not grouped:
+            return FlowResult([], warnings)
         hits = [(where, hit) for (_, _, _, where), hit in found.items()]
-        # A known value beats a shape match of the same kind in the same place.
-        confirmed = {(h.data_type, h.identifier, w) for w, h in hits if h.confidence == CONFIRMED}
-        hits = [(w, h) for w, h in hits if h.confidence == CONFIRMED or (h.data_type, h.identifier, w) not in confirmed]
+        if any(h.confidence != CONFIRMED for _, h in hits):
+            # A known value beats a shape match of the same kind in the same place.
+            confirmed = {(h.data_type, h.identifier, w) for w, h in hits if h.confidence == CONFIRMED}
+            hits = [(w, h) for w, h in hits
+                    if h.confidence == CONFIRMED or (h.data_type, h.identifier, w) not in confirmed]
         for (data_type, where), by_label in grouped.items():
             needed = self.matcher.installed_apps_needed if data_type == "apps_on_device" else 1
             if len(by_label) < needed:
@@ -80,67 +89,115 @@ class FlowAnalyzer:
             first = next(iter(by_label.values()))
             label = f"{data_type} ({len(by_label)} values)"
             hits.append((where, Hit(data_type, None, label, CONFIRMED, first.key, first.encodings)))
-        return FlowResult([self._observation(record, where, hit) for where, hit in hits], warnings)
+        if not hits:
+            return FlowResult([], warnings)
+        # Everything but the hit is the same for all observations of a flow: work it out once.
+        recipient = self.recipients.resolve(record.host)
+        url, phase, cleartext = record.url, self.timeline.phase_at(record.time), record.cleartext
+        return FlowResult([Observation(
+            data_type=hit.data_type, identifier=hit.identifier, host=recipient.host, url=url,
+            method=record.method, party=recipient.party, sdk=recipient.sdk, owner=recipient.owner, where=where,
+            encodings=list(hit.encodings), time=record.time, phase=phase, cleartext=cleartext,
+            confidence=hit.confidence, flow_id=record.id, key=hit.key, value_label=hit.value_label,
+            registrable_domain=recipient.registrable_domain,
+        ) for where, hit in hits], warnings)
 
     def _parts(self, record: FlowRecord, warnings: list[str]) -> Iterable[tuple[str, tuple[Hit, ...]]]:
         path, _, query = record.path.partition("?")
         if len(path) > 1:
-            yield "path", self._text_hits(unquote(path), (), warnings)
+            yield "path", self._text_hits(unquote(path) if "%" in path else path, ())
         if query:
-            yield "query", self._text_hits(query, (), warnings)
-        header_pairs = tuple((k, v) for k, v in record.headers
-                             if k.lower() not in _BORING_HEADERS and k.lower() != "cookie")
-        if header_pairs:
-            text = "\n".join(f"{k}: {v}" for k, v in header_pairs)
-            yield "header", self._text_hits(text, header_pairs, warnings)
-        cookie = record.header("cookie")
-        if cookie:
-            yield "cookie", self._text_hits(cookie, _cookie_pairs(cookie), warnings)
+            yield "query", self._text_hits(query, ())
+        headers = self._headers(record.headers)
+        yield from headers.hits
         if record.body:
-            encoding = "" if record.body_decoded else record.header("content-encoding")
-            hits, body_warnings = self._body_hits(record.body, record.header("content-type"), encoding, ())
-            warnings.extend(f"{record.url}: {w}" for w in body_warnings)
+            encoding = "" if record.body_decoded else headers.content_encoding
+            hits, body_warnings = self._body_hits(record.body, headers.content_type, encoding, ())
+            if body_warnings:
+                warnings.extend(f"{record.url}: {w}" for w in body_warnings)
             yield "body", hits
         for message in record.ws_messages:
             yield "body", self._body_hits(message.content, "", "", ("websocket",))[0]
 
     # Hits depend only on the bytes and the profile, and apps repeat the same headers, queries and
     # beacons endlessly: a bounded memo makes repeated parts free.
-    def _memo(self, key: Any, compute: Any) -> Any:
-        value = self._cache.get(key)
-        if value is None:
-            value = compute()
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = value
-        return value
+    def _remember(self, key: Any, value: Any) -> None:
+        if len(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[key] = value
 
-    def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...], warnings: list[str]) -> tuple[Hit, ...]:
-        def compute() -> tuple[Hit, ...]:
-            peeler = Peeler()
+    def _headers(self, headers: tuple[tuple[str, str], ...]) -> _Headers:
+        key = ("h", headers)  # an app sends the same few header sets again and again
+        found: _Headers | None = self._cache.get(key)
+        if found is None:
+            found = _Headers.of(headers, self._text_hits)
+            self._remember(key, found)
+        return found
+
+    def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...]) -> tuple[Hit, ...]:
+        key = ("t", text, pairs)
+        hits: tuple[Hit, ...] | None = self._cache.get(key)
+        if hits is None:
+            peeler = Peeler(self._peel_memo)
             peeler.text(text, pairs=pairs)
-            return tuple(h for layer in peeler.layers for h in detect(layer, self.matcher))
-
-        return self._memo(("t", text, pairs), compute)  # type: ignore[no-any-return]
+            hits = self._detect(peeler.layers)
+            self._remember(key, hits)
+        return hits
 
     def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...]
                    ) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
-        def compute() -> tuple[tuple[Hit, ...], tuple[str, ...]]:
-            peeler = Peeler()
+        key = ("b", body, content_type, encoding, encodings)
+        found: tuple[tuple[Hit, ...], tuple[str, ...]] | None = self._cache.get(key)
+        if found is None:
+            peeler = Peeler(self._peel_memo)
             peeler.body(body, content_type, encoding, encodings)
-            return tuple(h for layer in peeler.layers for h in detect(layer, self.matcher)), tuple(peeler.warnings)
+            found = self._detect(peeler.layers), tuple(peeler.warnings)
+            self._remember(key, found)
+        return found
 
-        return self._memo(("b", body, content_type, encoding, encodings), compute)  # type: ignore[no-any-return]
+    def _detect(self, layers: list[Layer]) -> tuple[Hit, ...]:
+        hits: list[Hit] = []
+        for layer in layers:
+            # Layers replayed from the peel memo are the very same objects flow after flow. They all come
+            # from inside a value, so they have encodings; the text of a part itself never comes back.
+            if not layer.encodings:
+                hits.extend(detect(layer, self.matcher))
+                continue
+            seen = self._detected.get(id(layer))
+            if seen is not None and seen[0] is layer:
+                hits.extend(seen[1])
+                continue
+            layer_hits = detect(layer, self.matcher)
+            hits.extend(layer_hits)
+            if len(layer.text) <= _DETECTED_MAX_TEXT:
+                if len(self._detected) >= _CACHE_SIZE:
+                    self._detected.clear()
+                self._detected[id(layer)] = layer, layer_hits  # holding the layer keeps its id from reuse
+        return tuple(hits)
 
-    def _observation(self, record: FlowRecord, where: str, hit: Hit) -> Observation:
-        recipient = self.recipients.resolve(record.host)
-        return Observation(
-            data_type=hit.data_type, identifier=hit.identifier, host=recipient.host, url=record.url,
-            method=record.method, party=recipient.party, sdk=recipient.sdk, owner=recipient.owner, where=where,
-            encodings=list(hit.encodings), time=record.time, phase=self.timeline.phase_at(record.time),
-            cleartext=record.cleartext, confidence=hit.confidence, flow_id=record.id, key=hit.key,
-            value_label=hit.value_label, registrable_domain=recipient.registrable_domain,
-        )
+
+@dataclass(frozen=True, slots=True)
+class _Headers:
+    """What analysis needs of a flow's request headers, hits included."""
+
+    hits: tuple[tuple[str, tuple[Hit, ...]], ...]  # ("header" | "cookie", hits) of the parts present
+    content_type: str
+    content_encoding: str
+
+    @staticmethod
+    def of(headers: tuple[tuple[str, str], ...],
+           text_hits: Callable[[str, tuple[tuple[str, str], ...]], tuple[Hit, ...]]) -> _Headers:
+        def joined(name: str) -> str:
+            return ", ".join(v for k, v in headers if k.lower() == name)
+
+        hits: list[tuple[str, tuple[Hit, ...]]] = []
+        pairs = tuple((k, v) for k, v in headers if k.lower() not in _BORING_HEADERS and k.lower() != "cookie")
+        if pairs:
+            hits.append(("header", text_hits("\n".join(f"{k}: {v}" for k, v in pairs), pairs)))
+        cookie = joined("cookie")
+        if cookie:
+            hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie))))
+        return _Headers(tuple(hits), joined("content-type"), joined("content-encoding"))
 
 
 def _cookie_pairs(cookie: str) -> tuple[tuple[str, str], ...]:
@@ -171,7 +228,7 @@ def peak_per_minute(times: list[float]) -> int:
 def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks: Iterable[Mark] = (),
                  warnings: Iterable[str] = ()) -> TrafficReport:
     """Analyse flows in time order (mark requests among them move the timeline) and summarise."""
-    ordered = sorted(records, key=lambda r: r.time)
+    ordered = sorted(records, key=attrgetter("time"))
     timeline = analyzer.timeline
     for mark in marks:
         timeline.add(mark)
@@ -181,18 +238,20 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
         if name is not None and not any(abs(m.time - record.time) < 1e-3 and m.name == name for m in timeline.marks):
             timeline.add(Mark(record.time, name, "capture"))
     report = TrafficReport(observations=[], flows=0, warnings=list(warnings))
-    for record in ordered:
-        result = analyzer.analyse(record)
-        if result.mark is not None:
-            continue
-        report.flows += 1
-        report.observations.extend(result.observations)
-        report.warnings.extend(result.warnings)
-        report.flow_index.append({
-            "id": record.id, "time": record.time, "method": record.method, "url": record.url,
-            "host": record.host, "status": record.status, "cleartext": record.cleartext,
-            "data_types": sorted({o.data_type for o in result.observations}),
-        })
+    with gc_paused():
+        for record in ordered:
+            gc_checkpoint()
+            result = analyzer.analyse(record)
+            if result.mark is not None:
+                continue
+            report.flows += 1
+            report.observations.extend(result.observations)
+            report.warnings.extend(result.warnings)
+            report.flow_index.append({
+                "id": record.id, "time": record.time, "method": record.method, "url": record.url,
+                "host": record.host, "status": record.status, "cleartext": record.cleartext,
+                "data_types": sorted({o.data_type for o in result.observations}) if result.observations else [],
+            })
     report.marks = [m.as_dict() for m in timeline.marks]
     report.destinations = destinations(report.flow_index, report.observations, analyzer.recipients)
     report.frequency = frequency(report.observations)
@@ -205,12 +264,14 @@ def destinations(flow_index: list[dict[str, Any]], observations: list[Observatio
     by_host: dict[str, dict[str, Any]] = {}
     for flow in flow_index:
         r = recipients.resolve(flow["host"])
-        row = by_host.setdefault(r.host, {
-            "host": r.host, "registrable_domain": r.registrable_domain, "party": r.party, "sdk": r.sdk,
-            "sdk_name": r.sdk_name, "owner": r.owner, "country": r.country, "categories": list(r.categories),
-            "flows": 0, "cleartext_flows": 0, "first_seen": flow["time"], "last_seen": flow["time"],
-            "data_types": set(), "cleartext_data_types": set(),
-        })
+        row = by_host.get(r.host)
+        if row is None:
+            row = by_host[r.host] = {
+                "host": r.host, "registrable_domain": r.registrable_domain, "party": r.party, "sdk": r.sdk,
+                "sdk_name": r.sdk_name, "owner": r.owner, "country": r.country, "categories": list(r.categories),
+                "flows": 0, "cleartext_flows": 0, "first_seen": flow["time"], "last_seen": flow["time"],
+                "data_types": set(), "cleartext_data_types": set(),
+            }
         row["flows"] += 1
         row["cleartext_flows"] += int(flow["cleartext"])
         row["first_seen"] = min(row["first_seen"], flow["time"])

@@ -11,13 +11,15 @@ import binascii
 import gzip
 import json
 import logging
+import math
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.parser import BytesParser
 from email.policy import HTTP
-from urllib.parse import parse_qsl, unquote, unquote_plus
+from typing import Any
+from urllib.parse import unquote
 
 import brotli
 import zstandard
@@ -47,13 +49,19 @@ class Peeled:
 
 
 _B64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-_HEX_TOKEN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])")
+# Hex tokens are whole runs of an even count (20 or more) of hex digits. Matching runs greedily finds
+# the same ones as a look-behind would, without trying the look-behind at every position.
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{20,}")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
-_FORM = re.compile(r"^[^=&\s]+=[^&\s]*(?:&[^=&\s]*=?[^&\s]*)*$")
+_PCT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# A form: a name, "=", then anything without whitespace. Spelt as fields ([^=&\s]*=?[^&\s]* after each
+# "&"), the same language made `re` backtrack exponentially on a long form with a space near its end.
+_FORM = re.compile(r"^[^=&\s]+=\S*$")
 _XML_LEAF = re.compile(r"<([A-Za-z_][\w.:-]*)[^<>]*>([^<>]{1,4096})</\1>")
 _XML_ATTR = re.compile(r"([A-Za-z_][\w.:-]*)=\"([^\"]{1,4096})\"")
-_PRINTABLE = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ALL_HEX = re.compile(r"[0-9A-Fa-f]+")
+_JSON = json.JSONDecoder()  # json.loads without its wrapper; the same decoder it uses by default
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -109,6 +117,29 @@ def _sniff_compressed(data: bytes) -> tuple[bytes, str] | None:
         except (zlib.error, ValueError):
             return None
     return None
+
+
+class _HeaderClasses(HeaderRegistry):
+    """email's header registry, making each kind of header class once instead of once per header parsed.
+
+    Every class the stock registry makes is a reference cycle that only the cycle collector frees, and
+    `divulge traffic` pauses the collector while it analyses (see gcpause).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        made = self._made.get(name.lower())
+        if made is None:
+            made = super().__getitem__(name)
+            if len(self._made) < 256:  # part headers name themselves: keep only the first few
+                self._made[name.lower()] = made
+        return made
+
+
+_MULTIPART_POLICY = HTTP.clone(header_factory=_HeaderClasses())
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,40 +217,123 @@ def _as_text(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if not text:
+    if not text or _CONTROL.search(text):
         return None
-    printable = _PRINTABLE.match(text)
-    return text if printable and printable.end() == len(text) else None
+    return text
 
 
-def _json_leaves(value: object, key: str = "") -> Iterator[tuple[str, object]]:
+def _json_leaves(value: object, key: str = "") -> list[tuple[str, str]]:
+    """(key, text) of every scalar in a parsed JSON document; non-strings as json.dumps writes them."""
+    leaves: list[tuple[str, str]] = []
     stack: list[tuple[str, object]] = [(key, value)]
     while stack:
         k, v = stack.pop()
-        if isinstance(v, dict):
-            stack.extend((str(ck), cv) for ck, cv in v.items())
+        if isinstance(v, str):
+            leaves.append((k, v))
+        elif isinstance(v, dict):
+            stack.extend(v.items())  # JSON object keys are always strings
         elif isinstance(v, list):
-            stack.extend((k, cv) for cv in v)
+            stack.extend([(k, cv) for cv in v])
         else:
-            yield k, v
+            leaves.append((k, _json_scalar(v)))
+    return leaves
+
+
+def _json_scalar(value: object) -> str:
+    # json.dumps goes through the whole encoder for one number; these are the texts it would write.
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value)
+
+
+def _unquote(text: str) -> str:
+    """urllib.parse.unquote(text), in a few C calls for ASCII text rather than a Python loop per escape."""
+    if "%" not in text:
+        return text
+    if not text.isascii():
+        return unquote(text)
+    parts = _PCT_ESCAPE.split(text)  # literal, hex digits, literal, hex digits, ..., literal
+    if len(parts) == 1:
+        return text
+    parts[1::2] = bytes.fromhex("".join(parts[1::2])).decode("latin-1")
+    return "".join(parts).encode("latin-1").decode("utf-8", "replace")
+
+
+def _form_pairs(form: str) -> list[tuple[str, str]]:
+    """What parse_qsl(form, keep_blank_values=True) gives, without its per-field overhead."""
+    pairs: list[tuple[str, str]] = []
+    for field_text in form.split("&"):
+        if not field_text:
+            continue
+        name, _, value = field_text.partition("=")
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = _unquote(name)
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:
+            value = _unquote(value)
+        pairs.append((name, value))
+    return pairs
 
 
 def _looks_encoded(value: str) -> bool:
     """Worth peeling further: JSON in a string, base64/hex blobs, URL-encoding."""
     if len(value) < 8:
         return False
-    head = value.lstrip()[:1]
-    return (head in "{[" or "%" in value or "=" in value
-            or (len(value) >= 16 and bool(_B64_TOKEN.search(value) or _HEX_TOKEN.search(value))))
+    head = value[0] if not value[0].isspace() else value.lstrip()[:1]
+    # A hex token (20+ hex digits) is also a base64 token: one search answers for both.
+    return head in "{[" or "%" in value or "=" in value or (len(value) >= 16 and bool(_B64_TOKEN.search(value)))
+
+
+class PeelMemo:
+    """Results of peeling steps that depend on their arguments alone, shared by the Peelers of one analysis.
+
+    Apps send the same ids, blobs and embedded documents in flow after flow. Bounded in entries and in
+    the text the entries hold (a short token can inflate to megabytes): when either bound would be
+    passed, everything is forgotten and the memo starts again.
+    """
+
+    def __init__(self, max_entries: int = 8192, max_chars: int = 32 * 1024 * 1024) -> None:
+        self._entries: dict[Any, Any] = {}
+        self._chars = 0
+        self._max_entries, self._max_chars = max_entries, max_chars
+
+    def get(self, key: Any) -> Any:
+        """The remembered value, or _MISSING."""
+        return self._entries.get(key, _MISSING)
+
+    def put(self, key: Any, value: Any, chars: int) -> None:
+        """Remember a value holding about `chars` characters of text (key included)."""
+        if chars > self._max_chars // 16:
+            return  # one entry must not push out everything else
+        if len(self._entries) >= self._max_entries or self._chars + chars > self._max_chars:
+            self._entries.clear()
+            self._chars = 0
+        self._entries[key] = value
+        self._chars += chars
+
+
+_MISSING = object()
 
 
 class Peeler:
     """Turns one body / query / header into layers; one instance per flow part, not thread-shared."""
 
-    def __init__(self) -> None:
+    def __init__(self, memo: PeelMemo | None = None) -> None:
         self.layers: list[Layer] = []
         self.warnings: list[str] = []
         self._seen: set[str] = set()
+        self._memo = memo if memo is not None else PeelMemo()
 
     def _emit(self, layer: Layer) -> bool:
         if len(self.layers) >= MAX_LAYERS or layer.text in self._seen:
@@ -233,7 +347,7 @@ class Peeler:
     def body(self, data: bytes, content_type: str = "", content_encoding: str = "",
              encodings: tuple[str, ...] = (), key: str | None = None) -> None:
         data = data[:MAX_SCAN] if len(data) > MAX_SCAN else data
-        for coding in reversed([c for c in content_encoding.split(",") if c.strip()]):
+        for coding in reversed([c for c in content_encoding.split(",") if c.strip()] if content_encoding else []):
             try:
                 data = decompress(data, coding)
                 encodings = encodings + (coding.strip().lower(),)
@@ -280,7 +394,7 @@ class Peeler:
 
     def _multipart(self, data: bytes, content_type: str, encodings: tuple[str, ...], depth: int) -> bool:
         try:
-            msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1")
+            msg = BytesParser(policy=_MULTIPART_POLICY).parsebytes(b"Content-Type: " + content_type.encode("latin-1")
                                                       + b"\r\n\r\n" + data)
         except Exception:  # the stdlib parser raises many types on garbage; fall back to plain text
             log.debug("multipart parse failed", exc_info=True)
@@ -304,21 +418,25 @@ class Peeler:
         stripped = text.strip()
         nested: list[tuple[str, str]] = []
         parsed = False
+        is_form: bool | None = None  # known once the form pattern was tried
         if stripped[:1] in "{[":
             try:
-                doc = json.loads(stripped)
+                # `stripped` has no whitespace around it, so the document must end where the text does.
+                doc, end = _JSON.raw_decode(stripped)
+                if end != len(stripped):
+                    doc = None
             except ValueError:
                 doc = None
             if isinstance(doc, (dict, list)):
-                leaves = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in _json_leaves(doc)]
+                leaves = _json_leaves(doc)
                 pairs = pairs + tuple(leaves)
-                nested = [(k, v) for k, v in leaves if _looks_encoded(v)]
+                nested = [(k, v) for k, v in leaves if len(v) >= 8 and _looks_encoded(v)]
                 parsed = True
-        elif _FORM.match(stripped) and len(stripped) < MAX_SCAN:
-            form = parse_qsl(stripped, keep_blank_values=True)
+        elif (is_form := _FORM.match(stripped) is not None) and len(stripped) < MAX_SCAN:
+            form = _form_pairs(stripped)
             if form:
                 pairs = pairs + tuple(form)
-                nested = [(k, v) for k, v in form if _looks_encoded(v)]
+                nested = [(k, v) for k, v in form if len(v) >= 8 and _looks_encoded(v)]
                 parsed = True
         elif "<" in stripped and ">" in stripped:
             pairs = pairs + tuple((m.group(1), m.group(2)) for m in _XML_LEAF.finditer(stripped)) \
@@ -326,54 +444,138 @@ class Peeler:
         if not self._emit(Layer(text, encodings, pairs, key)):
             return
         for k, value in nested:
-            if value.lstrip()[:1] in "{[":
-                self._text(value, encodings + ("json-string",), k, depth + 1, ())
-            else:
-                # The leaf's own text is already in this layer: only what it decodes to is new.
-                self._unwrap(value, encodings, k, depth + 1)
+            self._nested(value, encodings, k, depth + 1)
         # Parsed JSON/form leaves were unwrapped one by one above: the whole text needs no token sweep.
-        self._unwrap(text, encodings, key, depth, stripped, tokens=not parsed)
+        self._unwrap(text, encodings, key, depth, stripped, tokens=not parsed, is_form=is_form)
+
+    def _nested(self, value: str, encodings: tuple[str, ...], key: str, depth: int) -> None:
+        """One leaf of a parsed JSON document or form: replayed from the memo when it was peeled before.
+
+        Leaves repeat across flows (the same ids, the same embedded JSON), and what peeling one adds depends
+        on its arguments alone, except through `_emit`: a layer already seen, or the layer cap, stops it.
+        Replaying the recorded layers is therefore exact when none of them was seen before and all fit
+        under the cap. When all of them were seen, peeling would only try texts among them (a refused
+        layer only cuts work short) and add nothing. Otherwise the leaf is peeled again here.
+        """
+        memo_key = ("leaf", value, encodings, key, depth)
+        layers: tuple[Layer, ...] = self._memo.get(memo_key)
+        if layers is _MISSING:
+            fresh = Peeler(self._memo)
+            fresh._leaf(value, encodings, key, depth)
+            layers = tuple(fresh.layers)
+            # A layer holds its text about twice: as text and in its key/value pairs.
+            self._memo.put(memo_key, layers, len(value) + 2 * sum(len(layer.text) for layer in layers))
+        if not layers:
+            return
+        texts = [layer.text for layer in layers]
+        if self._seen.isdisjoint(texts):
+            if len(self.layers) + len(layers) <= MAX_LAYERS:
+                self._seen.update(texts)
+                self.layers.extend(layers)
+                return
+        elif self._seen.issuperset(texts):
+            return
+        self._leaf(value, encodings, key, depth)
+
+    def _leaf(self, value: str, encodings: tuple[str, ...], key: str, depth: int) -> None:
+        if value.lstrip()[:1] in "{[":
+            self._text(value, encodings + ("json-string",), key, depth, ())
+        else:
+            # The leaf's own text is already in this layer: only what it decodes to is new.
+            self._unwrap(value, encodings, key, depth)
 
     def _unwrap(self, text: str, encodings: tuple[str, ...], key: str | None, depth: int,
-                stripped: str | None = None, tokens: bool = True) -> None:
-        stripped = text.strip() if stripped is None else stripped
-        if _PCT.search(text) or ("+" in text and _FORM.match(stripped)):
-            decoded = unquote_plus(text) if _FORM.match(stripped) else unquote(text)
-            if decoded != text:
-                self._text(decoded, encodings + ("url",), key, depth + 1, ())
+                stripped: str | None = None, tokens: bool = True, is_form: bool | None = None) -> None:
+        pct = "%" in text and _PCT.search(text) is not None
+        if pct or "+" in text:
+            if is_form is None:
+                is_form = _FORM.match(text.strip() if stripped is None else stripped) is not None
+            if pct or is_form:
+                decoded = _unquote(text.replace("+", " ") if is_form else text)
+                if decoded != text:
+                    self._text(decoded, encodings + ("url",), key, depth + 1, ())
         if tokens and len(text) >= 16:
             self._tokens(text, encodings, key, depth)
 
     def _tokens(self, text: str, encodings: tuple[str, ...], key: str | None, depth: int) -> None:
-        for match in _HEX_TOKEN.finditer(text):
+        for match in _HEX_RUN.finditer(text) if _may_hold_hex_run(text) else ():
             token = match.group(0)
-            if len(token) in (32, 40, 64) or token.isdigit():
-                continue  # digests and long numbers: nothing inside to peel
-            self._decoded(binascii.unhexlify(token), encodings + ("hex",), key, depth)
+            if len(token) % 2 or len(token) in (32, 40, 64) or token.isdigit():
+                continue  # odd runs hold no bytes; digests and long numbers hold nothing to peel
+            blob = self._blob("hex", token)
+            if blob is not None:
+                self._decoded(blob, encodings + ("hex",), key, depth)
         for match in _B64_TOKEN.finditer(text):
             token = match.group(0)
             if token.isdigit() or _ALL_HEX.fullmatch(token) or token.isalpha():
                 continue
-            raw = _b64(token)
-            if raw is not None:
-                self._decoded(raw, encodings + ("base64",), key, depth)
+            blob = self._blob("base64", token)
+            if blob is not None:
+                self._decoded(blob, encodings + ("base64",), key, depth)
 
-    def _decoded(self, raw: bytes, encodings: tuple[str, ...], key: str | None, depth: int) -> None:
+    def _blob(self, coding: str, token: str) -> _Blob | None:
+        # Apps send the same ids and blobs in flow after flow; what a token holds depends on it alone.
+        memo_key = (coding, token)
+        blob: _Blob | None = self._memo.get(memo_key)
+        if blob is _MISSING:
+            raw = binascii.unhexlify(token) if coding == "hex" else _b64(token)
+            blob = None if raw is None else _Blob.of(raw)
+            self._memo.put(memo_key, blob, len(token) + (blob.chars if blob is not None else 0))
+        return blob
+
+    def _decoded(self, blob: _Blob, encodings: tuple[str, ...], key: str | None, depth: int) -> None:
+        if blob.coding is not None:
+            encodings = encodings + (blob.coding,)
+        if blob.text is not None:
+            self._text(blob.text, encodings, key, depth + 1, ())
+        elif blob.leaves:
+            self._emit(Layer(blob.leaves_text, encodings + ("protobuf",), blob.leaves, key))
+
+
+@dataclass(frozen=True, slots=True)
+class _Blob:
+    """What decoded token bytes hold: text (after sniffed decompression), protobuf leaves, or nothing usable."""
+
+    coding: str | None
+    text: str | None
+    leaves: Pairs = ()  # only when at least one leaf is text
+    leaves_text: str = ""
+
+    @property
+    def chars(self) -> int:
+        return len(self.text or "") + 2 * len(self.leaves_text)
+
+    @staticmethod
+    def of(raw: bytes) -> _Blob:
+        coding = None
         sniffed = _sniff_compressed(raw)
         if sniffed is not None:
             raw, coding = sniffed
-            encodings = encodings + (coding,)
         text = _as_text(raw)
         if text is not None:
-            self._text(text, encodings, key, depth + 1, ())
-            return
+            return _Blob(coding, text)
         try:
             leaves = protobuf_leaves(raw)
         except ValueError:
-            return
+            return _Blob(coding, None)
         # A random digest parses as protobuf by chance now and then; require at least one text leaf.
         if any(not v.isdigit() for _, v in leaves):
-            self._emit(Layer("\n".join(v for _, v in leaves), encodings + ("protobuf",), tuple(leaves), key))
+            return _Blob(coding, None, tuple(leaves), "\n".join(v for _, v in leaves))
+        return _Blob(coding, None)
+
+
+def _may_hold_hex_run(text: str) -> bool:
+    """False only when `text` has no run of 20 hex digits.
+
+    `re` tries _HEX_RUN at every character, which is slow on the long base64 texts where most hex runs
+    are short; marking hex digits in one translate and searching for the run is several times faster.
+    Characters beyond Latin-1 become "?", which is no hex digit either.
+    """
+    return _HEX_RUN_MARK in text.encode("latin-1", "replace").translate(_HEX_MARKS)
+
+
+_HEX_MARKS = bytes(0x78 if chr(i) in "0123456789abcdefABCDEF" else 0x2E for i in range(256))  # x / .
+_HEX_RUN_MARK = b"x" * 20
 
 
 def _b64(token: str) -> bytes | None:

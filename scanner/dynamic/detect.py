@@ -12,7 +12,7 @@ import base64
 import hashlib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import ahocorasick
@@ -45,6 +45,7 @@ class _Meta:
     label: str
     variant: str  # "" for the value as is, else e.g. "md5", "sha256-base64", "no-separators"
     guard: frozenset[str]  # characters that must not touch the match on either side
+    variants: tuple[str, ...]  # what a hit adds to the layer's encodings: (variant,) or ()
 
 
 _DIGITS = frozenset("0123456789")
@@ -53,6 +54,7 @@ _WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _B64 = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _EMAIL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.+-")
 _MIN_PATTERN = 6  # shorter values match by accident too often
+_HIT_MEMO_SIZE = 4096
 
 # ITU E.164 country codes with one or two digits; every other code has three (codes are prefix-free).
 _CC1 = {"1", "7"}
@@ -120,7 +122,13 @@ class ValueMatcher:
         self.profile = profile
         self._automaton = ahocorasick.Automaton()
         self._patterns: dict[str, list[_Meta]] = {}
+        self._hits: dict[tuple[int, str | None, tuple[str, ...]], Hit] = {}  # metas live as long as this
         self.installed_apps_needed = min(2, len(profile.installed_apps))
+        self.location = LocationMatcher(*profile.location) if profile.location is not None else None
+        ids = profile.identifiers
+        # Shapes look only for kinds the profile has no value of; a full profile needs none of them.
+        self.shapes_needed = not (profile.email and "imei" in ids and "mac_address" in ids
+                                  and ("advertising_id" in ids or "oaid" in ids) and profile.location is not None)
         self._build(profile)
         if self._patterns:
             self._automaton.make_automaton()
@@ -140,12 +148,13 @@ class ValueMatcher:
             key = form.lower()
             if len(key) < _MIN_PATTERN:
                 continue
-            meta = _Meta(data_type, identifier, label, form_variant, _guard(key))
+            meta = _Meta(data_type, identifier, label, form_variant, _guard(key),
+                         (form_variant,) if form_variant else ())
             bucket = self._patterns.setdefault(key, [])
             if meta not in bucket:
                 bucket.append(meta)
                 if len(bucket) == 1:
-                    self._automaton.add_word(key, key)
+                    self._automaton.add_word(key, (key, len(key), bucket))  # the bucket still grows
 
     def _build(self, profile: DeviceProfile) -> None:
         for kind, value in profile.identifiers.items():
@@ -180,29 +189,63 @@ class ValueMatcher:
         if contact.email:
             self._add(contact.email.lower(), "contacts", None, f"contacts[{i}].email", "")
 
-    def scan(self, layer: Layer, lowered: str | None = None) -> list[Hit]:
+    def scan(self, layer: Layer, lowered: str | None = None, keys: KeyLookup | None = None) -> list[Hit]:
         if not self._patterns:
             return []
         text = lowered if lowered is not None else layer.text.lower()
         hits: list[Hit] = []
         size = len(text)
-        for end, key in self._automaton.iter(text):
-            start = end - len(key) + 1
-            for meta in self._patterns[key]:
-                if (start > 0 and text[start - 1] in meta.guard) or (end + 1 < size and text[end + 1] in meta.guard):
+        encodings = layer.encodings
+        for end, (key, length, metas) in self._automaton.iter(text):
+            start = end - length + 1
+            before = text[start - 1] if start > 0 else ""
+            after = text[end + 1] if end + 1 < size else ""
+            for meta in metas:
+                if before in meta.guard or after in meta.guard:  # "" (the edge of the text) is in no guard
                     continue
-                encodings = layer.encodings + ((meta.variant,) if meta.variant else ())
-                hits.append(Hit(meta.data_type, meta.identifier, meta.label, CONFIRMED,
-                                key_for(layer, key), encodings))
+                if keys is None:
+                    keys = KeyLookup(layer)
+                # Hits are values, and the same ones come back flow after flow: share them.
+                found_key = keys(key)
+                memo_key = (id(meta), found_key, encodings)
+                hit = self._hits.get(memo_key)
+                if hit is None:
+                    hit = Hit(meta.data_type, meta.identifier, meta.label, CONFIRMED, found_key,
+                              encodings + meta.variants)
+                    if len(self._hits) >= _HIT_MEMO_SIZE:
+                        self._hits.clear()
+                    self._hits[memo_key] = hit
+                hits.append(hit)
         return hits
 
 
 def key_for(layer: Layer, needle_lower: str) -> str | None:
     """The key whose value holds the match (looked up only after a hit, so the scan stays one pass)."""
-    for k, v in layer.pairs:
-        if needle_lower in v.lower():
-            return k
-    return layer.key
+    return KeyLookup(layer)(needle_lower)
+
+
+class KeyLookup:
+    """`key_for` over one layer: pair values are lower-cased once, however many hits ask."""
+
+    __slots__ = ("_layer", "_lowered", "_found")
+
+    def __init__(self, layer: Layer) -> None:
+        self._layer = layer
+        self._lowered: list[tuple[str, str]] | None = None
+        self._found: dict[str, str | None] = {}
+
+    def __call__(self, needle_lower: str) -> str | None:
+        if needle_lower in self._found:
+            return self._found[needle_lower]
+        if self._lowered is None:
+            self._lowered = [(k, v.lower()) for k, v in self._layer.pairs]
+        key = self._layer.key
+        for k, v in self._lowered:
+            if needle_lower in v:
+                key = k
+                break
+        self._found[needle_lower] = key
+        return key
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,6 +254,8 @@ def key_for(layer: Layer, needle_lower: str) -> str | None:
 
 _DECIMAL = re.compile(r"(?<![\w.])-?\d{1,3}\.(\d+)(?![\w.])")
 _MICRO_DEGREES = re.compile(r"(?<![\w.])-?\d{7,9}(?![\w.])")
+_DIGIT_DOT = re.compile(r"\.(?<=\d\.)(?=\d)")
+_DIGIT_RUN = re.compile(r"\d{7,}")  # whole runs: the scan goes left to right, so each match starts a run
 
 
 def location_precision(decimals: int, lat: float) -> str:
@@ -225,34 +270,91 @@ def _close(printed: float, decimals: int, true: float) -> bool:
     return abs(printed - true) <= 10.0 ** -decimals + 1e-9
 
 
+def _decimals(text: str) -> Iterator[re.Match[str]]:
+    """The matches of _DECIMAL.finditer(text), found from their dots.
+
+    _DECIMAL opens with a look-behind, which `re` tries at every position of the text: on long layers
+    that dominated detection. Each match holds exactly one dot, between two digits, and since no digit
+    may precede it, it starts at the whole run of digits before that dot or at a minus sign right before
+    that run. Trying just there gives the same matches, and they cannot overlap.
+    """
+    for dot in _DIGIT_DOT.finditer(text):
+        start = dot.start() - 1
+        while start > 0 and text[start - 1].isdecimal():
+            start -= 1
+        if dot.start() - start > 3:
+            continue
+        match = _DECIMAL.match(text, start - 1) if start > 0 and text[start - 1] == "-" else None
+        if match is None:
+            match = _DECIMAL.match(text, start)
+        if match is not None:
+            yield match
+
+
+def _micro_degrees(text: str) -> Iterator[re.Match[str]]:
+    """The matches of _MICRO_DEGREES.finditer(text), found from their runs of digits (as `_decimals`)."""
+    for run in _DIGIT_RUN.finditer(text):
+        start, end = run.span()
+        if end - start > 9:
+            continue
+        match = _MICRO_DEGREES.match(text, start - 1) if start > 0 and text[start - 1] == "-" else None
+        if match is None:
+            match = _MICRO_DEGREES.match(text, start)
+        if match is not None:
+            yield match
+
+
 def match_location(text: str, lat: float, lon: float) -> tuple[str, int] | None:
     """(data type, decimals) when this text carries the device's coordinates, else None.
 
     Both coordinates must be in the same layer; micro-degree integers (lat * 1e6, as several Chinese
     ad SDKs send them) count as 6 decimals.
     """
-    # Cheap gate: both integer parts must appear somewhere, else no regex work at all.
-    if str(int(abs(lat))) not in text or str(int(abs(lon))) not in text:
+    return LocationMatcher(lat, lon).match(text)
+
+
+class LocationMatcher:
+    """`match_location` for one device location, with its cheap gates worked out once."""
+
+    def __init__(self, lat: float, lon: float) -> None:
+        self.lat, self.lon = lat, lon
+        # Both integer parts must appear in a text that holds the location, else no regex work at all.
+        self._integers = str(int(abs(lat))), str(int(abs(lon)))
+        # The digits of the only micro-degree integers that are close enough (a sign may precede them).
+        self._micro_lat = _micro_degree_digits(lat)
+        self._micro_lon = _micro_degree_digits(lon)
+
+    def match(self, text: str) -> tuple[str, int] | None:
+        if self._integers[0] not in text or self._integers[1] not in text:
+            return None
+        lat, lon = self.lat, self.lon
+        best_lat = best_lon = 0
+        for m in _decimals(text):
+            decimals = len(m.group(1))
+            value = float(m.group(0))
+            if _close(value, decimals, lat):
+                best_lat = max(best_lat, decimals)
+            if _close(value, decimals, lon):
+                best_lon = max(best_lon, decimals)
+        # Micro-degrees can only help when each coordinate is found already or its digits are there.
+        if ((not best_lat or not best_lon)
+                and (best_lat or any(map(text.__contains__, self._micro_lat)))
+                and (best_lon or any(map(text.__contains__, self._micro_lon)))):
+            for m in _micro_degrees(text):
+                value = int(m.group(0)) / 1e6
+                if _close(value, 6, lat):
+                    best_lat = 6
+                if _close(value, 6, lon):
+                    best_lon = 6
+        if best_lat and best_lon:
+            decimals = min(best_lat, best_lon)
+            return location_precision(decimals, lat), decimals
         return None
-    best_lat = best_lon = 0
-    for m in _DECIMAL.finditer(text):
-        decimals = len(m.group(1))
-        value = float(m.group(0))
-        if _close(value, decimals, lat):
-            best_lat = max(best_lat, decimals)
-        if _close(value, decimals, lon):
-            best_lon = max(best_lon, decimals)
-    if (not best_lat or not best_lon) and _MICRO_DEGREES.search(text):
-        for m in _MICRO_DEGREES.finditer(text):
-            value = int(m.group(0)) / 1e6
-            if _close(value, 6, lat):
-                best_lat = 6
-            if _close(value, 6, lon):
-                best_lon = 6
-    if best_lat and best_lon:
-        decimals = min(best_lat, best_lon)
-        return location_precision(decimals, lat), decimals
-    return None
+
+
+def _micro_degree_digits(true: float) -> tuple[str, ...]:
+    center = round(true * 1e6)
+    return tuple(str(abs(n)) for n in range(center - 3, center + 4) if _close(n / 1e6, 6, true))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,38 +390,45 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile) -> list[Hit]:
+def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLookup | None = None) -> list[Hit]:
     """Likely personal data by form alone, for kinds the profile has no value of."""
     hits: list[Hit] = []
     enc = layer.encodings
+    keys = keys if keys is not None else KeyLookup(layer)
+    identifiers = profile.identifiers
     if not profile.email and "@" in lowered:
         for m in _EMAIL_RE.finditer(lowered):
-            hits.append(Hit("email", None, None, LIKELY, key_for(layer, m.group(0)), enc))
-    if "imei" not in profile.identifiers:
+            hits.append(Hit("email", None, None, LIKELY, keys(m.group(0)), enc))
+    if "imei" not in identifiers:
         for m in _IMEI_RE.finditer(lowered):
             digits = m.group(0)
             if not luhn_ok(digits):
                 continue
-            key = key_for(layer, digits)
+            key = keys(digits)
             if digits[:2] in _RBI or (key and _IMEI_KEY.search(key)):
                 hits.append(Hit("device_id", "imei", None, LIKELY, key, enc))
-    if "mac_address" not in profile.identifiers:
+    need_mac = "mac_address" not in identifiers
+    if need_mac and ("-" in lowered or ":" in lowered):  # _MAC_RE needs a separator
         for m in _MAC_RE.finditer(lowered):
             mac = m.group(0).replace("-", ":")
             if mac not in _FAKE_MACS:
-                hits.append(Hit("device_id", "mac_address", None, LIKELY, key_for(layer, m.group(0)), enc))
+                hits.append(Hit("device_id", "mac_address", None, LIKELY, keys(m.group(0)), enc))
+    need_ad = "advertising_id" not in identifiers and "oaid" not in identifiers
+    need_location = profile.location is None
+    if not (need_ad or need_mac or need_location):
+        return hits  # the rest looks at key/value pairs only for these kinds
     lat: tuple[float, int] | None = None
     lon: tuple[float, int] | None = None
     for key, value in layer.pairs:
         v = value.strip().lower()
-        if ("advertising_id" not in profile.identifiers and "oaid" not in profile.identifiers
-                and _UUID_RE.match(v) and v.replace("-", "") != _ZERO_UUID.replace("-", "") and _AD_KEY.search(key)):
+        if (need_ad and _UUID_RE.match(v) and v.replace("-", "") != _ZERO_UUID.replace("-", "")
+                and _AD_KEY.search(key)):
             kind = "oaid" if "oaid" in key.lower() else "advertising_id"
             hits.append(Hit("device_id", kind, None, LIKELY, key, enc))
-        elif ("mac_address" not in profile.identifiers and _MAC_KEY.search(key)
+        elif (need_mac and _MAC_KEY.search(key)
               and re.fullmatch(r"[0-9a-f]{12}", v) and v != "000000000000" and v != "020000000000"):
             hits.append(Hit("device_id", "mac_address", None, LIKELY, key, enc))
-        if profile.location is None:
+        if need_location:
             if _LAT_KEY.match(key):
                 lat = _coordinate(v, 90) or lat
             elif _LON_KEY.match(key):
@@ -353,15 +462,17 @@ def _location_hit(lat: tuple[float, int], lon: tuple[float, int], key: str | Non
 def detect(layer: Layer, matcher: ValueMatcher) -> list[Hit]:
     """Known values, the device location, then shapes: everything one layer gives away."""
     lowered = layer.text.lower()
-    hits = matcher.scan(layer, lowered)
+    keys = KeyLookup(layer) if matcher.shapes_needed else None  # else made by scan on its first hit
+    hits = matcher.scan(layer, lowered, keys)
     profile = matcher.profile
-    if profile.location is not None:
-        found = match_location(layer.text, *profile.location)
+    if matcher.location is not None:
+        found = matcher.location.match(layer.text)
         if found:
             data_type, decimals = found
             hits.append(Hit(data_type, None, "location", CONFIRMED, _location_key(layer),
                             layer.encodings + (f"{decimals}-decimals",)))
-    hits.extend(shape_hits(layer, lowered, profile))
+    if matcher.shapes_needed:
+        hits.extend(shape_hits(layer, lowered, profile, keys))
     return hits
 
 

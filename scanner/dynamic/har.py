@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 from scanner.dynamic.readers import CaptureContents, CaptureFormat, CaptureReader, FlowRecord, WsMessage
 from scanner.errors import BadCapture
+from scanner.gcpause import gc_paused
 
 MAX_HAR_BYTES = 2 * 1024 * 1024 * 1024
 
@@ -51,13 +53,18 @@ def _ws_messages(entry: dict[str, Any]) -> tuple[WsMessage, ...]:
     return tuple(messages)
 
 
-def record_from_entry(entry: dict[str, Any], index: int, source: str) -> FlowRecord:
+def record_from_entry(entry: dict[str, Any], index: int, source: str,
+                      shared: dict[Any, Any] | None = None) -> FlowRecord:
+    """One HAR entry as a FlowRecord; equal header sets are one tuple when `shared` is given."""
     request = entry["request"]
     url = urlsplit(request["url"])
-    headers = tuple((str(h["name"]), str(h["value"])) for h in request.get("headers") or [])
+    headers = tuple([(str(h["name"]), str(h["value"])) for h in request.get("headers") or []])
     if request.get("cookies") and not any(k.lower() == "cookie" for k, _ in headers):
         cookie = "; ".join(f"{c['name']}={c.get('value', '')}" for c in request["cookies"])
         headers += (("Cookie", cookie),)
+    if shared is not None:
+        # Entries repeat a few header sets; one tuple for each keeps memory and the collector's work small.
+        headers = shared.setdefault(headers, headers)
     path = url.path or "/"
     if url.query:
         path += "?" + url.query
@@ -66,13 +73,17 @@ def record_from_entry(entry: dict[str, Any], index: int, source: str) -> FlowRec
     if messages and scheme in ("http", "https"):
         scheme = "wss" if scheme == "https" else "ws"
     status = (entry.get("response") or {}).get("status")
+    flow_id = str(entry.get("_id") or entry.get("_flowId") or f"har-{index}")
+    when = _time(entry["startedDateTime"])
+    method = str(request.get("method", "GET")).upper()
+    host, port = _host_port(url.scheme.lower(), url.netloc)
     return FlowRecord(
-        id=str(entry.get("_id") or entry.get("_flowId") or f"har-{index}"),
-        time=_time(entry["startedDateTime"]),
-        method=str(request.get("method", "GET")).upper(),
+        id=flow_id,
+        time=when,
+        method=method,
         scheme=scheme,
-        host=(url.hostname or "").lower(),
-        port=url.port or {"http": 80, "ws": 80}.get(url.scheme.lower(), 443),
+        host=host,
+        port=port,
         path=path,
         http_version=str(request.get("httpVersion") or "HTTP/1.1"),
         headers=headers,
@@ -82,6 +93,14 @@ def record_from_entry(entry: dict[str, Any], index: int, source: str) -> FlowRec
         ws_messages=messages,
         source=source,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _host_port(scheme: str, netloc: str) -> tuple[str, int]:
+    # Parsing the authority is a good part of reading an entry, and a capture talks to few hosts.
+    # A bad port raises ValueError, which is not cached: every entry with it is skipped alike.
+    parts = SplitResult(scheme, netloc, "", "", "")
+    return (parts.hostname or "").lower(), parts.port or {"http": 80, "ws": 80}.get(scheme, 443)
 
 
 def load_har(path: Path) -> dict[str, Any]:
@@ -114,16 +133,20 @@ class HarReader(CaptureReader):
 
     def read(self) -> CaptureContents:
         contents = CaptureContents()
-        har = load_har(self.path)
+        source = str(self.path)
+        shared: dict[Any, Any] = {}
         bad = 0
-        for index, entry in enumerate(har["log"]["entries"]):
-            try:
-                contents.records.append(record_from_entry(entry, index, str(self.path)))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                bad += 1
-                if bad <= 20:  # one line per bad entry is useful; thousands are not
-                    contents.warnings.append(f"{self.path}: entry {index} skipped: "
-                                             f"{type(exc).__name__}: {exc}")
+        with gc_paused():  # a parsed JSON document holds no reference cycle
+            har = load_har(self.path)
+            for index, entry in enumerate(har["log"]["entries"]):
+                try:
+                    contents.records.append(record_from_entry(entry, index, source, shared))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    bad += 1
+                    if bad <= 20:  # one line per bad entry is useful; thousands are not
+                        contents.warnings.append(f"{self.path}: entry {index} skipped: "
+                                                 f"{type(exc).__name__}: {exc}")
+            del har  # freed while paused, or the collector's first run would walk the whole document
         if bad > 20:
             contents.warnings.append(f"{self.path}: {bad - 20} more bad entries skipped")
         return contents

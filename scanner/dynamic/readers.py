@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ class WsMessage:
     time: float
     content: bytes
     is_text: bool
+
+
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,7 @@ class FlowRecord:
 
     @property
     def url(self) -> str:
-        default = {"http": 80, "ws": 80, "https": 443, "wss": 443}.get(self.scheme)
+        default = _DEFAULT_PORTS.get(self.scheme)
         netloc = self.host if self.port in (default, 0) else f"{self.host}:{self.port}"
         if ":" in self.host and not self.host.startswith("["):
             netloc = f"[{self.host}]" if self.port in (default, 0) else f"[{self.host}]:{self.port}"
@@ -76,15 +80,15 @@ class CaptureFormat(enum.StrEnum):
     HAR = "har"
 
     def reader(self, path: Path) -> CaptureReader:
-        # Imported here so that each implementation stays in its own module without import cycles.
-        from scanner.dynamic.flowfile import FlowFileReader
-        from scanner.dynamic.har import HarReader
-        from scanner.dynamic.session import SessionReader
-
-        readers: dict[CaptureFormat, type[CaptureReader]] = {
-            CaptureFormat.SESSION: SessionReader, CaptureFormat.FLOWS: FlowFileReader, CaptureFormat.HAR: HarReader,
-        }
-        return readers[self](path)
+        # Imported here so that each implementation stays in its own module without import cycles, and
+        # only the one asked for: the flow-file reader pulls in mitmproxy, which a HAR does not need.
+        module, name = {
+            CaptureFormat.SESSION: ("scanner.dynamic.session", "SessionReader"),
+            CaptureFormat.FLOWS: ("scanner.dynamic.flowfile", "FlowFileReader"),
+            CaptureFormat.HAR: ("scanner.dynamic.har", "HarReader"),
+        }[self]
+        reader: type[CaptureReader] = getattr(importlib.import_module(module), name)
+        return reader(path)
 
 
 class CaptureReader(abc.ABC):

@@ -9,18 +9,17 @@ and observations with what the declaration discloses about them.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.engine import regulation
 from scanner.engine.conditions import field_values
 from scanner.errors import DivulgeError
+from scanner.gcpause import gc_paused
 from scanner.model import (
     DATA_TYPES,
     Declaration,
@@ -243,22 +242,9 @@ def _times(raw: list[Any]) -> list[float]:
         return [float(t or 0.0) for t in raw]
 
 
-@contextlib.contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Deriving and matching make many small acyclic lists and tuples; each full collection they trigger walks
-    every fact again, for nothing.  Reference counting still frees them (reports/formats.py does the same)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, list[str]] | None = None) -> list[Fact]:
     """Add joined and regulation facts in place; returns the same list."""
-    with cyclic_gc_paused():
+    with gc_paused():
         return _derive(facts, category, sdk_aliases)
 
 

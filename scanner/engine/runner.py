@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.engine.conditions import Context, Fact, field_values, getter, kinds_of
-from scanner.engine.facts import FACT_FIELDS, IDENTITY, FactSet, basis_of, cyclic_gc_paused, evidence_for
+from scanner.engine.facts import FACT_FIELDS, IDENTITY, FactSet, basis_of, evidence_for
 from scanner.engine.loader import _TEMPLATE_VAR, Rule
+from scanner.gcpause import gc_paused
 from scanner.model import DATA_TYPES, Evidence, Finding, Severity
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def run_rules(rules: Sequence[Rule], factset: FactSet, *, params: dict[str, dict
     ctx = Context(factset.facts)
     outcome = RunOutcome(findings=[])
     memo = _Memo()
-    with cyclic_gc_paused():
+    with gc_paused():
         for rule in rules:
             if not rule.enabled:
                 continue

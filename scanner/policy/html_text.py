@@ -312,7 +312,8 @@ def _parse_lines(text: str, path: str, fmt: str) -> PolicyDocument:
             para = []
         para_kind = "para"
 
-    for number, raw_line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, raw_line in enumerate(lines, start=1):
         line = raw_line.strip().replace("\u3000", " ")
         cells = _split_row(line)
         if cells is not None:
@@ -341,6 +342,11 @@ def _parse_lines(text: str, path: str, fmt: str) -> PolicyDocument:
             blocks.append(Block("heading", zh.group(2).strip(), number, level=2 if _ZH_SECTION.match(line) else 3))
             continue
         item = _ITEM.match(line)
+        if item and fmt == "text" and not para and line[:1] in "0123456789(（" \
+                and _numbered_title(item.group(1), lines, number):
+            flush_para()
+            blocks.append(Block("heading", item.group(1).strip(), number, level=3))
+            continue
         if item:
             flush_para()
             para_kind, para_line, line = "item", number, item.group(1)
@@ -369,6 +375,19 @@ def _split_row(line: str) -> list[str] | None:
     if line.count("\t") >= 2:
         return [c.strip() for c in line.split("\t")]
     return None
+
+
+def _numbered_title(text: str, lines: list[str], number: int) -> bool:
+    """"4. 设备信息与日志" between two paragraphs: a numbered sub-heading of plain text, not a one-item list."""
+    if not text or len(text) > (25 if not _mostly_latin([text]) else 60) or text[-1] in _SENTENCE_END + ",，、:：":
+        return False
+
+    def neighbour(indexes: range) -> str:
+        return next((lines[i].strip() for i in indexes if lines[i].strip()), "")
+
+    before = neighbour(range(number - 2, -1, -1))
+    after = neighbour(range(number, len(lines)))
+    return bool(after) and not _ITEM.match(after) and not _ITEM.match(before) and _split_row(after) is None
 
 
 def _looks_like_heading(line: str, para: list[str]) -> bool:

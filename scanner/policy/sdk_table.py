@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from scanner.policy.html_text import Block
-from scanner.policy.vocabulary import TermMatcher, Vocabulary, fold, sdk_key
+from scanner.policy.vocabulary import Match, TermMatcher, Vocabulary, fold, sdk_key
 
 _KEY_RE = re.compile(r"(?:^|[；;|\n。]|\s{2,}|[，,](?=[^，,：:]{1,16}[：:]))\s*([^：:；;|\n，,。]{1,16}?)\s*[：:]")
 
@@ -41,6 +41,29 @@ class SdkNames:
         self.prose_matcher = TermMatcher(
             (a, "sdk", i) for a, i in vocab.sdk_aliases.items()
             if sdk_key(a) not in vocab.ambiguous and len(sdk_key(a)) >= 3)
+        # Ambiguous Latin names ("Adjust", "Branch") count in prose only when written as a name; see proper_names.
+        self.ambiguous_matcher = TermMatcher(
+            (key, "sdk", self.exact[key]) for key in sorted(vocab.ambiguous)
+            if key in self.exact and len(key) >= 3 and key.isascii() and key.isalpha())
+
+    def in_prose(self, display: str, folded: str, named: set[str] | None = None) -> list[Match]:
+        """SDKs a sentence names: unambiguous aliases anywhere, ambiguous ones only as capitalised names.
+
+        `named` holds the ids already read as names in this document; it lets "Adjust receives your ID" count
+        at the start of a sentence once "We use Adjust to ..." came before, and is updated."""
+        found = self.prose_matcher.find(folded)
+        if len(display) == len(folded):
+            taken = [(m.start, m.end) for m in found]
+            for m in self.ambiguous_matcher.find(folded):
+                if any(a < m.end and m.start < b for a, b in taken):
+                    continue
+                if _proper_name(display, m.start) or (named is not None and m.value in named
+                                                      and _named_again(display, m.start, m.end)):
+                    found.append(m)
+                    if named is not None:
+                        named.add(m.value)
+            found.sort(key=lambda m: m.start)
+        return found
 
     def match_cell(self, *cells: str) -> str | None:
         """The SDK a table cell names: exact alias first, then the longest alias inside the cell."""
@@ -60,6 +83,24 @@ class SdkNames:
             if matches:
                 return max(matches, key=lambda m: m.end - m.start).value
         return None
+
+
+def _proper_name(display: str, start: int) -> bool:
+    """"We use Adjust to measure" names a company; "Adjust your settings" (sentence start) and "adjust" do not."""
+    if not display[start:start + 1].isupper():
+        return False
+    before = display[:start].rstrip()
+    if not before or before[-1] in ".!?:\"'“‘(（-•*#>":
+        return False
+    # "Tap Adjust" / "select Branch": a button or menu label.
+    return before.rsplit(None, 1)[-1].lower() not in ("tap", "press", "click", "select", "choose", "open", "under")
+
+
+def _named_again(display: str, start: int, end: int) -> bool:
+    """A capitalised name at a sentence start that is not the verb of an instruction ("Adjust your settings")."""
+    after = display[end:].split(None, 1)
+    return display[start:start + 1].isupper() and not display[:start].strip().endswith(("Tap", "Press", "Click")) \
+        and (not after or after[0].lower() not in ("your", "the", "it", "this", "these", "that", "how", "them", "a"))
 
 
 def table_records(rows: list[Block], vocab: Vocabulary) -> list[SdkRecord] | None:
@@ -108,6 +149,18 @@ def key_values(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     return pairs
 
 
+_NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.、)）]?|[（(]\d+[)）]|[-*•·])\s*")
+
+
+def _lead_name(text: str, vocab: Vocabulary) -> str | None:
+    """The unlabelled text before the first "key：" of a line, when it is short enough to be a name."""
+    first = next((m for m in _KEY_RE.finditer(text) if vocab.column_role(m.group(1))), None)
+    if first is None:
+        return None
+    lead = _NUMBERING.sub("", text[:first.start(1)]).strip().strip("，,；;：:|-— ").strip()
+    return lead if 2 <= len(lead) <= 40 else None
+
+
 def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord], set[int]]:
     """Records of plain-text SDK lists, and the indexes of the blocks they used (not read again as prose)."""
     records: list[SdkRecord] = []
@@ -121,6 +174,11 @@ def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord
             current = None
             continue
         roles = {role for role, _ in pairs}
+        lead = _lead_name(block.text, vocab) if "name" not in roles else None
+        if lead:
+            # "1. 高德定位SDK，使用目的：定位，收集个人信息：位置信息": the name is the text before the first key.
+            pairs.insert(0, ("name", lead))
+            roles.add("name")
         if "name" in roles or current is None:
             current = SdkRecord({}, block.line, "")
             records.append(current)

@@ -167,6 +167,8 @@ class _Extractor:
         self.statements: list[Statement] = []
         self.parties: list[DisclosedParty] = []
         self.block = -1
+        self._previous: list[Match] = []  # affirmed data terms of the previous sentence of this block
+        self._named: set[str] = set()  # ambiguous SDK names ("Adjust") already read as names in this document
 
     # -- document walk ---------------------------------------------------------------------------
     def run(self, document: PolicyDocument) -> Declaration:
@@ -198,6 +200,7 @@ class _Extractor:
                 context = context or self._heading_action(" ".join(document.tables[block.table][0].cells))
             last_action = None
             self.block = index
+            self._previous = []
             for sentence in _sentences(block.text):
                 last_action = self._sentence(sentence, block, context) or last_action
             if block.kind == "para":
@@ -223,13 +226,18 @@ class _Extractor:
         accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
         data = _drop_labels([m for m in self.vocab.matcher("data").find(folded, accept) if m.role != "ignore"],
                             folded)
-        sdks = self.names.prose_matcher.find(folded)
+        data = _drop_listed_umbrellas(self._coordinated(data, folded), folded)
+        sdks = self.names.in_prose(display, folded, self._named)
         verbs = [v for v in self.vocab.matcher("verbs").find(folded, accept)
                  if not any(d.start < v.end and v.start < d.end for d in data)]
         modifiers = self.vocab.matcher("modifiers").find(folded)
-        purposes = sorted({m.value for m in self.vocab.matcher("purposes").find(folded)})
+        # A purpose word inside a data term is not a purpose: "advertising identifier" is no advertising.
+        purpose_matches = [m for m in self.vocab.matcher("purposes").find(folded)
+                           if not any(d.start < m.end and m.start < d.end for d in data)]
+        purposes = sorted({m.value for m in purpose_matches})
         clauses = [m.start() for m in _CLAUSE_RE.finditer(folded)]
-        events = self._events(folded, verbs, modifiers, clauses)
+        events = self._events(folded, verbs, modifiers, clauses, sdks)
+        negations = [m for m in modifiers if m.role == "negation"]
         source = f"{self.path}:{block.line}: {display if len(display) <= 400 else display[:397] + '...'}"
         first_action: str | None = None
         if events:
@@ -238,32 +246,65 @@ class _Extractor:
         # nothing: it must not fall back to the section's action either.
         had_verbs = any(v.role in ("collect", "share", "share_weak", "sell") for v in verbs)
         assigned: dict[int, list[Match]] = {}
+        affirmed_here: list[Match] = []
         for match in data:
             event = _nearest_event(match, events, clauses)
             if event is not None:
                 assigned.setdefault(id(event), []).append(match)
-                action = _negate(event.action) if event.negated else event.action
+                negated = event.negated
+                if self.language == "en" and _denied_term(folded, match, event, negations, clauses):
+                    negated = True  # "we receive your purchase history but never see your card number"
+                action = _negate(event.action) if negated else event.action
                 self._add(match, action, source, event.condition or _condition(display, folded, modifiers), purposes)
+                if not negated:
+                    affirmed_here.append(match)
             elif not had_verbs and context:
                 self._add(match, context, source, _condition(display, folded, modifiers), purposes)
+                if not context.startswith("not_"):
+                    affirmed_here.append(match)
         # "We collect your location and share it with advertisers": an affirmed sharing verb with no data of
-        # its own shares what the sentence collected.
+        # its own shares what the sentence collected, or, when the sentence names none and points back
+        # ("我们会将上述信息提供给骑手"), what the previous sentence of the paragraph collected.
         for event in events:
             if event.action == "shared" and not event.negated and id(event) not in assigned:
-                if _PRONOUN_RE.search(folded[event.start:]) or any(m.start < event.start for m in data):
-                    for match in data:
-                        if match.start < event.start:
-                            self._add(match, "shared", source, event.condition, purposes)
+                earlier = [m for m in data if m.start < event.start]
+                if not data and _PRONOUN_RE.search(folded):
+                    earlier = self._previous
+                elif not earlier and not _PRONOUN_RE.search(folded[event.start:]):
+                    continue
+                for match in earlier:
+                    self._add(match, "shared", source, event.condition, purposes)
         if sdks:
-            affirmed = sorted({dt for m in data for dt in self._types(m)[0]})
-            for sdk in sdks:
+            all_denied = bool(events) and all(e.negated for e in events)
+            for sdk, own_data, own_purposes in _sdk_segments(sdks, data, purpose_matches):
                 name = display[sdk.start:sdk.end] if len(display) == len(folded) else sdk.term
-                self._party(name, sdk.value, [] if events and all(e.negated for e in events) else affirmed,
-                            purposes, source)
+                types = [] if all_denied else sorted({dt for m in own_data for dt in self._types(m)[0]})
+                self._party(name, sdk.value, types, sorted({m.value for m in own_purposes}), source)
+        self._previous = affirmed_here
         return first_action or (context if data and not had_verbs else None)
 
-    def _events(self, folded: str, verbs: list[Match], modifiers: list[Match], clauses: list[int]) -> list[_Event]:
-        recipients = [v for v in verbs if v.role == "recipient"]
+    def _coordinated(self, data: list[Match], folded: str) -> list[Match]:
+        """"health and fitness information": the head noun of the second term applies to the first word too."""
+        out = list(data)
+        for match in data:
+            head = _HEAD_NOUN.search(match.term)
+            if head is None:
+                continue
+            before = _COORDINATED.search(folded, 0, match.start)
+            if before is None or any(d.start < match.start and d.end > before.start(1) for d in data):
+                continue
+            for candidate in self.vocab.matcher("data").find(f"{before.group(1)} {head.group(1)}"):
+                if candidate.start == 0 and candidate.role != "ignore" and candidate.end == len(before.group(1)) \
+                        + 1 + len(head.group(1)):
+                    out.append(Match(before.start(1), before.end(1), candidate.role, candidate.value, candidate.term))
+        return sorted(out, key=lambda m: m.start)
+
+    def _events(self, folded: str, verbs: list[Match], modifiers: list[Match], clauses: list[int],
+                sdks: list[Match]) -> list[_Event]:
+        # A named SDK is a recipient too: "Adjust receives your advertising ID" is sharing; "we use Crashlytics
+        # to collect" / "我们会使用Firebase Crashlytics收集" names a tool of ours, not a recipient.
+        recipients = [v for v in verbs if v.role == "recipient"] + [
+            s for s in sdks if not _INSTRUMENT.search(folded[max(0, s.start - 12):s.start])]
         negations = [m for m in modifiers if m.role == "negation"]
         exceptions = [m for m in modifiers if m.role == "exception"]
         window = _NEGATION_WINDOW[self.language]
@@ -406,6 +447,68 @@ def _drop_shadowed(statements: list[Statement], covers: dict[str, list[str]]) ->
             continue
         kept.append(s)
     return kept
+
+
+_INSTRUMENT = re.compile(r"(?:\b(?:use|uses|using|used|via|through|with|by)|使用|通过|借助|利用|接入|集成|采用)\s*(?:the\s+)?$")
+_HEAD_NOUN = re.compile(r"^\w+ (information|data|info|details|records)$")
+_COORDINATED = re.compile(r"\b([a-z]+) (?:and|or|&) $")
+_FILLER_WORDS = 3  # at most this many words between a negation and the data term it denies
+_STOP_GAP = re.compile(r"[,.;:()\[\]\"“”]")
+
+
+def _denied_term(folded: str, match: Match, event: _Event, negations: list[Match], clauses: list[int]) -> bool:
+    """A negation right before a data term, after its verb: "we collect your name but not your email"."""
+    clause = bisect.bisect_right(clauses, match.start)
+    for n in negations:
+        if n.end > match.start or (n.start < event.end and event.clause == clause):
+            continue
+        gap = folded[n.end:match.start]
+        if _STOP_GAP.search(gap) or len(gap.split()) > _FILLER_WORDS:
+            continue
+        if re.search(r"\b(you|users?)\s*$", folded[max(0, n.start - 8):n.start]):
+            continue  # "if you do not provide your email": the user's choice, not a denial
+        return True
+    return False
+
+
+def _drop_listed_umbrellas(data: list[Match], folded: str) -> list[Match]:
+    """'日志信息（包括浏览记录、搜索记录）', 'device information, including the model and Android ID': an umbrella
+    followed by what it includes stands for those items, not for everything it usually covers."""
+    out = []
+    for index, match in enumerate(data):
+        if match.role == "umbrella" and _LIST_OPENER.match(folded, match.end) and any(
+                other.role == "data" and match.end <= other.start <= match.end + 80 for other in data[index + 1:]):
+            continue
+        out.append(match)
+    return out
+
+
+_LIST_OPENER = re.compile(r"\s*(?:[(（]\s*)?(?:,\s*)?(?:including|such as|e\.g\.|i\.e\.|namely|like|包括|包含|例如|如|即|含)")
+
+
+def _sdk_segments(sdks: list[Match], data: list[Match],
+                  purposes: list[Match]) -> list[tuple[Match, list[Match], list[Match]]]:
+    """Which data and purposes of a sentence go with which SDK.
+
+    "We use Crashlytics to receive crash reports, and AppsFlyer for attribution": each SDK takes what follows
+    it up to the next one, an SDK with nothing of its own shares the next one's ("A and B for X"), and what
+    comes before the first SDK goes to all.  When fewer than two SDKs have something of their own, the
+    sentence is one list ("we share identifiers with A and B") and every SDK takes everything.
+    """
+    if len(sdks) < 2:
+        return [(s, data, purposes) for s in sdks]
+    bounds = [s.start for s in sdks[1:]] + [1 << 30]
+    own = [([m for m in data if s.end <= m.start < b], [p for p in purposes if s.end <= p.start < b])
+           for s, b in zip(sdks, bounds, strict=True)]
+    if sum(1 for d, p in own if d or p) < 2:
+        return [(s, data, purposes) for s in sdks]
+    lead_data = [m for m in data if m.start < sdks[0].start]
+    lead_purposes = [p for p in purposes if p.start < sdks[0].start]
+    out = []
+    for index, sdk in enumerate(sdks):
+        later = next(((d, p) for d, p in own[index:] if d or p), ([], []))
+        out.append((sdk, lead_data + later[0], lead_purposes + later[1]))
+    return out
 
 
 def _negate(action: str) -> str:

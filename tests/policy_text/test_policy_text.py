@@ -268,3 +268,81 @@ def test_scan_with_a_policy_text_that_denies_what_the_code_reads(tmp_path: Path,
     ids = {(f["rule_id"], f.get("data_type")) for f in findings}
     assert ("DVG-POLICY-002", "apps_on_device") in ids
     assert any(rule == "DVG-POLICY-001" for rule, _ in ids)
+
+
+# --- cases found by reading policies written after the extractor was tuned (2026-11-23) -------------------------
+
+
+def _text(text: str):
+    return extract_text(text, "text", "<test>")
+
+
+def test_numbered_sdk_lines_name_the_sdk_before_the_first_key() -> None:
+    zh = _text("三、第三方SDK\n我们接入了以下第三方SDK：\n"
+               "1. 高德定位SDK，使用目的：定位，收集个人信息：位置信息、设备信息\n"
+               "2. 个推推送SDK，使用目的：消息推送，收集个人信息：设备标识符（Android ID、OAID）\n")
+    parties = {p.sdk_id: p for p in zh.parties}
+    assert set(parties) == {"amap-location", "getui"}, [p.name for p in zh.parties]
+    assert parties["getui"].name == "个推推送SDK" and "device_id" in parties["getui"].data_types
+
+
+def test_a_purpose_word_inside_a_data_term_is_no_purpose() -> None:
+    en = _md("We collect your advertising identifier and crash logs.")
+    assert en.declares_collected("crash_logs") and en.data_types["crash_logs"].purposes == []
+
+
+def test_a_negation_right_before_a_data_term_denies_it() -> None:
+    en = _md("We receive your purchase history but never see your full card number.")
+    assert en.declares_collected("purchase_history")
+    assert en.data_types["credit_debit_bank_account_number"].denied
+    kept = _md("If you do not provide your email address, we collect your phone number instead.")
+    assert "email" not in kept.data_types or not kept.data_types["email"].denied
+
+
+def test_an_ambiguous_sdk_name_counts_only_when_written_as_a_name() -> None:
+    named = _md("We use Adjust to measure our campaigns; Adjust receives your advertising ID.")
+    assert [p.sdk_id for p in named.parties] == ["adjust"]
+    assert named.declares_shared("device_id")  # a named SDK receiving data is a recipient
+    verb = _md("Adjust your settings at any time. You can adjust how we collect your email address.")
+    assert verb.parties == []
+
+
+def test_coordinated_terms_share_their_head_noun() -> None:
+    en = _md("We collect health and fitness information such as your heart rate.")
+    assert en.declares_collected("health") and en.declares_collected("fitness")
+
+
+def test_the_above_information_points_back_to_the_previous_sentence() -> None:
+    zh = _text("为完成配送，您需要提供收货人姓名、收货地址和联系电话。我们会将上述信息提供给为您配送的骑手。\n")
+    assert all(zh.declares_shared(t) for t in ("name", "address", "phone")), zh.data_types
+
+
+def test_each_sdk_of_a_sentence_takes_what_follows_it() -> None:
+    en = _md("We use Firebase Crashlytics to receive crash reports, and AppsFlyer for install attribution.")
+    parties = {p.sdk_id: p for p in en.parties}
+    assert parties["google-firebase-crashlytics"].data_types == ["crash_logs"]
+    assert parties["google-firebase-crashlytics"].purposes == []
+    assert parties["appsflyer"].data_types == [] and parties["appsflyer"].purposes == ["advertising"]
+    together = _md("We share device identifiers with Google AdMob and Meta Audience Network.")
+    assert all(p.data_types == ["device_id"] for p in together.parties) and len(together.parties) == 2
+    tool = _md("我们会使用Firebase Crashlytics收集崩溃日志。")
+    assert tool.declares_collected("crash_logs") and not tool.declares_shared("crash_logs")
+
+
+def test_do_not_track_is_a_browser_signal_not_a_denial_of_tracking() -> None:
+    dnt = _md("## Information we collect\n\nWe do not respond to Do Not Track signals. We collect your email address.")
+    assert dnt.declares_collected("email") and not any(e.denied for e in dnt.data_types.values())
+    denial = _md("## Information we collect\n\nWe do not track your precise location.")
+    assert denial.data_types["precise_location"].denied
+
+
+def test_an_umbrella_followed_by_its_items_stands_for_them_only() -> None:
+    zh = _text("我们会收集日志信息（包括您的搜索记录和下单记录）。\n")
+    assert zh.declares_collected("in_app_search_history")
+    assert "crash_logs" not in zh.data_types and "performance_diagnostics" not in zh.data_types
+
+
+def test_a_numbered_line_between_paragraphs_is_a_sub_heading() -> None:
+    zh = _text("一、我们如何收集您的个人信息\n\n3. 支付\n您付款时，我们会收到订单信息。\n\n4. 设备信息与日志\n"
+               "为保障安全，我们会收集您的设备型号。\n")
+    assert "crash_logs" not in zh.data_types, zh.data_types

@@ -41,21 +41,29 @@ def _body(post: dict[str, Any] | None) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _ws_messages(entry: dict[str, Any]) -> tuple[WsMessage, ...]:
+def _ws_messages(entry: dict[str, Any], warnings: list[str]) -> tuple[WsMessage, ...]:
+    """Sent frames of Chrome DevTools' `_webSocketMessages`; a bad frame is skipped, not the whole entry."""
     messages = []
-    for raw in entry.get("_webSocketMessages") or []:  # Chrome DevTools' extension field
-        if raw.get("type") != "send":
-            continue
-        data = raw.get("data", "")
-        is_text = raw.get("opcode", 1) == 1
-        content = data.encode("utf-8") if is_text else base64.b64decode(data or "")
-        messages.append(WsMessage(float(raw.get("time", 0.0)), content, is_text))
+    for number, raw in enumerate(entry.get("_webSocketMessages") or []):
+        try:
+            if raw.get("type") != "send":
+                continue
+            data = raw.get("data", "")
+            is_text = raw.get("opcode", 1) == 1
+            content = data.encode("utf-8", "surrogateescape") if is_text else base64.b64decode(data or "",
+                                                                                             validate=True)
+            messages.append(WsMessage(float(raw.get("time", 0.0)), content, is_text))
+        except (AttributeError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+            warnings.append(f"WebSocket frame {number} skipped: {type(exc).__name__}: {exc}")
     return tuple(messages)
 
 
 def record_from_entry(entry: dict[str, Any], index: int, source: str,
-                      shared: dict[Any, Any] | None = None) -> FlowRecord:
-    """One HAR entry as a FlowRecord; equal header sets are one tuple when `shared` is given."""
+                      shared: dict[Any, Any] | None = None, warnings: list[str] | None = None) -> FlowRecord:
+    """One HAR entry as a FlowRecord; equal header sets are one tuple when `shared` is given.
+
+    Raises KeyError, TypeError, ValueError or AttributeError for an entry that cannot be read; problems with
+    parts of it (a bad WebSocket frame) go to `warnings` and the rest is kept."""
     request = entry["request"]
     url = urlsplit(request["url"])
     headers = tuple([(str(h["name"]), str(h["value"])) for h in request.get("headers") or []])
@@ -68,7 +76,10 @@ def record_from_entry(entry: dict[str, Any], index: int, source: str,
     path = url.path or "/"
     if url.query:
         path += "?" + url.query
-    messages = _ws_messages(entry)
+    frame_warnings: list[str] = []
+    messages = _ws_messages(entry, frame_warnings)
+    if warnings is not None:
+        warnings.extend(f"{source}: entry {index}: {w}" for w in frame_warnings)
     scheme = url.scheme.lower()
     if messages and scheme in ("http", "https"):
         scheme = "wss" if scheme == "https" else "ws"
@@ -77,6 +88,8 @@ def record_from_entry(entry: dict[str, Any], index: int, source: str,
     when = _time(entry["startedDateTime"])
     method = str(request.get("method", "GET")).upper()
     host, port = _host_port(url.scheme.lower(), url.netloc)
+    if not host:
+        raise ValueError(f"URL without a host: {str(request['url'])[:80]!r}")
     return FlowRecord(
         id=flow_id,
         time=when,
@@ -140,12 +153,13 @@ class HarReader(CaptureReader):
             har = load_har(self.path)
             for index, entry in enumerate(har["log"]["entries"]):
                 try:
-                    contents.records.append(record_from_entry(entry, index, source, shared))
+                    contents.records.append(record_from_entry(entry, index, source, shared, contents.warnings))
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     bad += 1
                     if bad <= 20:  # one line per bad entry is useful; thousands are not
-                        contents.warnings.append(f"{self.path}: entry {index} skipped: "
-                                                 f"{type(exc).__name__}: {exc}")
+                        reason = (f"missing field {exc}" if isinstance(exc, KeyError)
+                                  else f"{type(exc).__name__}: {exc}")
+                        contents.warnings.append(f"{self.path}: entry {index} skipped: {reason}")
             del har  # freed while paused, or the collector's first run would walk the whole document
         if bad > 20:
             contents.warnings.append(f"{self.path}: {bad - 20} more bad entries skipped")

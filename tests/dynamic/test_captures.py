@@ -143,3 +143,29 @@ def test_chrome_har_websocket_messages(tmp_path: Path) -> None:
     report = analyse_traffic(TrafficOptions(captures=(path,), device=DEVICE))
     assert [(o.identifier, o.cleartext, "websocket" in o.encodings) for o in report.observations] == [
         ("imei", False, True)]
+
+
+def test_har_odd_entries_keep_what_they_can(tmp_path: Path) -> None:
+    def entry(url: str, **extra: object) -> dict[str, object]:
+        return {"startedDateTime": "2026-01-01T10:00:00.000+0800",
+                "request": {"method": "GET", "url": url, "headers": [], "httpVersion": "h2"}, **extra}
+
+    frames = [{"type": "send", "time": 1767261601.0, "opcode": 2, "data": "@@ not base64 @@"},
+              {"type": "send", "time": 1767261602.0, "opcode": 1, "data": json.dumps({"imei": "356938035643809"})}]
+    no_time = entry("https://a.example.com/")
+    del no_time["startedDateTime"]
+    har = {"log": {"version": "1.2", "entries": [
+        entry("wss://push.example.net/ws", _webSocketMessages=frames),
+        entry("not a url"),
+        no_time,
+        entry("https://b.example.com/?imei=356938035643809"),
+    ]}}
+    path = tmp_path / "odd.har"
+    path.write_text(json.dumps(har))
+    report = analyse_traffic(TrafficOptions(captures=(path,), device=DEVICE))
+    # The bad binary frame costs only itself; the text frame after it and the other good entry are analysed.
+    assert report.flows == 2
+    assert sorted(o.host for o in report.observations) == ["b.example.com", "push.example.net"]
+    assert any("entry 0: WebSocket frame 0 skipped" in w for w in report.warnings)
+    assert any("entry 1 skipped" in w and "URL without a host" in w for w in report.warnings)
+    assert any("entry 2 skipped" in w and "startedDateTime" in w for w in report.warnings)

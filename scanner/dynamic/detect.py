@@ -284,11 +284,15 @@ def _decimals(text: str) -> Iterator[re.Match[str]]:
             start -= 1
         if dot.start() - start > 3:
             continue
-        match = _DECIMAL.match(text, start - 1) if start > 0 and text[start - 1] == "-" else None
-        if match is None:
-            match = _DECIMAL.match(text, start)
+        match = _signed_match(_DECIMAL, text, start)
         if match is not None:
             yield match
+
+
+def _signed_match(pattern: re.Pattern[str], text: str, start: int) -> re.Match[str] | None:
+    """`pattern` matched at a run of digits, from the minus sign right before it when there is one."""
+    match = pattern.match(text, start - 1) if start > 0 and text[start - 1] == "-" else None
+    return match if match is not None else pattern.match(text, start)
 
 
 def _micro_degrees(text: str) -> Iterator[re.Match[str]]:
@@ -297,9 +301,7 @@ def _micro_degrees(text: str) -> Iterator[re.Match[str]]:
         start, end = run.span()
         if end - start > 9:
             continue
-        match = _MICRO_DEGREES.match(text, start - 1) if start > 0 and text[start - 1] == "-" else None
-        if match is None:
-            match = _MICRO_DEGREES.match(text, start)
+        match = _signed_match(_MICRO_DEGREES, text, start)
         if match is not None:
             yield match
 

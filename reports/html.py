@@ -248,6 +248,8 @@ class HtmlWriter(ReportWriter):
             flows=flows, observations=observations, js_strings=js_strings, page_size=options.page_size,
             table_page_size=options.table_page_size, red_phases=RED_PHASES,
             generated=result.finished or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            input_notes=[*(result.static.warnings if result.static else []),
+                         *(result.traffic.warnings if result.traffic else [])],
         )
 
 

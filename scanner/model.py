@@ -92,7 +92,7 @@ PURPOSES: dict[str, str] = {
 SDK_CATEGORIES: tuple[str, ...] = (
     "analytics", "advertising", "attribution", "crash_reporting", "push", "social", "payment",
     "maps_location", "engagement", "identification", "risk_control", "customer_support",
-    "development", "authentication", "statistics", "other",
+    "development", "authentication", "statistics", "app_hardening", "other",
 )
 
 

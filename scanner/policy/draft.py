@@ -30,7 +30,7 @@ CATEGORY_PURPOSES: dict[str, str] = {
     "push": "developer_communications", "social": "account_management", "authentication": "account_management",
     "payment": "app_functionality", "maps_location": "app_functionality", "risk_control": "fraud_prevention_security",
     "identification": "fraud_prevention_security", "customer_support": "app_functionality",
-    "development": "app_functionality", "other": "app_functionality",
+    "development": "app_functionality", "app_hardening": "app_functionality", "other": "app_functionality",
 }
 
 

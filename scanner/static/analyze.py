@@ -60,11 +60,24 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     builder.add_permissions([p.name for p in permissions])
     builder.add_native_libs(apk_file.native_libs)
     builder.add_domains(endpoints)
+    sdks = builder.result()
     return StaticReport(
-        app=app, permissions=permissions, sdks=builder.result(), api_uses=api_uses, endpoints=endpoints,
+        app=app, permissions=permissions, sdks=sdks, api_uses=api_uses, endpoints=endpoints,
         manifest=manifest, native_libs=sorted(apk_file.native_libs), dex_files=list(apk_file.dex_names),
-        class_count=len(defined),
+        class_count=len(defined), warnings=_packer_warnings(sdks, catalog),
     )
+
+
+def _packer_warnings(sdks: list[SdkHit], catalog: SdkCatalog) -> list[str]:
+    """A packer ships the app's real dex encrypted: say that what was found in code is a lower bound."""
+    out = []
+    for hit in sdks:
+        entry = catalog.entries.get(hit.id)
+        if entry is not None and "app_hardening" in entry.categories and hit.status != SdkStatus.REFERENCED:
+            out.append(f"code is packed by {entry.name}: the app's own code is encrypted and decrypted at run time, "
+                       "so the SDKs and personal-data API calls found here are only those outside the packed part; "
+                       "capture its traffic (divulge capture / divulge traffic) to see what it does")
+    return out
 
 
 def _scan_one(apk_file: ApkFile, name: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:

@@ -41,7 +41,7 @@ class SdkNames:
         self.prose_matcher = TermMatcher(
             (a, "sdk", i) for a, i in vocab.sdk_aliases.items()
             if sdk_key(a) not in vocab.ambiguous and len(sdk_key(a)) >= 3)
-        # Ambiguous Latin names ("Adjust", "Branch") count in prose only when written as a name; see proper_names.
+        # Ambiguous Latin names ("Adjust", "Branch") count in prose only when written as a name (_proper_name).
         self.ambiguous_matcher = TermMatcher(
             (key, "sdk", self.exact[key]) for key in sorted(vocab.ambiguous)
             if key in self.exact and len(key) >= 3 and key.isascii() and key.isalpha())
@@ -152,13 +152,15 @@ def key_values(text: str, vocab: Vocabulary) -> list[tuple[str, str]]:
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.、)）]?|[（(]\d+[)）]|[-*•·])\s*")
 
 
-def _lead_name(text: str, vocab: Vocabulary) -> str | None:
-    """The unlabelled text before the first "key：" of a line, when it is short enough to be a name."""
+def _lead(text: str, vocab: Vocabulary) -> str:
+    """The unlabelled text before the first "key：" of a line, numbering and punctuation stripped."""
     first = next((m for m in _KEY_RE.finditer(text) if vocab.column_role(m.group(1))), None)
     if first is None:
-        return None
-    lead = _NUMBERING.sub("", text[:first.start(1)]).strip().strip("，,；;：:|-— ").strip()
-    return lead if 2 <= len(lead) <= 40 else None
+        return ""
+    return _NUMBERING.sub("", text[:first.start(1)]).strip().strip("，,；;：:|-— ").strip()
+
+
+_PERSON = re.compile(r"我们|您|我|\b(?:we|you|our|your|us)\b", re.IGNORECASE)
 
 
 def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord], set[int]]:
@@ -174,8 +176,12 @@ def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord
             current = None
             continue
         roles = {role for role, _ in pairs}
-        lead = _lead_name(block.text, vocab) if "name" not in roles else None
-        if lead:
+        lead = _lead(block.text, vocab) if "name" not in roles else ""
+        if _PERSON.search(lead):
+            # "我们会根据您的授权，收集个人信息：手机号": a sentence that happens to hold a column name.
+            current = None
+            continue
+        if 2 <= len(lead) <= 40:
             # "1. 高德定位SDK，使用目的：定位，收集个人信息：位置信息": the name is the text before the first key.
             pairs.insert(0, ("name", lead))
             roles.add("name")

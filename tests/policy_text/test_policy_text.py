@@ -346,3 +346,8 @@ def test_a_numbered_line_between_paragraphs_is_a_sub_heading() -> None:
     zh = _text("一、我们如何收集您的个人信息\n\n3. 支付\n您付款时，我们会收到订单信息。\n\n4. 设备信息与日志\n"
                "为保障安全，我们会收集您的设备型号。\n")
     assert "crash_logs" not in zh.data_types, zh.data_types
+
+
+def test_a_sentence_before_a_key_is_not_an_sdk_name() -> None:
+    zh = _text("一、我们如何收集\n我们会根据您的授权，收集个人信息：手机号码、设备信息\n")
+    assert zh.parties == [] and zh.declares_collected("phone")

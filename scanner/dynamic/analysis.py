@@ -14,11 +14,12 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.decode import Layer, Peeler, PeelMemo
+from scanner.dynamic.decode import Layer, Peeler
 from scanner.dynamic.detect import CONFIRMED, Hit, ValueMatcher, detect
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
-from scanner.dynamic.readers import FlowRecord
+from scanner.dynamic.memo import MISSING, BoundedMemo
+from scanner.dynamic.readers import FlowRecord, header_value
 from scanner.dynamic.recipients import Recipients
 from scanner.gcpause import gc_checkpoint, gc_paused
 from scanner.model import Observation, TrafficReport
@@ -32,9 +33,8 @@ _BORING_HEADERS = frozenset({
     "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "keep-alive", "proxy-connection",
     "proxy-authorization", "if-modified-since", "if-none-match", "origin", "referer", "priority",
 })
-_GROUPED = ("apps_on_device", "contacts")
-_CACHE_SIZE = 4096  # many values make one observation per flow and place
-_DETECTED_MAX_TEXT = 4096  # longer layers are seldom replayed, and the memo holds what it remembers
+_GROUPED = ("apps_on_device", "contacts")  # many values make one observation per flow and place
+_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -53,9 +53,11 @@ class FlowAnalyzer:
         self.matcher = ValueMatcher(self.profile)
         self.recipients = recipients
         self.timeline = timeline or Timeline()
-        self._cache: dict[Any, Any] = {}
-        self._peel_memo = PeelMemo()
-        self._detected: dict[int, tuple[Layer, list[Hit]]] = {}
+        # Hits depend only on the bytes and the profile, and apps repeat the same headers, queries and
+        # beacons endlessly: bounded memos make repeated parts free (see BoundedMemo for the bounds).
+        self._parts_memo = BoundedMemo(_CACHE_SIZE)
+        self._peel_memo = BoundedMemo()
+        self._detected = BoundedMemo(_CACHE_SIZE, 16 * 1024 * 1024)
 
     # -- one flow ----------------------------------------------------------------------------
 
@@ -119,40 +121,33 @@ class FlowAnalyzer:
         for message in record.ws_messages:
             yield "body", self._body_hits(message.content, "", "", ("websocket",))[0]
 
-    # Hits depend only on the bytes and the profile, and apps repeat the same headers, queries and
-    # beacons endlessly: a bounded memo makes repeated parts free.
-    def _remember(self, key: Any, value: Any) -> None:
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[key] = value
-
     def _headers(self, headers: tuple[tuple[str, str], ...]) -> _Headers:
         key = ("h", headers)  # an app sends the same few header sets again and again
-        found: _Headers | None = self._cache.get(key)
-        if found is None:
+        found: _Headers = self._parts_memo.get(key)
+        if found is MISSING:
             found = _Headers.of(headers, self._text_hits)
-            self._remember(key, found)
+            self._parts_memo.put(key, found, sum(len(k) + len(v) for k, v in headers))
         return found
 
     def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...]) -> tuple[Hit, ...]:
         key = ("t", text, pairs)
-        hits: tuple[Hit, ...] | None = self._cache.get(key)
-        if hits is None:
+        hits: tuple[Hit, ...] = self._parts_memo.get(key)
+        if hits is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.text(text, pairs=pairs)
             hits = self._detect(peeler.layers)
-            self._remember(key, hits)
+            self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
         return hits
 
     def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...]
                    ) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
         key = ("b", body, content_type, encoding, encodings)
-        found: tuple[tuple[Hit, ...], tuple[str, ...]] | None = self._cache.get(key)
-        if found is None:
+        found: tuple[tuple[Hit, ...], tuple[str, ...]] = self._parts_memo.get(key)
+        if found is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.body(body, content_type, encoding, encodings)
             found = self._detect(peeler.layers), tuple(peeler.warnings)
-            self._remember(key, found)
+            self._parts_memo.put(key, found, len(body))
         return found
 
     def _detect(self, layers: list[Layer]) -> tuple[Hit, ...]:
@@ -164,15 +159,13 @@ class FlowAnalyzer:
                 hits.extend(detect(layer, self.matcher))
                 continue
             seen = self._detected.get(id(layer))
-            if seen is not None and seen[0] is layer:
+            if seen is not MISSING and seen[0] is layer:
                 hits.extend(seen[1])
                 continue
             layer_hits = detect(layer, self.matcher)
             hits.extend(layer_hits)
-            if len(layer.text) <= _DETECTED_MAX_TEXT:
-                if len(self._detected) >= _CACHE_SIZE:
-                    self._detected.clear()
-                self._detected[id(layer)] = layer, layer_hits  # holding the layer keeps its id from reuse
+            # Holding the layer keeps its id from being reused while the entry lives.
+            self._detected.put(id(layer), (layer, layer_hits), len(layer.text))
         return tuple(hits)
 
 
@@ -187,17 +180,14 @@ class _Headers:
     @staticmethod
     def of(headers: tuple[tuple[str, str], ...],
            text_hits: Callable[[str, tuple[tuple[str, str], ...]], tuple[Hit, ...]]) -> _Headers:
-        def joined(name: str) -> str:
-            return ", ".join(v for k, v in headers if k.lower() == name)
-
         hits: list[tuple[str, tuple[Hit, ...]]] = []
         pairs = tuple((k, v) for k, v in headers if k.lower() not in _BORING_HEADERS and k.lower() != "cookie")
         if pairs:
             hits.append(("header", text_hits("\n".join(f"{k}: {v}" for k, v in pairs), pairs)))
-        cookie = joined("cookie")
+        cookie = header_value(headers, "cookie")
         if cookie:
             hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie))))
-        return _Headers(tuple(hits), joined("content-type"), joined("content-encoding"))
+        return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
 
 
 def _cookie_pairs(cookie: str) -> tuple[tuple[str, str], ...]:

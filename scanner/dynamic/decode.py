@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
 from urllib.parse import unquote
 
 import brotli
 import zstandard
+
+from scanner.dynamic.memo import MISSING, BoundedMemo
 
 log = logging.getLogger(__name__)
 
@@ -295,45 +296,14 @@ def _looks_encoded(value: str) -> bool:
     return head in "{[" or "%" in value or "=" in value or (len(value) >= 16 and bool(_B64_TOKEN.search(value)))
 
 
-class PeelMemo:
-    """Results of peeling steps that depend on their arguments alone, shared by the Peelers of one analysis.
-
-    Apps send the same ids, blobs and embedded documents in flow after flow. Bounded in entries and in
-    the text the entries hold (a short token can inflate to megabytes): when either bound would be
-    passed, everything is forgotten and the memo starts again.
-    """
-
-    def __init__(self, max_entries: int = 8192, max_chars: int = 32 * 1024 * 1024) -> None:
-        self._entries: dict[Any, Any] = {}
-        self._chars = 0
-        self._max_entries, self._max_chars = max_entries, max_chars
-
-    def get(self, key: Any) -> Any:
-        """The remembered value, or _MISSING."""
-        return self._entries.get(key, _MISSING)
-
-    def put(self, key: Any, value: Any, chars: int) -> None:
-        """Remember a value holding about `chars` characters of text (key included)."""
-        if chars > self._max_chars // 16:
-            return  # one entry must not push out everything else
-        if len(self._entries) >= self._max_entries or self._chars + chars > self._max_chars:
-            self._entries.clear()
-            self._chars = 0
-        self._entries[key] = value
-        self._chars += chars
-
-
-_MISSING = object()
-
-
 class Peeler:
     """Turns one body / query / header into layers; one instance per flow part, not thread-shared."""
 
-    def __init__(self, memo: PeelMemo | None = None) -> None:
+    def __init__(self, memo: BoundedMemo | None = None) -> None:
         self.layers: list[Layer] = []
         self.warnings: list[str] = []
         self._seen: set[str] = set()
-        self._memo = memo if memo is not None else PeelMemo()
+        self._memo = memo if memo is not None else BoundedMemo()
 
     def _emit(self, layer: Layer) -> bool:
         if len(self.layers) >= MAX_LAYERS or layer.text in self._seen:
@@ -459,7 +429,7 @@ class Peeler:
         """
         memo_key = ("leaf", value, encodings, key, depth)
         layers: tuple[Layer, ...] = self._memo.get(memo_key)
-        if layers is _MISSING:
+        if layers is MISSING:
             fresh = Peeler(self._memo)
             fresh._leaf(value, encodings, key, depth)
             layers = tuple(fresh.layers)
@@ -517,7 +487,7 @@ class Peeler:
         # Apps send the same ids and blobs in flow after flow; what a token holds depends on it alone.
         memo_key = (coding, token)
         blob: _Blob | None = self._memo.get(memo_key)
-        if blob is _MISSING:
+        if blob is MISSING:
             raw = binascii.unhexlify(token) if coding == "hex" else _b64(token)
             blob = None if raw is None else _Blob.of(raw)
             self._memo.put(memo_key, blob, len(token) + (blob.chars if blob is not None else 0))

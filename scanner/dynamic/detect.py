@@ -219,13 +219,9 @@ class ValueMatcher:
         return hits
 
 
-def key_for(layer: Layer, needle_lower: str) -> str | None:
-    """The key whose value holds the match (looked up only after a hit, so the scan stays one pass)."""
-    return KeyLookup(layer)(needle_lower)
-
-
 class KeyLookup:
-    """`key_for` over one layer: pair values are lower-cased once, however many hits ask."""
+    """The key whose value holds a match, looked up only after a hit so the scan stays one pass; pair values
+    are lower-cased once per layer, however many hits ask."""
 
     __slots__ = ("_layer", "_lowered", "_found")
 
@@ -306,17 +302,12 @@ def _micro_degrees(text: str) -> Iterator[re.Match[str]]:
             yield match
 
 
-def match_location(text: str, lat: float, lon: float) -> tuple[str, int] | None:
-    """(data type, decimals) when this text carries the device's coordinates, else None.
-
-    Both coordinates must be in the same layer; micro-degree integers (lat * 1e6, as several Chinese
-    ad SDKs send them) count as 6 decimals.
-    """
-    return LocationMatcher(lat, lon).match(text)
-
-
 class LocationMatcher:
-    """`match_location` for one device location, with its cheap gates worked out once."""
+    """Whether a text carries one device location, with the cheap gates worked out once.
+
+    Both coordinates must be in the same text; micro-degree integers (lat * 1e6, as several Chinese ad
+    SDKs send them) count as 6 decimals.
+    """
 
     def __init__(self, lat: float, lon: float) -> None:
         self.lat, self.lon = lat, lon
@@ -327,6 +318,7 @@ class LocationMatcher:
         self._micro_lon = _micro_degree_digits(lon)
 
     def match(self, text: str) -> tuple[str, int] | None:
+        """(data type, decimals) when `text` carries the location, else None."""
         if self._integers[0] not in text or self._integers[1] not in text:
             return None
         lat, lon = self.lat, self.lon

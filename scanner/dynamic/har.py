@@ -58,9 +58,9 @@ def _ws_messages(entry: dict[str, Any], warnings: list[str]) -> tuple[WsMessage,
     return tuple(messages)
 
 
-def record_from_entry(entry: dict[str, Any], index: int, source: str,
-                      shared: dict[Any, Any] | None = None, warnings: list[str] | None = None) -> FlowRecord:
-    """One HAR entry as a FlowRecord; equal header sets are one tuple when `shared` is given.
+def record_from_entry(entry: dict[str, Any], index: int, source: str, shared: dict[Any, Any],
+                      warnings: list[str]) -> FlowRecord:
+    """One HAR entry as a FlowRecord; equal header sets become one tuple through `shared`.
 
     Raises KeyError, TypeError, ValueError or AttributeError for an entry that cannot be read; problems with
     parts of it (a bad WebSocket frame) go to `warnings` and the rest is kept."""
@@ -70,16 +70,13 @@ def record_from_entry(entry: dict[str, Any], index: int, source: str,
     if request.get("cookies") and not any(k.lower() == "cookie" for k, _ in headers):
         cookie = "; ".join(f"{c['name']}={c.get('value', '')}" for c in request["cookies"])
         headers += (("Cookie", cookie),)
-    if shared is not None:
-        # Entries repeat a few header sets; one tuple for each keeps memory and the collector's work small.
-        headers = shared.setdefault(headers, headers)
+    # Entries repeat a few header sets; one tuple for each keeps memory and the collector's work small.
+    headers = shared.setdefault(headers, headers)
     path = url.path or "/"
     if url.query:
         path += "?" + url.query
     frame_warnings: list[str] = []
     messages = _ws_messages(entry, frame_warnings)
-    if warnings is not None:
-        warnings.extend(f"{source}: entry {index}: {w}" for w in frame_warnings)
     scheme = url.scheme.lower()
     if messages and scheme in ("http", "https"):
         scheme = "wss" if scheme == "https" else "ws"
@@ -90,6 +87,7 @@ def record_from_entry(entry: dict[str, Any], index: int, source: str,
     host, port = _host_port(url.scheme.lower(), url.netloc)
     if not host:
         raise ValueError(f"URL without a host: {str(request['url'])[:80]!r}")
+    warnings.extend(f"{source}: entry {index}: {w}" for w in frame_warnings)  # only for an entry kept
     return FlowRecord(
         id=flow_id,
         time=when,

@@ -58,9 +58,11 @@ class FlowRecord:
     def cleartext(self) -> bool:
         return self.scheme in ("http", "ws")
 
-    def header(self, name: str) -> str:
-        name = name.lower()
-        return ", ".join(v for k, v in self.headers if k.lower() == name)
+
+
+def header_value(headers: tuple[tuple[str, str], ...], name: str) -> str:
+    """All values of one request header (`name` in lower case), joined as HTTP joins repeated headers."""
+    return ", ".join(v for k, v in headers if k.lower() == name)
 
 
 @dataclass

@@ -86,15 +86,9 @@ class Context:
         found = self._values.get((kind, path))
         if found is None:
             facts = self.by_kind.get(kind, [])
-            try:
-                found = list(map(operator.itemgetter(path), facts)) if "." not in path else None
-            except KeyError:  # some fact lacks the field: it reads as None
-                found = None
-            if found is None:
-                found = field_values(facts, path)
-            else:
+            found = self._values[(kind, path)] = field_values(facts, path)
+            if "." not in path and all(path in fact for fact in facts):
                 self._every_fact_has.add((kind, path))
-            self._values[(kind, path)] = found
         return found
 
 
@@ -402,12 +396,8 @@ class Compiler:
         self.query_depth -= 1
         rest_refs = self.uses_refs
         self.uses_refs = outer_refs or rest_refs or bool(join_fields)
-        narrow = None
-        for key, test in rest.items():
-            values = literal_values(test) if key not in BOOL_KEYS and "." not in key else None
-            if values is not None:
-                narrow = (key, tuple(values))
-                break
+        equalities = literal_equalities(rest)
+        narrow = equalities[0] if equalities else None
         # A flag test must not match 1 (see _literal_test); selecting by value would.
         narrow_only = narrow is not None and len(rest) == 1 and not any(isinstance(v, bool) for v in narrow[1])
         # Queries written alike in several rules select the same facts: they share the work, unless a rule
@@ -545,6 +535,17 @@ def literal_values(spec: Any) -> list[Any] | None:
         if op == "in" and isinstance(arg, list) and all(is_literal(a) for a in arg):
             return list(arg)
     return None
+
+
+def literal_equalities(where: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    """(field, accepted values) of every top-level literal equality of a `where`, in its order: the facts they
+    select can come from an index instead of a scan."""
+    found = []
+    for key, test in where.items():
+        values = literal_values(test) if key not in BOOL_KEYS and "." not in key else None
+        if values is not None:
+            found.append((key, tuple(values)))
+    return found
 
 
 def _literal_test(key: str, spec: Any) -> Predicate | None:

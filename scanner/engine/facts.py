@@ -132,33 +132,28 @@ def static_facts(report: StaticReport) -> list[Fact]:
         facts.append(make_fact("endpoint", url=endpoint.url, host=endpoint.host, scheme=scheme,
                                source=endpoint.source, sdk=endpoint.sdk, cleartext=scheme == "http"))
     m = report.manifest
+    cleartext_allowed, cleartext_reason = _cleartext(m.cleartext_permitted_base, m.uses_cleartext_traffic,
+                                                     report.app.target_sdk)
     facts.append(make_fact(
         "manifest", uses_cleartext_traffic=m.uses_cleartext_traffic, cleartext_permitted_base=m.cleartext_permitted_base,
-        cleartext_allowed=_cleartext_allowed(m.cleartext_permitted_base, m.uses_cleartext_traffic, report.app.target_sdk),
-        cleartext_reason=_cleartext_reason(m.cleartext_permitted_base, m.uses_cleartext_traffic, report.app.target_sdk),
+        cleartext_allowed=cleartext_allowed, cleartext_reason=cleartext_reason,
         cleartext_domains=list(m.cleartext_domains), allow_backup=m.allow_backup, debuggable=m.debuggable,
         auto_init_providers=list(m.auto_init_providers)))
     return facts
 
 
-def _cleartext_allowed(base: bool | None, attribute: bool | None, target_sdk: int | None) -> bool:
-    """Android's default: cleartext allowed below target SDK 28 unless the app says otherwise."""
-    if base is not None:
-        return base
-    if attribute is not None:
-        return attribute
-    return (target_sdk or 0) < 28
+def _cleartext(base: bool | None, attribute: bool | None, target_sdk: int | None) -> tuple[bool, str]:
+    """Whether cleartext HTTP is allowed, and which setting decides, in the words a developer would search for.
 
-
-def _cleartext_reason(base: bool | None, attribute: bool | None, target_sdk: int | None) -> str:
-    """Which setting decides, in the words a developer would search for (it mirrors _cleartext_allowed)."""
+    Android's default: cleartext allowed below target SDK 28 unless the app says otherwise."""
     if base is not None:
-        return f"the network security config's base-config sets cleartextTrafficPermitted={str(base).lower()}"
+        return base, f"the network security config's base-config sets cleartextTrafficPermitted={str(base).lower()}"
     if attribute is not None:
-        return f'android:usesCleartextTraffic="{str(attribute).lower()}"'
+        return attribute, f'android:usesCleartextTraffic="{str(attribute).lower()}"'
+    allowed = (target_sdk or 0) < 28
     sdk = "unknown" if target_sdk is None else str(target_sdk)
-    verdict = "allows" if (target_sdk or 0) < 28 else "forbids"
-    return f"neither usesCleartextTraffic nor a network security config sets it, and targetSdk {sdk} {verdict} it by default"
+    return allowed, (f"neither usesCleartextTraffic nor a network security config sets it, and targetSdk {sdk} "
+                     f"{'allows' if allowed else 'forbids'} it by default")
 
 
 def observation_fact(o: Observation) -> Fact:

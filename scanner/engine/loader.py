@@ -157,10 +157,7 @@ def _compile(rule: Rule, doc: YamlDoc, base: list[Any]) -> None:
         rule.group_by = tuple(rule.match.get("group_by", ()))
         where = rule.match.get("where")
         if isinstance(where, dict):
-            for key, test in where.items():
-                values = cond.literal_values(test) if key not in cond.BOOL_KEYS and "." not in key else None
-                if values is not None:
-                    rule.prefilters.append((key, tuple(values)))
+            rule.prefilters = cond.literal_equalities(where)
             rule.prefilter = rule.prefilters[0] if rule.prefilters else None
         if "having" in rule.match:
             rule.having = compiler.having(rule.match["having"], ["match", "having"])
@@ -222,11 +219,11 @@ def load_pack(directories: Sequence[Path], *, builtin: bool = True) -> RulePack:
 
     A directory given twice (say `--rules rules/packs/policy`, which is also shipped) is read once.
     """
+    shipped = shipped_dirs() if builtin else []
     dirs: list[Path] = []
-    for directory in (shipped_dirs() if builtin else []) + [Path(d) for d in directories]:
+    for directory in shipped + [Path(d) for d in directories]:
         if not any(_same_dir(directory, known) for known in dirs):
             dirs.append(directory)
-    shipped = len(shipped_dirs()) if builtin else 0
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     digest = hashlib.sha256()
@@ -244,7 +241,7 @@ def load_pack(directories: Sequence[Path], *, builtin: bool = True) -> RulePack:
                                   line=rule.line)
                 seen[rule.id] = rule.path
                 rules.append(rule)
-    if len(dirs) > shipped and builtin:
-        name = "+".join([name] + [d.name for d in dirs[shipped:]])
+    if len(dirs) > len(shipped) and builtin:
+        name = "+".join([name] + [d.name for d in dirs[len(shipped):]])
     return RulePack(name=name, version=version, rules=rules, sha256=digest.hexdigest(),
                     directories=[str(d) for d in dirs])

@@ -235,7 +235,7 @@ def _usage_row(get: Callable[[str, int], DeclaredDataType], data_type: str, sub:
         raise BadDeclaration(f"unknown data usage question {sub!r}", path=path, line=line)
 
 
-def chosen(flag: bool) -> str:
+def _chosen(flag: bool) -> str:
     return "TRUE" if flag else ""
 
 
@@ -259,23 +259,21 @@ def dump_datasafety_csv(declaration: Declaration) -> str:
     for category, question in CATEGORY_QUESTIONS.items():
         for data_type, info in DATA_TYPES.items():
             if info.category == category:
-                writer.writerow([question, info.psl_id, "TRUE" if data_type in declared else "", "MULTIPLE_CHOICE",
+                writer.writerow([question, info.psl_id, _chosen(data_type in declared), "MULTIPLE_CHOICE",
                                  f"{_CATEGORY_LABELS[category]} / {info.label}"])
     for data_type, info in DATA_TYPES.items():
         item = declared.get(data_type)
         prefix = f"{USAGE}:{info.psl_id}"
         label = f"Data usage and handling ({info.label})"
-
-
-        writer.writerow([f"{prefix}:{SUB_SHARING}", ONLY_COLLECTED, chosen(bool(item and item.collected)),
+        writer.writerow([f"{prefix}:{SUB_SHARING}", ONLY_COLLECTED, _chosen(bool(item and item.collected)),
                          "MULTIPLE_CHOICE", f"{label} / Collected"])
-        writer.writerow([f"{prefix}:{SUB_SHARING}", ONLY_SHARED, chosen(bool(item and item.shared)),
+        writer.writerow([f"{prefix}:{SUB_SHARING}", ONLY_SHARED, _chosen(bool(item and item.shared)),
                          "MULTIPLE_CHOICE", f"{label} / Shared"])
         writer.writerow([f"{prefix}:{SUB_EPHEMERAL}", "", _flag(item.ephemeral) if item else "", "MAYBE_REQUIRED",
                          f"{label} / Processed ephemerally?"])
-        writer.writerow([f"{prefix}:{SUB_CONTROL}", CONTROL_OPTIONAL, chosen(bool(item and item.optional is True)),
+        writer.writerow([f"{prefix}:{SUB_CONTROL}", CONTROL_OPTIONAL, _chosen(bool(item and item.optional is True)),
                          "SINGLE_CHOICE", f"{label} / Users can choose"])
-        writer.writerow([f"{prefix}:{SUB_CONTROL}", CONTROL_REQUIRED, chosen(bool(item and item.optional is False)),
+        writer.writerow([f"{prefix}:{SUB_CONTROL}", CONTROL_REQUIRED, _chosen(bool(item and item.optional is False)),
                          "SINGLE_CHOICE", f"{label} / Required"])
         collect_purposes = item.purposes if item and item.collected else []
         # privacy.yaml may give one purpose list for both: Play asks twice, so reuse it for sharing.
@@ -283,6 +281,6 @@ def dump_datasafety_csv(declaration: Declaration) -> str:
         for sub, purposes, verb in ((SUB_COLLECTION_PURPOSE, collect_purposes, "collected"),
                                     (SUB_SHARING_PURPOSE, share_purposes, "shared")):
             for purpose in PURPOSE_ORDER:
-                writer.writerow([f"{prefix}:{sub}", "PSL_" + purpose.upper(), chosen(purpose in purposes),
+                writer.writerow([f"{prefix}:{sub}", "PSL_" + purpose.upper(), _chosen(purpose in purposes),
                                  "MULTIPLE_CHOICE", f"{label} / Why {verb}: {PURPOSES[purpose]}"])
     return buffer.getvalue()

@@ -7,7 +7,6 @@ declaration formats (Data safety CSV; privacy policy text once scanner.policy.te
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -37,17 +36,11 @@ def load_declaration(path: Path) -> Declaration:
     if suffix == ".json":
         raise BadDeclaration("a JSON declaration is not supported; use privacy.yaml or a Data safety CSV",
                              path=str(path))
-    # Privacy policy text (HTML, Markdown, plain text) is read by scanner.policy.text when it is installed.
-    try:
-        text_reader = importlib.import_module("scanner.policy.text")
-    except ModuleNotFoundError:
-        text_reader = None
-    reader = getattr(text_reader, "load_policy_text", None) or getattr(text_reader, "extract_declaration", None)
-    if reader is None:
-        raise BadDeclaration(f"unsupported declaration format {suffix or '(no suffix)'!r}: "
-                             "use privacy.yaml (.yaml) or a Play Data safety CSV (.csv)", path=str(path))
-    declaration: Declaration = reader(path)
-    return declaration
+    # Any other file is privacy-policy text (HTML, Markdown, plain text); imported here because the text
+    # reader pulls in its vocabulary and (for Chinese) jieba, which YAML and CSV declarations never need.
+    from scanner.policy.text import load_policy_text
+
+    return load_policy_text(path)
 
 
 def load_privacy_yaml(path: Path) -> Declaration:

@@ -92,9 +92,6 @@ def load_policy_text(path: Path, options: ExtractOptions | None = None) -> Decla
     return extract_text(text, fmt, str(path), options)
 
 
-# scanner.policy.declaration.load_declaration looks this name up for non-YAML, non-CSV files.
-extract_declaration = load_policy_text
-
 
 def extract_text(text: str, fmt: str, path: str = "<policy>", options: ExtractOptions | None = None) -> Declaration:
     options = options or ExtractOptions()
@@ -224,9 +221,8 @@ class _Extractor:
     def _sentence(self, sentence: str, block: Block, context: str | None) -> str | None:
         display, folded = _display_and_folded(sentence)
         accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
-        data = _drop_labels([m for m in self.vocab.matcher("data").find(folded, accept) if m.role != "ignore"],
-                            folded)
-        data = _drop_listed_umbrellas(self._coordinated(data, folded), folded)
+        data = _drop_listed_umbrellas(self._coordinated(_drop_labels(self._data_terms(folded, accept), folded),
+                                                        folded), folded)
         sdks = self.names.in_prose(display, folded, self._named)
         verbs = [v for v in self.vocab.matcher("verbs").find(folded, accept)
                  if not any(d.start < v.end and v.start < d.end for d in data)]
@@ -245,21 +241,22 @@ class _Extractor:
         # A sentence whose only verbs were cancelled ("we do not sell ...", "... except as described") says
         # nothing: it must not fall back to the section's action either.
         had_verbs = any(v.role in ("collect", "share", "share_weak", "sell") for v in verbs)
-        assigned: dict[int, list[Match]] = {}
+        condition = _condition(display, folded, modifiers)
+        assigned: set[int] = set()  # ids of the events that took a data term of their own
         affirmed_here: list[Match] = []
         for match in data:
             event = _nearest_event(match, events, clauses)
             if event is not None:
-                assigned.setdefault(id(event), []).append(match)
+                assigned.add(id(event))
                 negated = event.negated
                 if self.language == "en" and _denied_term(folded, match, event, negations, clauses):
                     negated = True  # "we receive your purchase history but never see your card number"
                 action = _negate(event.action) if negated else event.action
-                self._add(match, action, source, event.condition or _condition(display, folded, modifiers), purposes)
+                self._add(match, action, source, event.condition or condition, purposes)
                 if not negated:
                     affirmed_here.append(match)
             elif not had_verbs and context:
-                self._add(match, context, source, _condition(display, folded, modifiers), purposes)
+                self._add(match, context, source, condition, purposes)
                 if not context.startswith("not_"):
                     affirmed_here.append(match)
         # "We collect your location and share it with advertisers": an affirmed sharing verb with no data of
@@ -282,6 +279,10 @@ class _Extractor:
                 self._party(name, sdk.value, types, sorted({m.value for m in own_purposes}), source)
         self._previous = affirmed_here
         return first_action or (context if data and not had_verbs else None)
+
+    def _data_terms(self, folded: str, accept: Callable[[int, int], bool] | None) -> list[Match]:
+        """Data-type and umbrella terms of a folded text (phrases on the ignore list matched and dropped)."""
+        return [m for m in self.vocab.matcher("data").find(folded, accept) if m.role != "ignore"]
 
     def _coordinated(self, data: list[Match], folded: str) -> list[Match]:
         """"health and fitness information": the head noun of the second term applies to the first word too."""
@@ -358,9 +359,9 @@ class _Extractor:
         data_matches: list[Match] = []
         text = fields.get("data", "")
         if text:
-            display, folded = _display_and_folded(text)
-            accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
-            data_matches = [m for m in self.vocab.matcher("data").find(folded, accept) if m.role != "ignore"]
+            folded = _fold(text)
+            data_matches = self._data_terms(folded, _segment_checker(folded) if self.language == "zh"
+                                            and self.options.segment else None)
         purposes = sorted({m.value for m in self.vocab.matcher("purposes").find(_fold(fields.get("purpose", "")))})
         source = f"{self.path}:{record.line}: {record.source[:400]}"
         data_types: list[str] = []

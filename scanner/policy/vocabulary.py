@@ -270,10 +270,11 @@ def catalog_names() -> dict[str, str]:
     names: dict[str, str] = {}
     for entry in catalog.entries.values():
         outer, _, inner = entry.name.partition("(")
-        parts = [outer, *re.split(r"[/,;]| and ", inner.rstrip(")"))] if inner else [outer]
-        for position, part in enumerate(re.split(r" / ", outer) + parts[1:]):
+        outer_names = re.split(r" / ", outer)
+        inner_names = re.split(r"[/,;]| and ", inner.rstrip(")")) if inner else []
+        for position, part in enumerate(outer_names + inner_names):
             part = part.strip()
-            inner_part = position >= len(re.split(r" / ", outer))
+            inner_part = position >= len(outer_names)
             # Inside the parentheses, a lone English word is a feature list ("Support, Chat"), not a name.
             if inner_part and re.fullmatch(r"[A-Z][a-z]+", part):
                 continue

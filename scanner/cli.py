@@ -285,6 +285,8 @@ def rules_list_cmd(rules_dirs: tuple[Path, ...], fmt: str) -> None:
 @handle_errors
 def rules_show_cmd(rule_id: str, rules_dirs: tuple[Path, ...]) -> None:
     """One rule in full: description, references, condition and where it lives."""
+    import yaml
+
     from scanner.yaml_lines import suggest
 
     pack = _pack(rules_dirs)
@@ -298,9 +300,10 @@ def rules_show_cmd(rule_id: str, rules_dirs: tuple[Path, ...]) -> None:
         click.echo(f"  - {ref.title}{' ' + ref.article if ref.article else ''}: {ref.url}")
     if rule.params:
         click.echo("\nParameters: " + ", ".join(f"{k}={v}" for k, v in rule.params.items()))
-    text = Path(rule.path).read_text(encoding="utf-8")
-    condition = text[text.index("match:"):] if "match:" in text and text.count("id:") == 1 else ""
-    click.echo("\nCondition:\n  " + condition.rstrip().replace("\n", "\n  "))
+    # From the parsed rule, not a slice of its file: a file may hold several rules or "id:" in a condition.
+    condition = {"match": rule.match, **({"corroborate": rule.corroborate} if rule.corroborate else {})}
+    dumped = yaml.safe_dump(condition, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
+    click.echo("\nCondition:\n  " + dumped.rstrip().replace("\n", "\n  "))
 
 
 @rules_group.command("validate")

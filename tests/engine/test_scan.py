@@ -139,6 +139,9 @@ def test_cli_rules_commands(tmp_path: Path) -> None:
     shown = runner.invoke(main, ["rules", "show", "DVG-CONSENT-001"])
     assert shown.exit_code == 0 and "cac.gov.cn" in shown.stdout
     assert runner.invoke(main, ["rules", "show", "DVG-CONSENT-01"]).exit_code == 2
+    # A rule whose file says "id:" more than once (a $id join) still shows its condition.
+    several_ids = runner.invoke(main, ["rules", "show", "DVG-ID-004"]).stdout.split("Condition:", 1)[1]
+    assert "match:" in several_ids and "kind:" in several_ids
     tested = runner.invoke(main, ["rules", "test"])
     assert tested.exit_code == 0, tested.output
     assert runner.invoke(main, ["rules", "validate"]).exit_code == 0

@@ -152,13 +152,14 @@ def _check_file(verdict: Verdict, entry: dict[str, Any], path: Path | None, labe
         verdict.problems.append(f"{label}: file missing")
         return
     verdict.checked_files += 1
-    data = path.read_bytes()
-    current = hash_input(entry["kind"], path) if entry["kind"] != "output" else output_record(entry["file"], data)
+    # An input (an APK can be large) is read by hash_input only; its text again only when it changed.
+    current = hash_input(entry["kind"], path) if entry["kind"] != "output" else output_record(entry["file"],
+                                                                                            path.read_bytes())
     if current.get("sha256") == entry.get("sha256"):
         return
     detail: list[str] = []
     if entry.get("lines") is not None and current.get("lines") is not None:
-        detail = _line_changes(entry["lines"], current["lines"], data.splitlines())
+        detail = _line_changes(entry["lines"], current["lines"], path.read_bytes().splitlines())
     elif entry.get("entries") is not None:
         detail = _entry_changes(entry["entries"], zip_entries(path))
     if not detail and entry.get("size") != current.get("size"):

@@ -10,8 +10,7 @@ import yaml
 
 from scanner.errors import BadCatalog
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from scanner.yaml_lines import FAST_SAFE_LOADER
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def _split_member(dotted: str, where: str) -> tuple[str, str]:
 @functools.cache
 def load_api_catalog() -> ApiCatalog:
     where = "rules/catalogs/apis.yaml"
-    raw = yaml.load(resources.files("scanner.rules").joinpath("catalogs/apis.yaml").read_text("utf-8"), Loader=_LOADER)
+    raw = yaml.load(resources.files("scanner.rules").joinpath("catalogs/apis.yaml").read_text("utf-8"), Loader=FAST_SAFE_LOADER)
     entries = []
     for item in raw["apis"]:
         if item["data_type"] not in DATA_TYPES:
@@ -99,7 +98,7 @@ def load_api_catalog() -> ApiCatalog:
 @functools.cache
 def permission_data_types() -> dict[str, list[str]]:
     text = resources.files("scanner.rules").joinpath("catalogs/permissions.yaml").read_text("utf-8")
-    mapping = yaml.load(text, Loader=_LOADER)["permissions"]
+    mapping = yaml.load(text, Loader=FAST_SAFE_LOADER)["permissions"]
     for name, types in mapping.items():
         unknown = [t for t in types if t not in DATA_TYPES]
         if unknown:

@@ -18,11 +18,10 @@ import yaml
 
 from scanner.errors import BadCatalog
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES
+from scanner.yaml_lines import FAST_SAFE_LOADER
 
 log = logging.getLogger(__name__)
 
-# libyaml's loader is ten times faster on the catalog; fall back when PyYAML was built without it.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LITERAL_RE = re.compile(r"^[\w.$/\\-]+$")
 
@@ -272,7 +271,7 @@ def _builtin_files() -> list[tuple[str, bytes]]:
 
 def _libraries() -> list[str]:
     text = resources.files("scanner.rules").joinpath("catalogs/libraries.yaml").read_text("utf-8")
-    return list(yaml.load(text, Loader=_LOADER)["libraries"])
+    return list(yaml.load(text, Loader=FAST_SAFE_LOADER)["libraries"])
 
 
 def load_exodus_json(path: Path) -> list[SdkEntry]:
@@ -310,7 +309,7 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
     for where, blob in _builtin_files():
         digest.update(blob)
         try:
-            raw = yaml.load(blob, Loader=_LOADER)
+            raw = yaml.load(blob, Loader=FAST_SAFE_LOADER)
         except yaml.YAMLError as exc:
             raise _yaml_error(exc, where) from exc
         if where.endswith("/_catalog.yaml"):
@@ -326,7 +325,7 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
         digest.update(blob)
         if extra.suffix.lower() in (".yaml", ".yml"):
             try:
-                raw = yaml.load(blob, Loader=_LOADER)
+                raw = yaml.load(blob, Loader=FAST_SAFE_LOADER)
             except yaml.YAMLError as exc:
                 raise _yaml_error(exc, str(extra)) from exc
             if not isinstance(raw, list):

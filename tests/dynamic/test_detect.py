@@ -46,7 +46,7 @@ IMEI_HIT = ("device_id", "imei", "confirmed")
     "h=" + base64.b64encode(hashlib.sha256(IMEI.encode()).digest()).decode(),
     "h=" + base64.urlsafe_b64encode(hashlib.md5(IMEI.encode()).digest()).decode().rstrip("="),
     "d=" + base64.b64encode(json.dumps({"imei": IMEI}).encode()).decode(),
-    "d=" + base64.urlsafe_b64encode(gzip.compress(json.dumps({"k": IMEI}).encode())).decode(),
+    "d=" + base64.urlsafe_b64encode(gzip.compress(json.dumps({"k": IMEI}).encode(), mtime=0)).decode(),
     "x=" + json.dumps({"inner": IMEI}).encode().hex(),
     '{"payload": "{\\"imei\\": \\"' + IMEI + '\\"}"}',
     f"/v1/device/{IMEI}/config",

@@ -28,6 +28,9 @@ def static_text(report: StaticReport) -> str:
         f"  min SDK {app.min_sdk}  target SDK {app.target_sdk}  {len(report.dex_files)} dex, "
         f"{report.class_count:,} classes  sha256 {app.sha256}",
     ]
+    if app.parts:
+        lines.append(f"  bundle of {len(app.parts)} APKs analysed together: "
+                     + ", ".join(part.split(" ", 1)[0] for part in app.parts))
     flags = []
     cleartext = man.uses_cleartext_traffic
     if cleartext is None and man.cleartext_permitted_base is None and (app.target_sdk or 0) < 28:

@@ -150,6 +150,7 @@ class AppIdentity:
     file_name: str = ""
     size: int = 0
     signers: list[str] = field(default_factory=list)  # SHA-256 of signing certificates
+    parts: list[str] = field(default_factory=list)  # a bundle's APKs, "name sha256:HEX"; hashes above are the bundle's
 
 
 @dataclass

@@ -151,7 +151,7 @@ def warm() -> None:
 
 
 def _import_androguard() -> None:
-    from scanner.static.manifest import quiet_androguard
+    from scanner.static.archive import quiet_androguard
     quiet_androguard()
     import androguard.core.apk  # noqa: F401
     import androguard.core.axml  # noqa: F401

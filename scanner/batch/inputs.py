@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def safe_id(text: str) -> str:
 
 
 def load_jobs(source: Path, *, policies: Path | None = None, traffic: Path | None = None) -> list[AppJob]:
-    """A folder (every *.apk below it) or a CSV file -> jobs in a stable order; BadBatchInput on any problem."""
+    """A folder (every *.apk, *.apks, *.xapk, *.apkm below it) or a CSV file -> jobs in a stable order; BadBatchInput on any problem."""
     for name, folder in (("--policies", policies), ("--traffic", traffic)):
         if folder is not None and not folder.is_dir():
             raise BadBatchInput(f"{name} is not a folder", path=str(folder))
@@ -60,17 +61,23 @@ def load_jobs(source: Path, *, policies: Path | None = None, traffic: Path | Non
     else:
         raise BadBatchInput("no such file or folder", path=str(source))
     if not jobs:
-        raise BadBatchInput("no apps to scan (no *.apk files or CSV rows)", path=str(source))
+        raise BadBatchInput("no apps to scan (no *.apk, *.apks, *.xapk or *.apkm files, or CSV rows)", path=str(source))
     return jobs
 
 
+# A plain APK, or a bundle of split APKs as bundletool/SAI (.apks), APKPure (.xapk) and APKMirror (.apkm) save it.
+APP_SUFFIXES = frozenset({".apk", ".apks", ".xapk", ".apkm"})
+
+
 def _folder_jobs(folder: Path, policies: Path | None, traffic: Path | None) -> list[AppJob]:
-    apks = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".apk" and p.is_file())
+    apks = sorted(p for p in folder.rglob("*") if p.suffix.lower() in APP_SUFFIXES and p.is_file())
     jobs: list[AppJob] = []
     seen: dict[str, Path] = {}
+    stems = Counter(apk.with_suffix("") for apk in apks)
     for apk in apks:
         rel = apk.relative_to(folder).with_suffix("").as_posix()
-        app_id = safe_id(rel)
+        # The same app saved as .apk and .xapk keeps both, told apart by the file type.
+        app_id = safe_id(rel if stems[apk.with_suffix("")] == 1 else f"{rel}.{apk.suffix[1:].lower()}")
         if app_id in seen:
             raise BadBatchInput(f"two APKs map to the app id {app_id!r}: {seen[app_id]} and {apk}; rename one",
                                 path=str(folder))

@@ -13,7 +13,7 @@ from scanner.errors import BadApk
 from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, StaticReport
 from scanner.static import manifest as manifest_mod
 from scanner.static.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
-from scanner.static.archive import ApkFile, open_apk, read_entry
+from scanner.static.archive import ApkFile, AppArchive, open_app, read_entry
 from scanner.static.dex import DexFormatError, DexScan, scan_dex
 from scanner.static.sdks import SdkCatalog, load_catalog
 
@@ -40,17 +40,20 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     options = options or StaticOptions()
     catalog = catalog or load_catalog(options.sdk_db)
     apis = load_api_catalog()
-    apk_file = open_apk(path)
+    archive = open_app(path)
+    apk_file = archive.base
     apk = manifest_mod.load_androguard_apk(apk_file)
-    app = manifest_mod.app_identity(apk, apk_file)
+    app = manifest_mod.app_identity(apk, apk_file, archive)
     auto_init_classes = {p for e in catalog.entries.values() for p in e.providers}
     manifest = manifest_mod.manifest_facts(apk, apk_file, app.target_sdk, auto_init_classes)
     permissions = manifest_mod.permissions(apk, app.target_sdk)
 
-    scans = [_scan_one(apk_file, name, catalog, apis) for name in apk_file.dex_names]
+    # Feature splits carry code of their own and config splits the native libraries: read them all.
+    scans = [_scan_one(part, name, catalog, apis) for part in archive.apks for name in part.dex_names]
+    native_libs = tuple(part.label(lib) for part in archive.apks for lib in part.native_libs)
     builder = _SdkHits(catalog)
     api_uses = _refine_location(_api_uses(scans, catalog, apis), {p.name for p in permissions})
-    endpoints = _endpoints(apk_file, scans, catalog)
+    endpoints = _endpoints(archive, scans, catalog)
 
     defined: set[str] = set()
     for scan in scans:
@@ -58,12 +61,12 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     builder.add_code(scans, defined)
     builder.add_manifest(manifest)
     builder.add_permissions([p.name for p in permissions])
-    builder.add_native_libs(apk_file.native_libs)
+    builder.add_native_libs(native_libs)
     builder.add_domains(endpoints)
     sdks = builder.result()
     return StaticReport(
         app=app, permissions=permissions, sdks=sdks, api_uses=api_uses, endpoints=endpoints,
-        manifest=manifest, native_libs=sorted(apk_file.native_libs), dex_files=list(apk_file.dex_names),
+        manifest=manifest, native_libs=sorted(native_libs), dex_files=[scan.name for scan in scans],
         class_count=len(defined), warnings=_packer_warnings(sdks, catalog),
     )
 
@@ -83,10 +86,10 @@ def _packer_warnings(sdks: list[SdkHit], catalog: SdkCatalog) -> list[str]:
 def _scan_one(apk_file: ApkFile, name: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:
     data = read_entry(apk_file, name, MAX_DEX_BYTES)
     try:
-        return scan_dex(data, name, wanted_members=apis.wanted_members, wanted_strings=apis.wanted_strings,
+        return scan_dex(data, apk_file.label(name), wanted_members=apis.wanted_members, wanted_strings=apis.wanted_strings,
                         owner_of=catalog.owner_of_class)
     except DexFormatError as exc:
-        raise BadApk(f"malformed {name}: {exc}", path=str(apk_file.path)) from exc
+        raise BadApk(f"malformed {apk_file.label(name)}: {exc}", path=str(apk_file.path)) from exc
 
 
 def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> list[ApiUse]:
@@ -150,7 +153,7 @@ def _host_of(url: str) -> str | None:
     return host
 
 
-def _endpoints(apk_file: ApkFile, scans: list[DexScan], catalog: SdkCatalog) -> list[Endpoint]:
+def _endpoints(archive: AppArchive, scans: list[DexScan], catalog: SdkCatalog) -> list[Endpoint]:
     found: dict[str, Endpoint] = {}
 
     def add(url: str, source: str) -> None:
@@ -164,16 +167,17 @@ def _endpoints(apk_file: ApkFile, scans: list[DexScan], catalog: SdkCatalog) -> 
     for scan in scans:
         for url in scan.urls:
             add(url, scan.name)
-    for name in apk_file.names:
-        if name == "resources.arsc" or _TEXT_ASSET.match(name):
-            try:
-                blob = read_entry(apk_file, name, MAX_TEXT_RESOURCE)
-            except BadApk as exc:  # an oversized asset is skipped, not fatal: the code is what matters
-                log.info("skipping %s: %s", name, exc)
-                continue
-            for text in (blob, _utf16_as_ascii(blob)):
-                for match in _URL_RE.finditer(text):
-                    add(match.group().decode("ascii", "replace"), name)
+    for part in archive.apks:
+        for name in part.names:
+            if name == "resources.arsc" or _TEXT_ASSET.match(name):
+                try:
+                    blob = read_entry(part, name, MAX_TEXT_RESOURCE)
+                except BadApk as exc:  # an oversized asset is skipped, not fatal: the code is what matters
+                    log.info("skipping %s: %s", name, exc)
+                    continue
+                for text in (blob, _utf16_as_ascii(blob)):
+                    for match in _URL_RE.finditer(text):
+                        add(match.group().decode("ascii", "replace"), part.label(name))
     return sorted(found.values(), key=lambda e: (e.sdk or "", e.host, e.url))
 
 

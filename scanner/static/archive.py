@@ -1,8 +1,15 @@
-"""Opening an APK safely: zip sanity, zip-bomb limits, bounded reads of dex and native-library names."""
+"""Opening an APK safely: zip sanity, zip-bomb limits, bounded reads of dex and native-library names.
+
+Apps installed from Play are split APKs (base.apk plus config and feature splits); stores and
+backup tools hand them out as one archive of APKs (.apks from bundletool/SAI, .xapk from APKPure,
+.apkm from APKMirror). Such a bundle is opened as its base APK plus the splits beside it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import re
 import zipfile
 import zlib
@@ -17,6 +24,7 @@ MAX_TOTAL_BYTES = 4 << 30
 MAX_RATIO = 200  # uncompressed / compressed, for entries above RATIO_FLOOR
 RATIO_FLOOR = 16 << 20
 MAX_ENTRIES = 200_000
+MAX_SPLITS = 64  # real bundles carry a base, a few config splits and some feature splits
 
 _DEX_RE = re.compile(r"^classes\d*\.dex$")
 _LIB_RE = re.compile(r"^lib/([^/]+)/([^/]+\.so)$")
@@ -32,6 +40,32 @@ class ApkFile:
     dex_names: tuple[str, ...]
     native_libs: tuple[str, ...]  # lib/<abi>/<name>.so paths
     names: tuple[str, ...]
+    part: str = ""  # the entry name inside a bundle (base.apk, split_config.arm64_v8a.apk); "" for a plain APK
+
+    def label(self, name: str) -> str:
+        """An entry name that says which APK of a bundle it is in."""
+        return f"{self.part}!{name}" if self.part else name
+
+
+@dataclass(frozen=True)
+class AppArchive:
+    """What the user handed us: one APK, or a bundle whose base APK carries the manifest."""
+
+    path: Path
+    sha256: str
+    sha1: str
+    md5: str
+    size: int
+    base: ApkFile
+    splits: tuple[ApkFile, ...] = ()
+
+    @property
+    def apks(self) -> tuple[ApkFile, ...]:
+        return (self.base, *self.splits)
+
+    @property
+    def is_bundle(self) -> bool:
+        return bool(self.base.part)
 
 
 def _dex_sort_key(name: str) -> int:
@@ -40,7 +74,15 @@ def _dex_sort_key(name: str) -> int:
 
 
 def open_apk(path: Path) -> ApkFile:
-    """Read and check the archive; raise BadApk with one line naming the problem."""
+    """Read and check one APK; raise BadApk with one line naming the problem."""
+    app = open_app(path)
+    if app.is_bundle:
+        raise BadApk(f"a bundle of {len(app.apks)} APKs, not one APK; its base is {app.base.part}", path=str(path))
+    return app.base
+
+
+def open_app(path: Path) -> AppArchive:
+    """Read an APK or a bundle of split APKs (.apks/.xapk/.apkm) and check every archive in it."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -54,44 +96,141 @@ def open_apk(path: Path) -> ApkFile:
     if not raw.startswith(b"PK"):
         raise BadApk("not a zip archive (an APK is a zip file; this one starts with "
                      f"{raw[:8]!r})", path=str(path))
+    names = _checked_names(raw, str(path))
+    digests = (hashlib.sha256(raw).hexdigest(), hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
+               hashlib.md5(raw, usedforsecurity=False).hexdigest())
+    if "AndroidManifest.xml" in names:
+        base = _apk(path, raw, names, digests)
+        _require_code(base, str(path))
+        return AppArchive(path, *digests, size=len(raw), base=base)
+    inner = [n for n in names if n.lower().endswith(".apk") and not n.endswith("/")]
+    if not inner:
+        raise BadApk("no AndroidManifest.xml: not an APK (nor a bundle of split APKs)", path=str(path))
+    if len(inner) > MAX_SPLITS:
+        raise BadApk(f"bundle holds {len(inner)} APKs, over the limit of {MAX_SPLITS}", path=str(path))
+    apks = [_inner_apk(path, raw, name) for name in inner]
+    base = _pick_base(apks, _xapk_base(raw, names), str(path))
+    _require_code(base, f"{path}!{base.part}")
+    return AppArchive(path, *digests, size=len(raw), base=base,
+                      splits=tuple(a for a in apks if a is not base))
+
+
+def _checked_names(raw: bytes, where: str) -> tuple[str, ...]:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile as exc:
-        raise BadApk(f"truncated or corrupt zip archive ({exc})", path=str(path)) from exc
+        raise BadApk(f"truncated or corrupt zip archive ({exc})", path=where) from exc
     except (OSError, ValueError, NotImplementedError) as exc:
-        raise BadApk(f"unreadable zip archive ({exc})", path=str(path)) from exc
+        raise BadApk(f"unreadable zip archive ({exc})", path=where) from exc
     if len(infos) > MAX_ENTRIES:
-        raise BadApk(f"zip has {len(infos)} entries, over the limit of {MAX_ENTRIES}", path=str(path))
+        raise BadApk(f"zip has {len(infos)} entries, over the limit of {MAX_ENTRIES}", path=where)
     total = 0
     for info in infos:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > MAX_ENTRY_BYTES or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
             raise BadApk(f"zip bomb suspected: {info.filename} inflates to {info.file_size:,} bytes "
-                         f"(ratio {ratio:,.0f}:1)", path=str(path))
+                         f"(ratio {ratio:,.0f}:1)", path=where)
     if total > MAX_TOTAL_BYTES:
-        raise BadApk(f"zip bomb suspected: entries inflate to {total:,} bytes in all", path=str(path))
-    names = tuple(i.filename for i in infos)
-    if "AndroidManifest.xml" not in names:
-        raise BadApk("no AndroidManifest.xml: not an APK", path=str(path))
+        raise BadApk(f"zip bomb suspected: entries inflate to {total:,} bytes in all", path=where)
+    return tuple(i.filename for i in infos)
+
+
+def _apk(path: Path, raw: bytes, names: tuple[str, ...], digests: tuple[str, str, str], part: str = "") -> ApkFile:
     dex_names = tuple(sorted((n for n in names if _DEX_RE.match(n)), key=_dex_sort_key))
-    if not dex_names:
-        raise BadApk("no classes.dex: an APK without code (resource-only split?) cannot be analysed",
-                     path=str(path))
     libs = tuple(n for n in names if _LIB_RE.match(n))
-    return ApkFile(path=path, raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
-                   sha1=hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
-                   md5=hashlib.md5(raw, usedforsecurity=False).hexdigest(),
-                   dex_names=dex_names, native_libs=libs, names=names)
+    return ApkFile(path=path, raw=raw, sha256=digests[0], sha1=digests[1], md5=digests[2],
+                   dex_names=dex_names, native_libs=libs, names=names, part=part)
+
+
+def _require_code(apk: ApkFile, where: str) -> None:
+    if not apk.dex_names:
+        hint = (" This looks like one split of a bundle: give the whole .apks/.xapk/.apkm, or its base.apk."
+                if _is_split(apk) else "")
+        raise BadApk("no classes.dex: an APK without code cannot be analysed." + hint, path=where)
+
+
+def _inner_apk(path: Path, outer: bytes, name: str) -> ApkFile:
+    where = f"{path}!{name}"
+    try:
+        with zipfile.ZipFile(io.BytesIO(outer)) as archive, archive.open(name) as stream:
+            raw = stream.read(MAX_ENTRY_BYTES + 1)
+    except RuntimeError as exc:  # zipfile's word for an encrypted entry (older .apkm files)
+        raise BadApk(f"cannot read {name} from the bundle: {exc} (encrypted bundles are not supported)",
+                     path=str(path)) from exc
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
+        raise BadApk(f"cannot read {name} from the bundle ({type(exc).__name__}: {exc})", path=str(path)) from exc
+    if not raw.startswith(b"PK"):
+        raise BadApk("not a zip archive (an APK inside a bundle must be one)", path=where)
+    names = _checked_names(raw, where)
+    if "AndroidManifest.xml" not in names:
+        raise BadApk("no AndroidManifest.xml: not an APK", path=where)
+    digests = (hashlib.sha256(raw).hexdigest(), hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
+               hashlib.md5(raw, usedforsecurity=False).hexdigest())
+    return _apk(Path(where), raw, names, digests, part=name)
+
+
+def _xapk_base(outer: bytes, names: tuple[str, ...]) -> str | None:
+    """APKPure's manifest.json names the base split; a broken one only loses the hint."""
+    if "manifest.json" not in names:
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(outer)) as archive, archive.open("manifest.json") as stream:
+            meta = json.loads(stream.read(1 << 20))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
+        return None
+    splits = meta.get("split_apks") if isinstance(meta, dict) else None
+    for split in splits if isinstance(splits, list) else []:
+        if isinstance(split, dict) and split.get("id") == "base" and isinstance(split.get("file"), str):
+            return str(split["file"])
+    return None
+
+
+def quiet_androguard() -> None:
+    """androguard logs through loguru at DEBUG by default; keep it to real problems."""
+    try:
+        from loguru import logger
+    except ImportError:  # pragma: no cover - loguru is an androguard dependency
+        return
+    logger.disable("androguard")
+
+
+def _is_split(apk: ApkFile) -> bool:
+    """A split's binary manifest carries a `split` attribute on <manifest>; the base has none."""
+    quiet_androguard()
+    from androguard.core.axml import AXMLPrinter
+
+    try:
+        root = AXMLPrinter(read_entry(apk, "AndroidManifest.xml", 8 << 20)).get_xml_obj()
+    except Exception:  # an unreadable manifest is not evidence of a split; the base check reports it
+        return False
+    return root is not None and bool(root.get("split"))
+
+
+def _pick_base(apks: list[ApkFile], named: str | None, where: str) -> ApkFile:
+    by_name = {a.part: a for a in apks}
+    if named and named in by_name:
+        return by_name[named]
+    for apk in apks:
+        if apk.part.rsplit("/", 1)[-1] == "base.apk":
+            return apk
+    bases = [a for a in apks if a.dex_names and not _is_split(a)]
+    if len(bases) == 1:
+        return bases[0]
+    if not bases:
+        raise BadApk(f"bundle of {len(apks)} APKs has no base APK (one with code and no split name)", path=where)
+    raise BadApk("bundle holds several base APKs: " + ", ".join(a.part for a in bases), path=where)
 
 
 def read_entry(apk: ApkFile, name: str, limit: int = MAX_ENTRY_BYTES) -> bytes:
     """One entry, read at most `limit` bytes (a lying header cannot make us inflate more)."""
     try:
-        with zipfile.ZipFile(apk.path) as archive, archive.open(name) as stream:
+        with zipfile.ZipFile(io.BytesIO(apk.raw)) as archive, archive.open(name) as stream:
             data = stream.read(limit + 1)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise BadApk(f"cannot read {name} from the archive ({exc})", path=str(apk.path)) from exc
+    except RuntimeError as exc:  # an encrypted entry
         raise BadApk(f"cannot read {name} from the archive ({exc})", path=str(apk.path)) from exc
     except zlib.error as exc:
         raise BadApk(f"corrupt compressed data in {name} ({type(exc).__name__}: {exc})",

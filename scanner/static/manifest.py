@@ -10,7 +10,7 @@ from typing import Any
 from scanner.errors import BadApk
 from scanner.model import AppIdentity, Component, ManifestFacts, Permission
 from scanner.static.apis import permission_data_types
-from scanner.static.archive import ApkFile, read_entry
+from scanner.static.archive import ApkFile, AppArchive, quiet_androguard, read_entry
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,6 @@ _NON_AOSP_LEVELS = {
 
 # androidx.startup runs these at process start, like a ContentProvider: before any consent screen.
 STARTUP_PROVIDER = "androidx.startup.InitializationProvider"
-
-
-def quiet_androguard() -> None:
-    """androguard logs through loguru at DEBUG by default; keep it to real problems."""
-    try:
-        from loguru import logger
-    except ImportError:  # pragma: no cover - loguru is an androguard dependency
-        return
-    logger.disable("androguard")
 
 
 @functools.cache
@@ -85,7 +76,7 @@ def _bool(value: str | None) -> bool | None:
     return str(value).strip().lower() in ("true", "1", "0xffffffff", "-1")
 
 
-def app_identity(apk: Any, apk_file: ApkFile) -> AppIdentity:
+def app_identity(apk: Any, apk_file: ApkFile, archive: AppArchive | None = None) -> AppIdentity:
     def safe(call: Any) -> Any:
         try:
             return call()
@@ -106,8 +97,11 @@ def app_identity(apk: Any, apk_file: ApkFile) -> AppIdentity:
         version_code=safe(apk.get_androidversion_code),
         min_sdk=_int(safe(apk.get_min_sdk_version)),
         target_sdk=_int(safe(apk.get_target_sdk_version)),
-        sha256=apk_file.sha256, sha1=apk_file.sha1, md5=apk_file.md5,
-        file_name=apk_file.path.name, size=len(apk_file.raw), signers=signers,
+        sha256=archive.sha256 if archive else apk_file.sha256, sha1=archive.sha1 if archive else apk_file.sha1,
+        md5=archive.md5 if archive else apk_file.md5,
+        file_name=(archive.path if archive else apk_file.path).name,
+        size=archive.size if archive else len(apk_file.raw), signers=signers,
+        parts=[f"{a.part} sha256:{a.sha256}" for a in archive.apks] if archive and archive.is_bundle else [],
     )
 
 

@@ -23,6 +23,12 @@ MAX_DEX_BYTES = 256 << 20
 MAX_TEXT_RESOURCE = 4 << 20
 _URL_RE = re.compile(rb"(?:https?|wss?)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{3,2000}")
 _TEXT_ASSET = re.compile(r"^(assets/.*\.(json|js|html?|xml|txt|properties|conf|cfg)|res/xml/.*\.xml|res/raw/.*)$")
+# Where cross-platform apps keep their own code, and so most of their endpoints: the React Native
+# bundle (JavaScript or Hermes bytecode, whose string table is plain text), Flutter's compiled Dart
+# (libapp.so) and Unity's IL2CPP string metadata. They run to tens of MB, hence their own limit.
+_APP_CODE_ASSET = re.compile(r"^(assets/.*\.(bundle|hbc|jsbundle)|lib/[^/]+/libapp\.so"
+                             r"|assets/bin/Data/Managed/Metadata/global-metadata\.dat)$")
+MAX_APP_CODE_ASSET = 96 << 20
 # Hosts that appear in every APK as XML namespaces or licence text, not as endpoints.
 _NOISE_HOSTS = frozenset({
     "schemas.android.com", "www.w3.org", "xmlpull.org", "ns.adobe.com", "www.apache.org", "apache.org",
@@ -168,14 +174,20 @@ def _endpoints(archive: AppArchive, scans: list[DexScan], catalog: SdkCatalog) -
         for url in scan.urls:
             add(url, scan.name)
     for part in archive.apks:
+        # The Dart code is the same in every ABI's libapp.so: read one.
+        dart = sorted(n for n in part.names if n.endswith("/libapp.so") and _APP_CODE_ASSET.match(n))[:1]
         for name in part.names:
-            if name == "resources.arsc" or _TEXT_ASSET.match(name):
+            is_code = _APP_CODE_ASSET.match(name) is not None
+            if is_code and name.endswith("/libapp.so") and name not in dart:
+                continue
+            if name == "resources.arsc" or is_code or _TEXT_ASSET.match(name):
                 try:
-                    blob = read_entry(part, name, MAX_TEXT_RESOURCE)
+                    blob = read_entry(part, name, MAX_APP_CODE_ASSET if is_code else MAX_TEXT_RESOURCE)
                 except BadApk as exc:  # an oversized asset is skipped, not fatal: the code is what matters
                     log.info("skipping %s: %s", name, exc)
                     continue
-                for text in (blob, _utf16_as_ascii(blob)):
+                # Compiled code keeps URLs as one-byte strings; its zero bytes are no UTF-16 text.
+                for text in (blob,) if is_code else (blob, _utf16_as_ascii(blob)):
                     for match in _URL_RE.finditer(text):
                         add(match.group().decode("ascii", "replace"), part.label(name))
     return sorted(found.values(), key=lambda e: (e.sdk or "", e.host, e.url))

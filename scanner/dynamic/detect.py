@@ -261,9 +261,19 @@ def location_precision(decimals: int, lat: float) -> str:
     return "precise_location" if area < PRECISE_AREA_KM2 else "approx_location"
 
 
-def _close(printed: float, decimals: int, true: float) -> bool:
-    # The printed value is the true one rounded or truncated to `decimals` places.
-    return abs(printed - true) <= 10.0 ** -decimals + 1e-9
+def _close(printed: float, decimals: int, true: float, slack: float = 0.0) -> bool:
+    # The printed value is the true one rounded or truncated to `decimals` places; `slack` is how far
+    # the profile's own value may be from the device's fix when the tester wrote fewer decimals.
+    return abs(printed - true) <= 10.0 ** -decimals + slack + 1e-9
+
+
+def _written_decimals(value: float) -> int:
+    """How many decimals the profile gave (39.9042 -> 4): its precision, not the device's."""
+    text = repr(float(value))
+    if "e" in text:
+        return 6
+    # Fewer than 2 would let any place within 10 km pass for the device.
+    return max(len(text.split(".", 1)[1].rstrip("0")), 2)
 
 
 def _decimals(text: str) -> Iterator[re.Match[str]]:
@@ -311,24 +321,28 @@ class LocationMatcher:
 
     def __init__(self, lat: float, lon: float) -> None:
         self.lat, self.lon = lat, lon
+        # A tester often writes the location to 4 or 5 decimals while the phone's fix has more: a value
+        # sent with more decimals is still this location when it lies within the profile's precision.
+        written = min(_written_decimals(lat), _written_decimals(lon))
+        self.slack = 10.0 ** -written if written < 6 else 0.0
         # Both integer parts must appear in a text that holds the location, else no regex work at all.
         self._integers = str(int(abs(lat))), str(int(abs(lon)))
-        # The digits of the only micro-degree integers that are close enough (a sign may precede them).
-        self._micro_lat = _micro_degree_digits(lat)
-        self._micro_lon = _micro_degree_digits(lon)
+        # The digits that every close-enough micro-degree integer contains (a sign may precede them).
+        self._micro_lat = _micro_degree_digits(lat, written)
+        self._micro_lon = _micro_degree_digits(lon, written)
 
     def match(self, text: str) -> tuple[str, int] | None:
         """(data type, decimals) when `text` carries the location, else None."""
         if self._integers[0] not in text or self._integers[1] not in text:
             return None
-        lat, lon = self.lat, self.lon
+        lat, lon, slack = self.lat, self.lon, self.slack
         best_lat = best_lon = 0
         for m in _decimals(text):
             decimals = len(m.group(1))
             value = float(m.group(0))
-            if _close(value, decimals, lat):
+            if _close(value, decimals, lat, slack):
                 best_lat = max(best_lat, decimals)
-            if _close(value, decimals, lon):
+            if _close(value, decimals, lon, slack):
                 best_lon = max(best_lon, decimals)
         # Micro-degrees can only help when each coordinate is found already or its digits are there.
         if ((not best_lat or not best_lon)
@@ -336,9 +350,9 @@ class LocationMatcher:
                 and (best_lon or any(map(text.__contains__, self._micro_lon)))):
             for m in _micro_degrees(text):
                 value = int(m.group(0)) / 1e6
-                if _close(value, 6, lat):
+                if _close(value, 6, lat, slack):
                     best_lat = 6
-                if _close(value, 6, lon):
+                if _close(value, 6, lon, slack):
                     best_lon = 6
         if best_lat and best_lon:
             decimals = min(best_lat, best_lon)
@@ -346,9 +360,13 @@ class LocationMatcher:
         return None
 
 
-def _micro_degree_digits(true: float) -> tuple[str, ...]:
-    center = round(true * 1e6)
-    return tuple(str(abs(n)) for n in range(center - 3, center + 4) if _close(n / 1e6, 6, true))
+def _micro_degree_digits(true: float, written: int = 6) -> tuple[str, ...]:
+    if written >= 6:
+        center = round(true * 1e6)
+        return tuple(str(abs(n)) for n in range(center - 3, center + 4) if _close(n / 1e6, 6, true))
+    # Fewer decimals in the profile: every close micro-degree integer starts with one of these.
+    center = round(true * 10 ** written)
+    return tuple(str(abs(n)) for n in range(center - 1, center + 2))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ import base64
 import binascii
 import functools
 import json
+import math
 import zlib
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlencode, urlsplit
@@ -20,8 +22,27 @@ MAX_HAR_BYTES = 2 * 1024 * 1024 * 1024
 
 
 def _time(text: Any) -> float:
-    # HAR requires ISO 8601 with offset; some exporters write "Z", Python 3.11+ accepts both.
-    return datetime.fromisoformat(str(text)).timestamp()
+    """HAR's ISO 8601 time; what some exporters write instead (HTTP dates, epoch numbers) is read too.
+
+    A time without an offset is taken as UTC, so that a capture reads the same on every machine."""
+    if isinstance(text, str):
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
+        try:
+            return parsedate_to_datetime(text).timestamp()  # "Wed, 01 May 2024 08:00:03 GMT"
+        except (TypeError, ValueError, IndexError):
+            pass
+        try:
+            text = float(text)
+        except ValueError:
+            raise ValueError(f"unreadable startedDateTime {text[:40]!r}") from None
+    if isinstance(text, (int, float)) and not isinstance(text, bool) and math.isfinite(text) and text > 0:
+        return text / 1000 if text > 1e11 else float(text)  # epoch milliseconds or seconds
+    raise ValueError(f"unreadable startedDateTime {str(text)[:40]!r}")
 
 
 def _body(post: dict[str, Any] | None) -> bytes:
@@ -59,11 +80,12 @@ def _ws_messages(entry: dict[str, Any], warnings: list[str]) -> tuple[WsMessage,
 
 
 def record_from_entry(entry: dict[str, Any], index: int, source: str, shared: dict[Any, Any],
-                      warnings: list[str]) -> FlowRecord:
+                      warnings: list[str], previous_time: float | None = None) -> FlowRecord:
     """One HAR entry as a FlowRecord; equal header sets become one tuple through `shared`.
 
     Raises KeyError, TypeError, ValueError or AttributeError for an entry that cannot be read; problems with
-    parts of it (a bad WebSocket frame) go to `warnings` and the rest is kept."""
+    parts of it (a bad WebSocket frame, a missing or unreadable time when an earlier entry gives one) go to
+    `warnings` and the rest is kept."""
     request = entry["request"]
     url = urlsplit(request["url"])
     headers = tuple([(str(h["name"]), str(h["value"])) for h in request.get("headers") or []])
@@ -82,7 +104,15 @@ def record_from_entry(entry: dict[str, Any], index: int, source: str, shared: di
         scheme = "wss" if scheme == "https" else "ws"
     status = (entry.get("response") or {}).get("status")
     flow_id = str(entry.get("_id") or entry.get("_flowId") or f"har-{index}")
-    when = _time(entry["startedDateTime"])
+    try:
+        when = _time(entry["startedDateTime"])
+    except (KeyError, ValueError) as exc:
+        if previous_time is None:
+            raise
+        # Its personal data still counts: placed right after the entry before it.
+        reason = "no startedDateTime" if isinstance(exc, KeyError) else str(exc)
+        frame_warnings.append(f"{reason}; placed at the time of the entry before it")
+        when = previous_time
     method = str(request.get("method", "GET")).upper()
     host, port = _host_port(url.scheme.lower(), url.netloc)
     if not host:
@@ -151,7 +181,9 @@ class HarReader(CaptureReader):
             har = load_har(self.path)
             for index, entry in enumerate(har["log"]["entries"]):
                 try:
-                    contents.records.append(record_from_entry(entry, index, source, shared, contents.warnings))
+                    previous = contents.records[-1].time if contents.records else None
+                    contents.records.append(record_from_entry(entry, index, source, shared, contents.warnings,
+                                                              previous))
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     bad += 1
                     if bad <= 20:  # one line per bad entry is useful; thousands are not

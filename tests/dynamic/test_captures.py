@@ -163,9 +163,34 @@ def test_har_odd_entries_keep_what_they_can(tmp_path: Path) -> None:
     path = tmp_path / "odd.har"
     path.write_text(json.dumps(har))
     report = analyse_traffic(TrafficOptions(captures=(path,), device=DEVICE))
-    # The bad binary frame costs only itself; the text frame after it and the other good entry are analysed.
-    assert report.flows == 2
+    # The bad binary frame costs only itself; the text frame after it and the other good entries are analysed.
+    assert report.flows == 3
     assert sorted(o.host for o in report.observations) == ["b.example.com", "push.example.net"]
     assert any("entry 0: WebSocket frame 0 skipped" in w for w in report.warnings)
     assert any("entry 1 skipped" in w and "URL without a host" in w for w in report.warnings)
-    assert any("entry 2 skipped" in w and "startedDateTime" in w for w in report.warnings)
+    # An entry without a time keeps its data, placed at the time of the entry before it.
+    assert any("entry 2: no startedDateTime; placed at the time of the entry before it" in w for w in report.warnings)
+
+
+def test_har_times_as_exporters_write_them(tmp_path: Path) -> None:
+    def entry(when: object, host: str) -> dict[str, object]:
+        return {"startedDateTime": when, "request": {"method": "GET", "url": f"https://{host}/?imei=356938035643809",
+                                                     "headers": []}}
+
+    har = {"log": {"version": "1.2", "entries": [
+        entry("not a time", "lost.example.com"),  # nothing before it to place it by: skipped, with the reason
+        entry("2026-01-01T10:00:00.000+08:00", "iso.example.com"),
+        entry("Thu, 01 Jan 2026 02:00:01 GMT", "http-date.example.com"),
+        entry(1767232802000, "epoch-ms.example.com"),
+        entry("2026-01-01 02:00:03", "naive.example.com"),  # no offset: UTC, the same on every machine
+        entry("yesterday", "odd.example.com"),
+    ]}}
+    path = tmp_path / "times.har"
+    path.write_text(json.dumps(har))
+    report = analyse_traffic(TrafficOptions(captures=(path,), device=DEVICE))
+    times = {o.host: o.time for o in report.observations}
+    assert times == {"iso.example.com": 1767232800.0, "http-date.example.com": 1767232801.0,
+                     "epoch-ms.example.com": 1767232802.0, "naive.example.com": 1767232803.0,
+                     "odd.example.com": 1767232803.0}
+    assert any("entry 0 skipped" in w and "unreadable startedDateTime 'not a time'" in w for w in report.warnings)
+    assert any("entry 5: unreadable startedDateTime 'yesterday'; placed" in w for w in report.warnings)

@@ -144,6 +144,17 @@ def test_device_location_precise_and_approx(matcher: ValueMatcher) -> None:
     assert ("precise_location", None, "confirmed") in hits_in_text(matcher, "la=39904211&lo=116407395")
 
 
+def test_device_fix_finer_than_the_profile() -> None:
+    # The tester wrote 39.9042,116.4074 (4 decimals); the phone's own fix has more, within that precision.
+    coarse = ValueMatcher(DeviceProfile(location=(39.9042, 116.4074)))
+    assert ("precise_location", None, "confirmed") in hits_in_text(coarse, "lat=39.904211&lng=116.407395")
+    assert ("precise_location", None, "confirmed") in hits_in_text(coarse, "la=39904249&lo=116407351")
+    assert not hits_in_text(coarse, "lat=39.904411&lng=116.407395")  # 20 m off: beyond what was written
+    assert not hits_in_text(coarse, "la=39904411&lo=116407351")
+    fine = ValueMatcher(DeviceProfile(location=(39.904211, 116.407395)))  # 6 decimals given: no slack
+    assert not hits_in_text(fine, "lat=39.904251&lng=116.407395")
+
+
 # -- shapes ----------------------------------------------------------------------------------
 
 EMPTY = ValueMatcher(DeviceProfile())

@@ -57,8 +57,8 @@ class SdkNames:
             for m in self.ambiguous_matcher.find(folded):
                 if any(a < m.end and m.start < b for a, b in taken):
                     continue
-                if _proper_name(display, m.start) or (named is not None and m.value in named
-                                                      and _named_again(display, m.start, m.end)):
+                if _proper_name(display, m.start) or _subject_of_verb(display, m.start, m.end) or (
+                        named is not None and m.value in named and _named_again(display, m.start, m.end)):
                     found.append(m)
                     if named is not None:
                         named.add(m.value)
@@ -94,6 +94,19 @@ def _proper_name(display: str, start: int) -> bool:
         return False
     # "Tap Adjust" / "select Branch": a button or menu label.
     return before.rsplit(None, 1)[-1].lower() not in ("tap", "press", "click", "select", "choose", "open", "under")
+
+
+# What a company does in a policy's list of processors: "Branch powers our referral links", "Adjust receives".
+_THIRD_PERSON_VERBS = frozenset({
+    "receives", "collects", "processes", "provides", "helps", "powers", "tells", "uses", "gets", "stores",
+    "sees", "measures", "tracks", "records", "runs", "handles", "supplies", "sends", "analyses", "analyzes",
+    "delivers", "hosts", "is", "may", "will", "also", "attributes", "operates", "enables", "lets"})
+
+
+def _subject_of_verb(display: str, start: int, end: int) -> bool:
+    """A capitalised name that opens a sentence or list item as the subject of a company's verb."""
+    after = display[end:].split(None, 1)
+    return display[start:start + 1].isupper() and bool(after) and after[0].rstrip(",") in _THIRD_PERSON_VERBS
 
 
 def _named_again(display: str, start: int, end: int) -> bool:

@@ -35,9 +35,9 @@ _NEGATION_WINDOW = {"en": 30, "zh": 10}  # characters between a negation and the
 _MAX_SENTENCE = 2000  # a "sentence" longer than this is a run-on list; cut it so clause logic stays local
 _SENTENCE_RE = re.compile(r"(?<=[。！？!?])|(?<=[.;；])(?=\s+[A-Z\"“(（\d])|(?<=[.])(?=[\u4e00-\u9fff])")
 _CLAUSE_RE = re.compile(r"[;；]|，\s*但|,\s*but\b|\bbut\b|\bhowever\b|\bwhereas\b|但是|同时，|另外，")
-_FIRST_PERSON_RE = re.compile(r"\b(we|us|our)\b|我们")
+_FIRST_PERSON_RE = re.compile(r"\b(we|us)\b|我们")  # "our" is no subject: "Intercom runs our chat and receives"
 _PRONOUN_RE = re.compile(r"\b(it|them|this information|this data|such information|such data|these)\b|"
-                         r"上述信息|这些信息|该信息|该等信息|前述信息|上述个人信息")
+                         r"上述信息|这些信息|该信息|该等信息|前述信息|上述个人信息|将其(?!他)|把它|将它")
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,10 @@ class _Extractor:
             section = next((a for _, a in reversed(headings) if a), None)
             context = lead if block.kind in ("item", "row") and lead else section
             if block.kind == "row" and block.table is not None:
-                context = context or self._heading_action(" ".join(document.tables[block.table][0].cells))
+                header = document.tables[block.table][0]
+                context = context or self._heading_action(" ".join(header.cells))
+                if context == "shared" and block is not header and self._processors_only(header, block):
+                    context = "collected"
             last_action = None
             self.block = index
             self._previous = []
@@ -205,6 +208,22 @@ class _Extractor:
         if document.truncated:
             log.warning("%s: policy text truncated to its first part; statements after it were not read", self.path)
         return self._declaration()
+
+    def _processors_only(self, header: Block, row: Block) -> bool:
+        """A row whose "Disclosed to" cell names only processors ("Service providers") or nobody."""
+        columns = [i for i, cell in enumerate(header.cells) if self._heading_action(cell) == "shared"]
+        if not columns or columns[0] >= len(row.cells):
+            return False
+        cell = re.sub(r"[(（][^)）]*[)）]", " ", row.cells[columns[0]])  # "(approximate location only)"
+        parts = [p.strip() for p in re.split(r"[;,/、；，]|and|和|及", _fold(cell)) if p.strip()]
+        if not parts:
+            return False
+        for part in parts:
+            found = [m for m in self.vocab.matcher("modifiers").find(part) if m.role == "processor"]
+            if not any(m.start == 0 and m.end == len(part) for m in found) and \
+                    self._heading_action(part) != "not_shared":  # "Not disclosed", "不共享"
+                return False
+        return True
 
     def _heading_action(self, text: str) -> str | None:
         folded = _fold(text)
@@ -221,8 +240,8 @@ class _Extractor:
     def _sentence(self, sentence: str, block: Block, context: str | None) -> str | None:
         display, folded = _display_and_folded(sentence)
         accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
-        data = _drop_listed_umbrellas(self._coordinated(_drop_labels(self._data_terms(folded, accept), folded),
-                                                        folded), folded)
+        data = _drop_listed_umbrellas(self._coordinated(_drop_labels(_drop_non_data(
+            self._data_terms(folded, accept), folded), folded), folded), folded)
         sdks = self.names.in_prose(display, folded, self._named)
         verbs = [v for v in self.vocab.matcher("verbs").find(folded, accept)
                  if not any(d.start < v.end and v.start < d.end for d in data)]
@@ -262,15 +281,26 @@ class _Extractor:
         # "We collect your location and share it with advertisers": an affirmed sharing verb with no data of
         # its own shares what the sentence collected, or, when the sentence names none and points back
         # ("我们会将上述信息提供给骑手"), what the previous sentence of the paragraph collected.
+        # "… and we do not share it with advertisers": a denied sharing verb that points back with a pronoun
+        # denies sharing what the sentence (or the previous one) collected.
         for event in events:
-            if event.action == "shared" and not event.negated and id(event) not in assigned:
-                earlier = [m for m in data if m.start < event.start]
-                if not data and _PRONOUN_RE.search(folded):
-                    earlier = self._previous
-                elif not earlier and not _PRONOUN_RE.search(folded[event.start:]):
+            if event.action != "shared" or id(event) in assigned:
+                continue
+            if event.negated:
+                if not _PRONOUN_RE.search(folded[max(0, event.start - 8):event.end + 24]):
                     continue
+                earlier = [m for m in affirmed_here if m.start < event.start] or (
+                    self._previous if not data else [])
                 for match in earlier:
-                    self._add(match, "shared", source, event.condition, purposes)
+                    self._add(match, "not_shared", source, None, [])
+                continue
+            earlier = [m for m in data if m.start < event.start]
+            if not data and _PRONOUN_RE.search(folded):
+                earlier = self._previous
+            elif not earlier and not _PRONOUN_RE.search(folded[event.start:]):
+                continue
+            for match in earlier:
+                self._add(match, "shared", source, event.condition, purposes)
         if sdks:
             all_denied = bool(events) and all(e.negated for e in events)
             for sdk, own_data, own_purposes in _sdk_segments(sdks, data, purpose_matches):
@@ -307,7 +337,8 @@ class _Extractor:
         recipients = [v for v in verbs if v.role == "recipient"] + [
             s for s in sdks if not _INSTRUMENT.search(folded[max(0, s.start - 12):s.start])]
         negations = [m for m in modifiers if m.role == "negation"]
-        exceptions = [m for m in modifiers if m.role == "exception"]
+        legal = [m for m in modifiers if m.role == "legal"]
+        exceptions = [m for m in modifiers if m.role == "exception" and not _legal_exception(m, legal, folded)]
         window = _NEGATION_WINDOW[self.language]
         events = []
         for verb in verbs:
@@ -426,6 +457,29 @@ def _merge(data_type: str, statements: list[Statement]) -> DeclaredDataType | No
         denied=denied, share_denied=share_denied, conditions=conditions)
 
 
+def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
+    """Terms that are no data of the user's here: the people a link is sent to ("发送给您指定的联系人",
+    "share your trip with your contacts"), and "files" right after the data they hold ("录音文件",
+    "photo files": that is audio, those are photos)."""
+    out = []
+    for match in data:
+        if match.role == "data" and match.value == "contacts" and _TO_RECIPIENT.search(
+                folded, max(0, match.start - 16), match.start):
+            continue
+        if match.role == "data" and match.value == "files_and_docs" and any(
+                other is not match and other.role == "data" and 0 <= match.start - other.end <= 1
+                for other in data):
+            continue
+        out.append(match)
+    return out
+
+
+# A recipient position: "…给/向 (您指定的) 联系人", "…with (all) your (selected) contacts" (not "access to
+# your contacts": after "to" the contacts are as often the data as the audience).
+_TO_RECIPIENT = re.compile(r"(?:[给向]|\bwith)\s*(?:all\s+|some\s+of\s+)?(?:your\s+|您的|您|the\s+)?"
+                           r"(?:指定的|选择的|selected\s+|chosen\s+|emergency\s+)?$")
+
+
 def _drop_labels(data: list[Match], folded: str) -> list[Match]:
     """'账号信息：手机号码、昵称' -- a term followed by a colon and more terms is a label for them."""
     out = []
@@ -510,6 +564,21 @@ def _sdk_segments(sdks: list[Match], data: list[Match],
         later = next(((d, p) for d, p in own[index:] if d or p), ([], []))
         out.append((sdk, lead_data + later[0], lead_purposes + later[1]))
     return out
+
+
+def _legal_exception(exception: Match, legal: list[Match], folded: str) -> bool:
+    """"except as required by law" (the law right after the cue) or "但法律法规另有规定的除外" (the law between
+    the clause's "but" and a trailing 除外): an exception for what the law compels, not for business use."""
+    for cue in legal:
+        if exception.end <= cue.start <= exception.end + 24:
+            return True
+        if cue.end <= exception.start and not _CLAUSE_BREAK.search(folded, cue.end, exception.start) and \
+                re.search(r"(但|但是|除)[^,;，；。]*$", folded[:cue.start]):
+            return True
+    return False
+
+
+_CLAUSE_BREAK = re.compile(r"[,;，；。]")
 
 
 def _negate(action: str) -> str:

@@ -24,9 +24,10 @@ from scanner.yaml_lines import YamlDoc, parse_yaml, suggest
 
 log = logging.getLogger(__name__)
 
-CUE_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "negation", "exception", "conditional", "neutral")
+CUE_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "processor", "negation", "exception", "legal",
+             "conditional", "neutral")
 VERB_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "neutral")
-MODIFIER_ROLES = ("negation", "exception", "conditional", "neutral")
+MODIFIER_ROLES = ("negation", "exception", "legal", "conditional", "processor", "neutral")
 COLUMN_ROLES = ("name", "company", "purpose", "data", "link", "method")
 _SPACES = re.compile(r"\s+")
 _SDK_KEY_DROP = re.compile(r"[\s\-_·・.,，、:：()（）+]+")

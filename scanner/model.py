@@ -288,6 +288,8 @@ class TrafficReport:
     marks: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     flow_index: list[dict[str, Any]] = field(default_factory=list)  # per flow: id, time, host, url, cleartext
+    # Hosts whose TLS the app would not let the proxy read: host, kind, count, first, last, error.
+    unseen: list[dict[str, Any]] = field(default_factory=list)
 
     SCHEMA = "divulge/traffic/1"
 

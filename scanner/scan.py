@@ -175,6 +175,7 @@ def _merge(reports: list[TrafficReport]) -> TrafficReport | None:
         merged.marks.extend(report.marks)
         merged.warnings.extend(report.warnings)
         merged.flow_index.extend(report.flow_index)
+        merged.unseen.extend(report.unseen)
     return merged
 
 

@@ -86,7 +86,8 @@ def traffic_from_json(data: Any, where: str = "<traffic>") -> TrafficReport:
         observations=observations,
         flows=flows if isinstance(flows, int) else len({o.flow_id for o in observations}),
         destinations=_list(data, "destinations"), frequency=_list(data, "frequency"), marks=_list(data, "marks"),
-        warnings=[str(w) for w in _list(data, "warnings")], flow_index=_list(data, "flow_index"))
+        warnings=[str(w) for w in _list(data, "warnings")], flow_index=_list(data, "flow_index"),
+        unseen=[u for u in _list(data, "unseen") if isinstance(u, dict)])
 
 
 def _list(data: dict[str, Any], key: str) -> list[Any]:

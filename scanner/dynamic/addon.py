@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
-from mitmproxy import ctx, exceptions, http, io
+from mitmproxy import connection, ctx, exceptions, http, io, tls
 from mitmproxy.proxy import server_hooks
 
 from scanner.dynamic.analysis import FlowAnalyzer
@@ -32,6 +32,7 @@ from scanner.dynamic.session import (
     PROXY_FILE,
     SESSION_FILE,
     SESSION_SCHEMA,
+    TLS_FAILURES_FILE,
 )
 from scanner.errors import DivulgeError
 from scanner.model import Observation, to_jsonable
@@ -64,6 +65,10 @@ class _SessionFiles:
             self._observations.write("".join(json.dumps(to_jsonable(o), ensure_ascii=False) + "\n"
                                              for o in observations))
             self._observations.flush()
+
+    def write_tls_failure(self, when: float, host: str, kind: str, error: str) -> None:
+        with open(self.directory / TLS_FAILURES_FILE, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"time": when, "host": host, "kind": kind, "error": error}) + "\n")
 
     def write_mark(self, mark: Mark) -> None:
         with open(self.marks_path, "a", encoding="utf-8") as fh:
@@ -99,6 +104,9 @@ class Divulge:
         self.mode = "forward"
         self.sinkhole_status = 204
         self.observation_count = 0
+        # Client connections whose TLS handshake completed and which have not sent a request yet.
+        self._tls_quiet: dict[str, str] = {}
+        self._unseen_logged: set[tuple[str, str]] = set()
 
     # -- options -----------------------------------------------------------------------------
 
@@ -179,7 +187,32 @@ class Divulge:
 
     # -- hooks -------------------------------------------------------------------------------
 
+    def tls_established_client(self, data: tls.TlsData) -> None:
+        self._tls_quiet[data.conn.id] = data.conn.sni or _address(data.context.server.address)
+
+    def tls_failed_client(self, data: tls.TlsData) -> None:
+        error = str(data.conn.error or "")
+        if error == "connection closed early":  # closed before saying anything: no sign of distrust
+            return
+        self._unseen(data.conn.sni or _address(data.context.server.address), "handshake_failed", error)
+
+    def client_disconnected(self, client: connection.Client) -> None:
+        host = self._tls_quiet.pop(client.id, None)
+        if host is not None:
+            self._unseen(host, "closed_without_request", "")
+
+    def _unseen(self, host: str, kind: str, error: str) -> None:
+        if self.files is not None:
+            self.files.write_tls_failure(time.time(), host, kind, error)
+        if (host, kind) not in self._unseen_logged:
+            self._unseen_logged.add((host, kind))
+            why = ("rejected the proxy's certificate" if kind == "handshake_failed"
+                   else "closed the connection after the TLS handshake without a request")
+            log.warning("divulge: the app %s for %s (certificate pinning or an untrusted CA): "
+                        "its traffic there is not seen", why, host)
+
     def request(self, flow: http.HTTPFlow) -> None:
+        self._tls_quiet.pop(flow.client_conn.id, None)
         name = mark_from_url(flow.request.pretty_host, flow.request.path)
         if name is not None:
             mark = Mark(flow.request.timestamp_start, name, "proxy")
@@ -259,3 +292,7 @@ class Divulge:
 
 
 addons = [Divulge()]
+
+
+def _address(address: tuple[str, int] | None) -> str:
+    return f"{address[0]}:{address[1]}" if address else "unknown host"

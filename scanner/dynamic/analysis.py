@@ -248,6 +248,45 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
     return report
 
 
+# What a TLS failure means for the analysis, in the words of the warning.
+UNSEEN_KINDS = {
+    "handshake_failed": "rejected the proxy's certificate",
+    "closed_without_request": "closed the connection right after the TLS handshake without a request (likely "
+                              "pinning; an unused pre-connection looks the same)",
+}
+
+
+def add_unseen(report: TrafficReport, failures: Iterable[dict[str, Any]]) -> None:
+    """Hosts the app talked to but would not let us read: a blind spot every conclusion must carry.
+
+    A rejected certificate means the app does not trust the proxy's CA for that host (Android 7+ ignores user
+    CAs unless the app opts in, or the host is pinned); a connection closed right after a completed handshake,
+    with no request, is what certificate pinning in the app (OkHttp's CertificatePinner) looks like."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for failure in failures:
+        key = (failure["host"], failure["kind"])
+        row = groups.get(key)
+        if row is None:
+            row = groups[key] = {"host": failure["host"], "kind": failure["kind"], "count": 0,
+                                 "first": failure["time"], "last": failure["time"], "error": failure["error"]}
+        row["count"] += 1
+        row["first"] = min(row["first"], failure["time"])
+        row["last"] = max(row["last"], failure["time"])
+    report.unseen = sorted(groups.values(), key=lambda r: (r["host"], r["kind"]))
+    if not report.unseen:
+        return
+    parts = []
+    for kind, words in UNSEEN_KINDS.items():
+        hosts = [f"{r['host']}" + (f" ({r['count']}x)" if r["count"] > 1 else "") for r in report.unseen
+                 if r["kind"] == kind]
+        if hosts:
+            parts.append(f"{words} for {', '.join(hosts)}")
+    report.warnings.append(
+        f"TLS interception failed for {len({r['host'] for r in report.unseen})} host(s): the app "
+        + "; it ".join(parts) + ". Certificate pinning or a CA the app does not trust: what it sent to these "
+        "hosts is not seen, so the traffic findings are a lower bound (docs/dynamic.md, 'Pinned hosts').")
+
+
 def destinations(flow_index: list[dict[str, Any]], observations: list[Observation], recipients: Recipients
                  ) -> list[dict[str, Any]]:
     """Every host the app talked to, with who it is and which data it received."""

@@ -74,6 +74,7 @@ class CaptureContents:
     timeline: bool = False  # a session always has a consent timeline, even before the first mark
     settings: dict[str, Any] = field(default_factory=dict)  # session.json
     warnings: list[str] = field(default_factory=list)
+    tls_failures: list[dict[str, Any]] = field(default_factory=list)  # session: connections we could not read
 
 
 class CaptureFormat(enum.StrEnum):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 from scanner.dynamic.flowfile import read_flow_file
 from scanner.dynamic.marks import MARKS_FILE, read_marks
@@ -14,6 +16,7 @@ FLOWS_FILE = "flows.mitm"  # mitmproxy's own flow format, appended per flow
 OBSERVATIONS_FILE = "observations.jsonl"  # live observations, one JSON object per line
 DEVICE_FILE = "device.yaml"  # copy of the device profile, so the session can be re-analysed alone
 PROXY_FILE = "proxy.json"  # where the running proxy listens (written once it is up)
+TLS_FAILURES_FILE = "tls_failures.jsonl"  # connections the app would not let us read (pinning, untrusted CA)
 SESSION_SCHEMA = "divulge/session/1"
 
 
@@ -35,7 +38,23 @@ class SessionReader(CaptureReader):
         if flows_path.exists() and flows_path.stat().st_size:
             read_flow_file(flows_path, contents)
         contents.marks = read_marks(self.path / MARKS_FILE, contents.warnings)
+        contents.tls_failures = read_tls_failures(self.path / TLS_FAILURES_FILE, contents.warnings)
         device = self.path / DEVICE_FILE
         if device.exists():
             contents.settings.setdefault("device_file", str(device))
         return contents
+
+
+def read_tls_failures(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
+    """The TLS failures a capture recorded; a line cut by a killed proxy is skipped with a warning."""
+    if not path.exists():
+        return []
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        try:
+            entry = json.loads(line)
+            out.append({"time": float(entry["time"]), "host": str(entry["host"]), "kind": str(entry["kind"]),
+                        "error": str(entry.get("error") or "")})
+        except (ValueError, KeyError, TypeError) as exc:
+            warnings.append(f"{path}:{number}: unreadable line skipped ({type(exc).__name__})")
+    return out

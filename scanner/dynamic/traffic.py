@@ -6,8 +6,9 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from scanner.dynamic.analysis import FlowAnalyzer, build_report
+from scanner.dynamic.analysis import FlowAnalyzer, add_unseen, build_report
 from scanner.dynamic.device import DeviceProfile, load_device_profile
 from scanner.dynamic.marks import Mark, Timeline
 from scanner.dynamic.readers import CaptureFormat, FlowRecord, open_capture
@@ -58,6 +59,7 @@ def analyse_traffic(options: TrafficOptions, catalog: HostCatalog | None = None)
     records: list[FlowRecord] = []
     marks: list[Mark] = []
     warnings: list[str] = []
+    tls_failures: list[dict[str, Any]] = []
     timeline_active = False
     device_path = options.device
     first_party = [normalise_domain(d) for d in options.first_party]
@@ -74,6 +76,7 @@ def analyse_traffic(options: TrafficOptions, catalog: HostCatalog | None = None)
         records.extend(contents.records)
         marks.extend(contents.marks)
         warnings.extend(contents.warnings)
+        tls_failures.extend(contents.tls_failures)
         timeline_active = timeline_active or contents.timeline
         settings = contents.settings
         if device_path is None and settings.get("device_file"):
@@ -89,4 +92,6 @@ def analyse_traffic(options: TrafficOptions, catalog: HostCatalog | None = None)
     if profile.value_count == 0:
         warnings.append("no device profile values: only shape detection (likely matches) was possible")
     analyzer = FlowAnalyzer(profile, Recipients(catalog, first_party), Timeline(active=timeline_active))
-    return build_report(records, analyzer, marks=marks, warnings=warnings)
+    report = build_report(records, analyzer, marks=marks, warnings=warnings)
+    add_unseen(report, tls_failures)
+    return report

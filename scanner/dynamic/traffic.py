@@ -37,8 +37,20 @@ def load_sdk_catalog(sdk_db: Path | None = None) -> HostCatalog:
     return load_catalog(sdk_db)
 
 
+# Domains whose URLs sit in every app's code as licence, documentation and issue links (JavaScript bundles and
+# Dart snapshots carry hundreds): never the app's own backend, so never "first party".
+_REFERENCE_DOMAINS = frozenset({
+    "github.com", "githubusercontent.com", "github.io", "gitlab.com", "bitbucket.org", "stackoverflow.com",
+    "reactjs.org", "react.dev", "reactnative.dev", "fb.me", "flutter.dev", "dart.dev", "pub.dev",
+    "android.com", "developer.android.com", "goo.gl", "bit.ly", "w3.org", "mozilla.org", "wikipedia.org",
+    "npmjs.com", "npmjs.org", "unpkg.com", "jsdelivr.net", "apache.org", "opensource.org", "creativecommons.org",
+    "json.org", "ietf.org", "schema.org", "unicode.org", "kotlinlang.org", "jetbrains.com", "example.com",
+    "example.org", "example.net", "mit-license.org", "gnu.org", "babeljs.io", "webpack.js.org", "nodejs.org",
+})
+
+
 def first_party_from_apk(apk: Path, catalog: HostCatalog | None = None) -> list[str]:
-    """Registrable domains of endpoints in the app's own code (SDK endpoints excluded)."""
+    """Registrable domains of endpoints in the app's own code (SDK endpoints and reference links excluded)."""
     from scanner.dynamic.recipients import registrable_domain
     from scanner.static import analyze_apk
 
@@ -46,8 +58,9 @@ def first_party_from_apk(apk: Path, catalog: HostCatalog | None = None) -> list[
     domains = set()
     for endpoint in report.endpoints:
         if endpoint.sdk is None and endpoint.host and "." in endpoint.host:
-            if catalog is None or catalog.sdk_for_host(endpoint.host) is None:
-                domains.add(registrable_domain(endpoint.host))
+            domain = registrable_domain(endpoint.host)
+            if (catalog is None or catalog.sdk_for_host(endpoint.host) is None) and domain not in _REFERENCE_DOMAINS:
+                domains.add(domain)
     log.info("first-party domains from %s: %s", apk, sorted(domains))
     return sorted(domains)
 

@@ -48,3 +48,14 @@ def test_unity_metadata_and_other_native_libraries(tmp_path: Path) -> None:
     hosts = {e.host for e in report.endpoints}
     assert "ads.unitygame.divulge-fixture.example" in hosts
     assert "engine.divulge-fixture.example" not in hosts
+
+
+def test_reference_links_in_app_code_are_not_first_party(tmp_path: Path) -> None:
+    from scanner.dynamic.traffic import first_party_from_apk
+
+    bundle = (b'/* @license MIT https://github.com/facebook/react/blob/main/LICENSE */\n'
+              b'// see https://reactnative.dev/docs/network and https://fb.me/react-warning-keys\n'
+              b'fetch("https://api.rnshop.shop-fixture.test/v1/cart");\n')
+    domains = first_party_from_apk(_with_entries(tmp_path, {"assets/index.android.bundle": bundle}))
+    assert "shop-fixture.test" in domains
+    assert not {"github.com", "reactnative.dev", "fb.me"} & set(domains)

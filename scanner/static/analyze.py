@@ -13,7 +13,7 @@ from scanner.errors import BadApk
 from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, StaticReport
 from scanner.static import manifest as manifest_mod
 from scanner.static.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
-from scanner.static.archive import ApkFile, AppArchive, open_app, read_entry
+from scanner.static.archive import ApkFile, AppArchive, dex_in_archive, open_app, read_entry
 from scanner.static.dex import DexFormatError, DexScan, scan_dex
 from scanner.static.sdks import SdkCatalog, load_catalog
 
@@ -56,6 +56,8 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
 
     # Feature splits carry code of their own and config splits the native libraries: read them all.
     scans = [_scan_one(part, name, catalog, apis) for part in archive.apks for name in part.dex_names]
+    asset_scans, asset_notes = _scan_asset_code(archive, catalog, apis)
+    scans.extend(asset_scans)
     native_libs = tuple(part.label(lib) for part in archive.apks for lib in part.native_libs)
     builder = _SdkHits(catalog)
     api_uses = _refine_location(_api_uses(scans, catalog, apis), {p.name for p in permissions})
@@ -73,7 +75,7 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     return StaticReport(
         app=app, permissions=permissions, sdks=sdks, api_uses=api_uses, endpoints=endpoints,
         manifest=manifest, native_libs=sorted(native_libs), dex_files=[scan.name for scan in scans],
-        class_count=len(defined), warnings=_packer_warnings(sdks, catalog),
+        class_count=len(defined), warnings=_packer_warnings(sdks, catalog) + asset_notes,
     )
 
 
@@ -87,6 +89,47 @@ def _packer_warnings(sdks: list[SdkHit], catalog: SdkCatalog) -> list[str]:
                        "so the SDKs and personal-data API calls found here are only those outside the packed part; "
                        "capture its traffic (divulge capture / divulge traffic) to see what it does")
     return out
+
+
+# Code shipped as an asset and loaded at run time (DexClassLoader): SDK plug-ins, hot updates, second stages.
+_ASSET_CODE = re.compile(r"^assets/.+\.(dex|jar|zip|apk|so\.jar)$", re.I)
+MAX_ASSET_CODE_FILES = 32
+
+
+def _scan_asset_code(archive: AppArchive, catalog: SdkCatalog, apis: ApiCatalog) -> tuple[list[DexScan], list[str]]:
+    """Dex files inside assets, read like the app's own: what they hold is in the app, only loaded later.
+
+    A file that looks like code but cannot be read (encrypted by a packer, say) is a note, never an error."""
+    scans: list[DexScan] = []
+    unreadable: list[str] = []
+    candidates = [(part, name) for part in archive.apks for name in part.names if _ASSET_CODE.match(name)]
+    for part, name in candidates[:MAX_ASSET_CODE_FILES]:
+        try:
+            blob = read_entry(part, name, MAX_DEX_BYTES)
+            if blob.startswith(b"dex\n"):
+                inner = [("", blob)]
+            elif blob.startswith(b"PK"):
+                inner = dex_in_archive(blob, part.label(name), MAX_DEX_BYTES)
+            else:
+                continue  # a font or data file with a code-like name
+            for inner_name, data in inner:
+                label = part.label(f"{name}!{inner_name}" if inner_name else name)
+                scans.append(scan_dex(data, label, wanted_members=apis.wanted_members,
+                                      wanted_strings=apis.wanted_strings, owner_of=catalog.owner_of_class))
+        except (BadApk, DexFormatError) as exc:
+            log.info("asset code %s unreadable: %s", name, exc)
+            unreadable.append(part.label(name))
+    notes = []
+    if scans:
+        notes.append(f"code loaded at run time from assets was read too: {', '.join(s.name for s in scans[:5])}"
+                     + (f" and {len(scans) - 5} more" if len(scans) > 5 else ""))
+    if unreadable:
+        notes.append(f"code-like assets that could not be read as dex (encrypted or packed?): "
+                     f"{', '.join(unreadable[:5])}" + (f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
+                     + "; what they load at run time is not in this analysis")
+    if len(candidates) > MAX_ASSET_CODE_FILES:
+        notes.append(f"{len(candidates)} code-like assets; only the first {MAX_ASSET_CODE_FILES} were read")
+    return scans, notes
 
 
 def _scan_one(apk_file: ApkFile, name: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:

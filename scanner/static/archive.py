@@ -137,6 +137,24 @@ def _checked_names(raw: bytes, where: str) -> tuple[str, ...]:
     return tuple(i.filename for i in infos)
 
 
+def dex_in_archive(blob: bytes, where: str, limit: int) -> list[tuple[str, bytes]]:
+    """The classes*.dex inside a jar/zip/apk kept as an asset (code an app or SDK loads at run time), each read
+    at most `limit` bytes; the same zip-bomb limits as for the APK itself."""
+    names = _checked_names(blob, where)
+    out = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            for name in sorted((n for n in names if _DEX_RE.match(n)), key=_dex_sort_key):
+                with archive.open(name) as stream:
+                    data = stream.read(limit + 1)
+                if len(data) > limit:
+                    raise BadApk(f"{name} inflates past {limit:,} bytes", path=where)
+                out.append((name, data))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error) as exc:
+        raise BadApk(f"unreadable archive ({type(exc).__name__}: {exc})", path=where) from exc
+    return out
+
+
 def _apk(path: Path, raw: bytes, names: tuple[str, ...], digests: tuple[str, str, str], part: str = "") -> ApkFile:
     dex_names = tuple(sorted((n for n in names if _DEX_RE.match(n)), key=_dex_sort_key))
     libs = tuple(n for n in names if _LIB_RE.match(n))

@@ -97,8 +97,7 @@ def open_app(path: Path) -> AppArchive:
         raise BadApk("not a zip archive (an APK is a zip file; this one starts with "
                      f"{raw[:8]!r})", path=str(path))
     names = _checked_names(raw, str(path))
-    digests = (hashlib.sha256(raw).hexdigest(), hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
-               hashlib.md5(raw, usedforsecurity=False).hexdigest())
+    digests = _digests(raw)
     if "AndroidManifest.xml" in names:
         base = _apk(path, raw, names, digests)
         _require_code(base, str(path))
@@ -113,6 +112,11 @@ def open_app(path: Path) -> AppArchive:
     _require_code(base, f"{path}!{base.part}")
     return AppArchive(path, *digests, size=len(raw), base=base,
                       splits=tuple(a for a in apks if a is not base))
+
+
+def _digests(raw: bytes) -> tuple[str, str, str]:
+    return (hashlib.sha256(raw).hexdigest(), hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
+            hashlib.md5(raw, usedforsecurity=False).hexdigest())
 
 
 def _checked_names(raw: bytes, where: str) -> tuple[str, ...]:
@@ -184,8 +188,7 @@ def _inner_apk(path: Path, outer: bytes, name: str) -> ApkFile:
     names = _checked_names(raw, where)
     if "AndroidManifest.xml" not in names:
         raise BadApk("no AndroidManifest.xml: not an APK", path=where)
-    digests = (hashlib.sha256(raw).hexdigest(), hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
-               hashlib.md5(raw, usedforsecurity=False).hexdigest())
+    digests = _digests(raw)
     return _apk(Path(where), raw, names, digests, part=name)
 
 

@@ -251,6 +251,12 @@ class _Extractor:
                            if not any(d.start < m.end and m.start < d.end for d in data)]
         purposes = sorted({m.value for m in purpose_matches})
         clauses = [m.start() for m in _CLAUSE_RE.finditer(folded)]
+        company = _LEADING_COMPANY.match(display) if len(display) == len(folded) else None
+        if company is not None and not any(s.start < company.end(1) for s in sdks):
+            # "5. GameAnalytics (GameAnalytics ApS) – receives …": a company outside our catalog is still a
+            # recipient when the item introduces it with its legal name.
+            sdks = [Match(company.start(1), company.end(1), "recipient", "", folded[company.start(1):company.end(1)]),
+                    *sdks]
         events = self._events(folded, verbs, modifiers, clauses, sdks)
         negations = [m for m in modifiers if m.role == "negation"]
         source = f"{self.path}:{block.line}: {display if len(display) <= 400 else display[:397] + '...'}"
@@ -306,7 +312,7 @@ class _Extractor:
             for sdk, own_data, own_purposes in _sdk_segments(sdks, data, purpose_matches):
                 name = display[sdk.start:sdk.end] if len(display) == len(folded) else sdk.term
                 types = [] if all_denied else sorted({dt for m in own_data for dt in self._types(m)[0]})
-                self._party(name, sdk.value, types, sorted({m.value for m in own_purposes}), source)
+                self._party(name, sdk.value or None, types, sorted({m.value for m in own_purposes}), source)
         self._previous = affirmed_here
         return first_action or (context if data and not had_verbs else None)
 
@@ -349,19 +355,38 @@ class _Extractor:
             if verb.role == "share_weak" and not same_clause_recipient:
                 continue
             action = "collected" if verb.role == "collect" else "shared"
+            # "由第三方平台提供", "provided by our partners", "received from": the third party is where the data
+            # comes from, so this is collection, not sharing.
+            if verb.role in ("share", "share_weak") and any(
+                    (r.end <= verb.start and folded[max(0, r.start - 1):r.start] == "由"
+                     and not re.search(r"[,，;；]", folded[r.end:verb.start]))
+                    or (r.start >= verb.end and _FROM_SOURCE.fullmatch(folded[verb.end:r.start]))
+                    for r in recipients):
+                action = "collected"
             # "Third-party SDKs collect ..." / "第三方SDK会收集": a third party collecting is sharing.
             # ... but not "we use X, a Google service, to collect": an infinitive's subject is "we".
             if verb.role == "collect" and not folded[max(0, verb.start - 3):verb.start] == "to " and any(
                     r.end <= verb.start and bisect.bisect_right(clauses, r.start) == clause
                     and not _FIRST_PERSON_RE.search(folded[r.end:verb.start]) for r in recipients):
                 action = "shared"
+            # The passive names the third party after the verb: "identifiers are collected by Crashlytics",
+            # "由第三方SDK收集" before it.
+            if verb.role == "collect" and any(
+                    (r.start >= verb.end and _BY_AGENT.fullmatch(folded[verb.end:r.start]))
+                    or (r.end <= verb.start and folded[max(0, r.start - 1):r.start] == "由"
+                        and not re.search(r"[,，;；]|我们", folded[r.end:verb.start]))
+                    for r in [*recipients, *sdks]):  # "by Crashlytics" is the agent here, no tool of ours
+                action = "shared"
             negated = any(n.end <= verb.start + 1 and verb.start - n.end <= window
                           and bisect.bisect_right(clauses, n.start) == clause for n in negations)
             condition = None
-            if negated and exceptions:
+            # An exception belongs to the last denial before it: in "X is not shared, and we will not use it
+            # for marketing unless you tick the box" the "unless" lifts the second denial, not the first.
+            own = [e for e in exceptions if not any(verb.end <= n.start < e.start for n in negations)]
+            if negated and own:
                 # "We do not collect X unless you enable Y" is conditional collection; "we do not share
                 # except as described" says nothing either way.
-                unless_you = [e for e in exceptions if re.match(r"\s*(you|您)", folded[e.end:e.end + 4])]
+                unless_you = [e for e in own if re.match(r"\s*(you|您)", folded[e.end:e.end + 4])]
                 if not unless_you:
                     continue
                 negated = False
@@ -506,6 +531,11 @@ def _drop_shadowed(statements: list[Statement], covers: dict[str, list[str]]) ->
 
 _INSTRUMENT = re.compile(r"(?:\b(?:use|uses|using|used|via|through|with|by)|使用|通过|借助|利用|接入|集成|采用)\s*(?:the\s+)?$")
 _HEAD_NOUN = re.compile(r"^\w+ (information|data|info|details|records)$")
+_LEADING_COMPANY = re.compile(
+    r"^\s*(?:\d+[.)]\s*|[-•*]\s*)?([A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3})\s*\([^()]{0,60}\b(?:Inc|LLC|Ltd|Limited|"
+    r"GmbH|ApS|AB|AG|B\.V|BV|S\.A|SA|SAS|Corp|Corporation|Pte|Oy|AS|KK|PLC|plc)\.?\)\s*[-–—:,]?")
+_FROM_SOURCE = re.compile(r"\s+(?:by|from)\s+(?:the\s+|our\s+|these\s+|other\s+)?")
+_BY_AGENT = re.compile(r"\s+by\s+(?:the\s+|our\s+|these\s+)?")
 _COORDINATED = re.compile(r"\b([a-z]+) (?:and|or|&) $")
 _FILLER_WORDS = 3  # at most this many words between a negation and the data term it denies
 _STOP_GAP = re.compile(r"[,.;:()\[\]\"“”]")

@@ -259,6 +259,9 @@ def _read_doc(doc: YamlDoc, vocab: Vocabulary, seen_data: dict[str, str]) -> Non
         vocab.columns.setdefault(role, set()).update(sdk_key(t) for t in _terms(doc, ["columns", role], value))
 
 
+_GENERIC_FEATURES = frozenset({"一键登录", "号码认证", "本机号码认证", "实名认证", "消息推送", "统计分析", "崩溃上报"})
+
+
 def catalog_names() -> dict[str, str]:
     """Names of every SDK catalog entry -> id: the name before '(' and each '/'-separated name inside it."""
     try:
@@ -276,12 +279,16 @@ def catalog_names() -> dict[str, str]:
         for position, part in enumerate(outer_names + inner_names):
             part = part.strip()
             inner_part = position >= len(outer_names)
-            # Inside the parentheses, a lone English word is a feature list ("Support, Chat"), not a name.
-            if inner_part and re.fullmatch(r"[A-Z][a-z]+", part):
+            # Inside the parentheses, a lone English word is a feature list ("Support, Chat", "consent"), not a
+            # name; an acronym ("UMP") or a Chinese name ("友盟+") is one.
+            if inner_part and re.fullmatch(r"[A-Za-z][a-z]+", part):
                 continue
             # Skip the descriptive tails ("also Pangle global", "formerly AdsMogo", "login, share").
             if len(part) < 3 or len(part) > 40 or re.match(r"(also|formerly|retired|still|login|share|payment)\b",
                                                              part, re.I):
+                continue
+            # A feature every carrier and several vendors offer names none of them ("一键登录").
+            if part in _GENERIC_FEATURES:
                 continue
             names.setdefault(part, entry.id)
     return names

@@ -90,3 +90,45 @@ def test_an_ambiguous_sdk_name_opening_an_item_as_the_subject() -> None:
     d = _md("## Tools we use\n\n- Branch powers our referral links and receives your device identifier.\n"
             "- Adjust settings at any time in the app.\n")
     assert [p.sdk_id for p in d.parties] == ["branch"]
+
+
+# -- second blind pair (heldout_kidsgame_en, heldout_ecommerce_zh) -------------------------------
+
+
+def test_an_exception_lifts_only_the_denial_right_before_it() -> None:
+    d = _md("Your email address is not shared with advertisers, and we will not use it for marketing unless you "
+            "tick the newsletter box.")
+    assert _flags(d, "email") == {"not_shared"}
+    assert _flags(_md("We do not collect your email address unless you subscribe."), "email") == {"collected"}
+
+
+def test_a_passive_agent_is_a_recipient_and_a_source_is_not() -> None:
+    assert _flags(_md("Device identifiers are collected by Firebase Crashlytics."), "device_id") == {"collected",
+                                                                                                     "shared"}
+    assert _flags(_md("We collect crash reports by using Firebase Crashlytics."), "crash_logs") == {"collected"}
+    assert _flags(_md("设备标识符由第三方SDK收集。"), "device_id") == {"collected", "shared"}
+    # The third party is where the data comes from: collection, not sharing.
+    assert _flags(_md("微信授权的昵称、OpenID，经您授权后由第三方平台提供。"), "user_account") == {"collected"}
+    assert _flags(_md("We may receive your email address provided by our partners."), "email") == {"collected"}
+    assert _flags(_md("我们会将您的手机号码提供给第三方。"), "phone") == {"collected", "shared"}
+
+
+def test_a_company_introduced_by_its_legal_name_is_a_recipient() -> None:
+    d = _md("## Partners\n\n5. GameAnalytics (GameAnalytics ApS) – receives session events.\n")
+    assert _flags(d, "user_interaction") == {"collected", "shared"}
+    assert [(p.name, p.sdk_id) for p in d.parties] == [("GameAnalytics", None)]
+
+
+def test_words_that_are_no_sdk_names() -> None:
+    d = _md("We send the consent request to your email address. We do not collect the Google Advertising ID.")
+    assert d.parties == []  # "(consent)" in a catalog name and the ad ID itself name no SDK
+    table = extract_text("<table><tr><th>SDK名称</th><th>运营方</th><th>使用场景</th><th>共享的个人信息</th></tr>"
+                         "<tr><td>中国移动认证SDK</td><td>中移互联网有限公司</td><td>本机号码一键登录</td>"
+                         "<td>本机手机号码</td></tr></table>", "html", "<t>")
+    assert [p.sdk_id for p in table.parties] == ["cmcc-auth"]  # not whichever vendor "一键登录" met first
+
+
+def test_browsing_records_in_a_chinese_app_are_app_interactions() -> None:
+    d = _md("我们会收集您的商品浏览记录和搜索记录。")
+    assert "user_interaction" in d.data_types and "web_browsing_history" not in d.data_types
+    assert "web_browsing_history" in _md("我们不会收集您的网页浏览记录。").data_types

@@ -49,7 +49,7 @@ def declared_pairs(declaration: Declaration) -> set[Pair]:
 
 def policy_files(directory: Path = POLICY_DIR) -> list[Path]:
     return sorted(p for p in directory.iterdir()
-                  if p.suffix in (".html", ".md", ".txt") and p.with_suffix(".expected.yaml").exists())
+                  if p.suffix in (".html", ".md", ".txt", ".pdf", ".docx") and p.with_suffix(".expected.yaml").exists())
 
 
 def score_policy(policy: Path) -> Score:

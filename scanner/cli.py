@@ -202,7 +202,7 @@ Exit codes:
 @main.command("scan", epilog=SCAN_EPILOG)
 @click.argument("apk", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
-              help="What the app declares: privacy.yaml, a Play Data safety CSV, or its privacy policy (HTML, Markdown, text).")
+              help="What the app declares: privacy.yaml, a Play Data safety CSV, or its privacy policy (HTML, Markdown, text, PDF, .docx).")
 @click.option("--traffic", multiple=True, type=click.Path(path_type=Path),
               help="Capture (session directory, flows, HAR) or traffic JSON (divulge/traffic/1); repeatable.")
 @click.option("--device", type=click.Path(path_type=Path, dir_okay=False), help="Device profile YAML for the captures.")

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from scanner.errors import BadDeclaration
+from scanner.policy.documents import MAX_DOCUMENT_BYTES, document_kind, document_text
 
 MAX_BYTES = 8 * 1024 * 1024  # a saved policy page with inline scripts stays well below this
 MAX_CHARS = 300_000  # text kept after markup is stripped (the longest real policies are ~100k characters)
@@ -98,11 +99,17 @@ def read_policy_file(path: Path) -> tuple[str, str]:
     if not path.is_file():
         raise BadDeclaration("no such file", path=where)
     size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise BadDeclaration(f"policy file is {size / 1048576:.1f} MB, above the {MAX_BYTES // 1048576} MB limit "
+    with path.open("rb") as handle:
+        raw = handle.read(max(MAX_BYTES, MAX_DOCUMENT_BYTES) + 1)
+    kind = document_kind(raw)
+    limit = MAX_DOCUMENT_BYTES if kind else MAX_BYTES
+    if size > limit:
+        raise BadDeclaration(f"policy file is {size / 1048576:.1f} MB, above the {limit // 1048576} MB limit "
                              "for a privacy policy: save the page without embedded media, or its text only",
                              path=where)
-    text = decode_policy(path.read_bytes(), where)
+    if kind is not None:
+        return document_text(raw, kind, where)
+    text = decode_policy(raw, where)
     return text, sniff_format(path.name, text)
 
 

@@ -130,6 +130,19 @@ def table_records(rows: list[Block], vocab: Vocabulary) -> list[SdkRecord] | Non
         return records
     # Header column: one table per SDK, or SDKs side by side in the following columns.
     column = [vocab.column_role(row.cells[0]) if row.cells else None for row in rows]
+    if column.count("name") > 1:
+        # Several SDKs stacked in one key/value table ("SDK名称 | A", "使用目的 | …", "SDK名称 | B", …).
+        starts = [i for i, role in enumerate(column) if role == "name"]
+        records = []
+        for start, end in zip(starts, [*starts[1:], len(rows)], strict=True):
+            group = rows[start:end]
+            fields = {role: row.cells[1] for role, row in zip(column[start:end], group, strict=True)
+                      if role and len(row.cells) > 1 and row.cells[1]}
+            if fields.get("name"):
+                source = "; ".join(f"{row.cells[0]}: {row.cells[1]}" for row in group if len(row.cells) > 1)
+                records.append(SdkRecord(fields, group[0].line, source))
+        if records:
+            return records
     if _is_sdk_header(column):
         width = max(len(row.cells) for row in rows)
         records = []

@@ -29,7 +29,7 @@ from scanner.policy.vocabulary import Match, Vocabulary, catalog_names, load_voc
 log = logging.getLogger(__name__)
 
 KIND = "policy-text"
-POLICY_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".md", ".markdown", ".mdown", ".txt", ".text")
+POLICY_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".md", ".markdown", ".mdown", ".txt", ".text", ".pdf", ".docx")
 ACTIONS = ("collected", "shared", "not_collected", "not_shared")
 _NEGATION_WINDOW = {"en": 30, "zh": 10}  # characters between a negation and the verb it negates
 _MAX_SENTENCE = 2000  # a "sentence" longer than this is a run-on list; cut it so clause logic stays local
@@ -83,7 +83,7 @@ def looks_like_policy_text(path: Path) -> bool:
         return False
     with path.open("rb") as handle:
         head = handle.read(4096)
-    return b"\x00" not in head and bool(head.strip())
+    return head.startswith(b"%PDF-") or (b"\x00" not in head and bool(head.strip()))
 
 
 def load_policy_text(path: Path, options: ExtractOptions | None = None) -> Declaration:

@@ -12,7 +12,11 @@ from scanner.errors import DivulgeError
 
 CSV_COLUMNS = ("id", "app", "declaration", "captures", "category", "device")
 DECLARATION_NAMES = ("{s}.yaml", "{s}.yml", "{s}.csv", "{s}.privacy.yaml", "{s}/privacy.yaml", "{s}/privacy.yml",
-                     "{s}/datasafety.csv")
+                     "{s}/datasafety.csv",
+                     # the privacy policy itself, as most audited apps have only that
+                     "{s}.html", "{s}.htm", "{s}.md", "{s}.txt", "{s}.pdf", "{s}.docx",
+                     "{s}/policy.html", "{s}/policy.htm", "{s}/policy.md", "{s}/policy.txt", "{s}/policy.pdf",
+                     "{s}/policy.docx")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -86,3 +86,13 @@ def test_empty_folder_and_missing_input(tmp_path: Path) -> None:
 def test_safe_id() -> None:
     assert safe_id("a/b c/../d") == "a__b_c__..__d"
     assert safe_id("...") == "app"
+
+
+def test_privacy_policy_files_are_declarations_too(tmp_path: Path) -> None:
+    touch(tmp_path / "apks" / "weather.apk")
+    touch(tmp_path / "apks" / "shop.xapk")
+    touch(tmp_path / "p" / "weather.pdf")
+    touch(tmp_path / "p" / "shop" / "policy.html")
+    by_id = {j.app_id: j for j in load_jobs(tmp_path / "apks", policies=tmp_path / "p")}
+    assert by_id["weather"].declaration == (tmp_path / "p" / "weather.pdf").resolve()
+    assert by_id["shop"].declaration == (tmp_path / "p" / "shop" / "policy.html").resolve()

@@ -13,6 +13,7 @@ import json
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,35 +83,49 @@ def open_apk(path: Path) -> ApkFile:
 
 
 def open_app(path: Path) -> AppArchive:
-    """Read an APK or a bundle of split APKs (.apks/.xapk/.apkm) and check every archive in it."""
+    """Read an APK or a bundle of split APKs (.apks/.xapk/.apkm) and check every archive in it.
+
+    A plain APK is held in memory (androguard wants its bytes); a bundle is not: an .xapk may carry gigabytes
+    of game data (OBB files) beside its APKs, so only the APKs are read from it and the file is hashed in
+    chunks."""
+    where = str(path)
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8)
     except FileNotFoundError:
-        raise BadApk("file not found", path=str(path)) from None
+        raise BadApk("file not found", path=where) from None
     except IsADirectoryError:
-        raise BadApk("is a directory, not an APK file", path=str(path)) from None
+        raise BadApk("is a directory, not an APK file", path=where) from None
     except OSError as exc:
-        raise BadApk(f"cannot read: {exc.strerror}", path=str(path)) from exc
-    if not raw:
-        raise BadApk("empty file (0 bytes)", path=str(path))
-    if not raw.startswith(b"PK"):
-        raise BadApk("not a zip archive (an APK is a zip file; this one starts with "
-                     f"{raw[:8]!r})", path=str(path))
-    names = _checked_names(raw, str(path))
-    digests = _digests(raw)
+        raise BadApk(f"cannot read: {exc.strerror}", path=where) from exc
+    if not size:
+        raise BadApk("empty file (0 bytes)", path=where)
+    if not head.startswith(b"PK"):
+        raise BadApk(f"not a zip archive (an APK is a zip file; this one starts with {head!r})", path=where)
+    infos = _zip_infos(path, where)
+    names = tuple(i.filename for i in infos)
     if "AndroidManifest.xml" in names:
+        _check_sizes(infos, where)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise BadApk(f"cannot read: {exc.strerror}", path=where) from exc
+        digests = _digests(raw)
         base = _apk(path, raw, names, digests)
-        _require_code(base, str(path))
+        _require_code(base, where)
         return AppArchive(path, *digests, size=len(raw), base=base)
     inner = [n for n in names if n.lower().endswith(".apk") and not n.endswith("/")]
     if not inner:
-        raise BadApk("no AndroidManifest.xml: not an APK (nor a bundle of split APKs)", path=str(path))
+        raise BadApk("no AndroidManifest.xml: not an APK (nor a bundle of split APKs)", path=where)
     if len(inner) > MAX_SPLITS:
-        raise BadApk(f"bundle holds {len(inner)} APKs, over the limit of {MAX_SPLITS}", path=str(path))
-    apks = [_inner_apk(path, raw, name) for name in inner]
-    base = _pick_base(apks, _xapk_base(raw, names), str(path))
+        raise BadApk(f"bundle holds {len(inner)} APKs, over the limit of {MAX_SPLITS}", path=where)
+    wanted = {*inner, "manifest.json"}
+    _check_sizes(infos, where, reads=wanted.__contains__)  # OBB data beside the APKs is never read
+    apks = [_inner_apk(path, name) for name in inner]
+    base = _pick_base(apks, _xapk_base(path, names), where)
     _require_code(base, f"{path}!{base.part}")
-    return AppArchive(path, *digests, size=len(raw), base=base,
+    return AppArchive(path, *_file_digests(path), size=size, base=base,
                       splits=tuple(a for a in apks if a is not base))
 
 
@@ -119,9 +134,22 @@ def _digests(raw: bytes) -> tuple[str, str, str]:
             hashlib.md5(raw, usedforsecurity=False).hexdigest())
 
 
-def _checked_names(raw: bytes, where: str) -> tuple[str, ...]:
+def _file_digests(path: Path) -> tuple[str, str, str]:
+    sha256, sha1, md5 = hashlib.sha256(), hashlib.sha1(usedforsecurity=False), hashlib.md5(usedforsecurity=False)
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                sha256.update(chunk)
+                sha1.update(chunk)
+                md5.update(chunk)
+    except OSError as exc:
+        raise BadApk(f"cannot read: {exc.strerror}", path=str(path)) from exc
+    return sha256.hexdigest(), sha1.hexdigest(), md5.hexdigest()
+
+
+def _zip_infos(source: bytes | Path, where: str) -> list[zipfile.ZipInfo]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile as exc:
         raise BadApk(f"truncated or corrupt zip archive ({exc})", path=where) from exc
@@ -129,15 +157,27 @@ def _checked_names(raw: bytes, where: str) -> tuple[str, ...]:
         raise BadApk(f"unreadable zip archive ({exc})", path=where) from exc
     if len(infos) > MAX_ENTRIES:
         raise BadApk(f"zip has {len(infos)} entries, over the limit of {MAX_ENTRIES}", path=where)
+    return infos
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], where: str, reads: Callable[[str], bool] = lambda _name: True) -> None:
+    """Zip-bomb limits: an implausible inflation ratio anywhere; absolute sizes for the entries we will read."""
     total = 0
     for info in infos:
-        total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_ENTRY_BYTES or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
+        too_big = reads(info.filename) and info.file_size > MAX_ENTRY_BYTES
+        if too_big or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
             raise BadApk(f"zip bomb suspected: {info.filename} inflates to {info.file_size:,} bytes "
                          f"(ratio {ratio:,.0f}:1)", path=where)
+        if reads(info.filename):
+            total += info.file_size
     if total > MAX_TOTAL_BYTES:
         raise BadApk(f"zip bomb suspected: entries inflate to {total:,} bytes in all", path=where)
+
+
+def _checked_names(raw: bytes, where: str) -> tuple[str, ...]:
+    infos = _zip_infos(raw, where)
+    _check_sizes(infos, where)
     return tuple(i.filename for i in infos)
 
 
@@ -173,10 +213,10 @@ def _require_code(apk: ApkFile, where: str) -> None:
         raise BadApk("no classes.dex: an APK without code cannot be analysed." + hint, path=where)
 
 
-def _inner_apk(path: Path, outer: bytes, name: str) -> ApkFile:
+def _inner_apk(path: Path, name: str) -> ApkFile:
     where = f"{path}!{name}"
     try:
-        with zipfile.ZipFile(io.BytesIO(outer)) as archive, archive.open(name) as stream:
+        with zipfile.ZipFile(path) as archive, archive.open(name) as stream:
             raw = stream.read(MAX_ENTRY_BYTES + 1)
     except RuntimeError as exc:  # zipfile's word for an encrypted entry (older .apkm files)
         raise BadApk(f"cannot read {name} from the bundle: {exc} (encrypted bundles are not supported)",
@@ -188,16 +228,15 @@ def _inner_apk(path: Path, outer: bytes, name: str) -> ApkFile:
     names = _checked_names(raw, where)
     if "AndroidManifest.xml" not in names:
         raise BadApk("no AndroidManifest.xml: not an APK", path=where)
-    digests = _digests(raw)
-    return _apk(Path(where), raw, names, digests, part=name)
+    return _apk(Path(where), raw, names, _digests(raw), part=name)
 
 
-def _xapk_base(outer: bytes, names: tuple[str, ...]) -> str | None:
+def _xapk_base(path: Path, names: tuple[str, ...]) -> str | None:
     """APKPure's manifest.json names the base split; a broken one only loses the hint."""
     if "manifest.json" not in names:
         return None
     try:
-        with zipfile.ZipFile(io.BytesIO(outer)) as archive, archive.open("manifest.json") as stream:
+        with zipfile.ZipFile(path) as archive, archive.open("manifest.json") as stream:
             meta = json.loads(stream.read(1 << 20))
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
         return None

@@ -161,3 +161,22 @@ def test_encrypted_bundle_is_refused_with_a_reason(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(BadApk, match="encrypted bundles are not supported"):
         analyze_apk(path)
+
+
+def test_xapk_with_gigabytes_of_game_data_is_not_a_bomb(tmp_path: Path) -> None:
+    # Games ship their assets as OBB files inside the .xapk: stored, over 1 GiB, never read by us. The entry is
+    # small here and its central-directory sizes claim 2 GiB, as a real one would be.
+    with zipfile.ZipFile(FIXTURES / "apks" / "splitdemo.xapk") as archive:
+        entries = {n: archive.read(n) for n in archive.namelist()}
+    entries["Android/obb/org.divulge.fixture.splitdemo/main.1.org.divulge.fixture.splitdemo.obb"] = b"OBB" * 100
+    path = _bundle(tmp_path, entries, "game.xapk")
+    data = bytearray(path.read_bytes())
+    central = data.rindex(b"PK\x01\x02")  # the OBB was written last: its central-directory record is last
+    data[central + 20:central + 28] = (2 << 30).to_bytes(4, "little") * 2  # compressed and uncompressed size
+    path.write_bytes(bytes(data))
+    assert zipfile.ZipFile(path).getinfo(
+        "Android/obb/org.divulge.fixture.splitdemo/main.1.org.divulge.fixture.splitdemo.obb").file_size == 2 << 30
+    report = analyze_apk(path)
+    assert report.app.package == "org.divulge.fixture.splitdemo" and len(report.app.parts) == 3
+    assert report.app.size == path.stat().st_size
+    assert report.app.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -70,18 +70,24 @@ def sinkhole_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     proxy.process.stop()
 
 
-def h2_request(proxy: RunningProxy, host: str, path: str, body: bytes = b"") -> tuple[int, str]:
-    """One HTTP/2 request through the proxy's CONNECT tunnel with the h2 library; (status, negotiated ALPN)."""
-    import h2.config
-    import h2.connection
-    import h2.events
-
+def connect_tunnel(proxy: RunningProxy, host: str) -> socket.socket:
+    """A socket through the proxy's CONNECT tunnel to host:443, before any TLS."""
     raw = socket.create_connection((proxy.host, proxy.port), timeout=10)
     raw.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
     answer = b""
     while b"\r\n\r\n" not in answer:
         answer += raw.recv(4096)
     assert b" 200 " in answer.split(b"\r\n")[0], answer
+    return raw
+
+
+def h2_request(proxy: RunningProxy, host: str, path: str, body: bytes = b"") -> tuple[int, str]:
+    """One HTTP/2 request through the proxy's CONNECT tunnel with the h2 library; (status, negotiated ALPN)."""
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    raw = connect_tunnel(proxy, host)
     context = ssl.create_default_context(cafile=str(proxy.ca))
     context.set_alpn_protocols(["h2"])
     tls = context.wrap_socket(raw, server_hostname=host)

@@ -7,7 +7,6 @@ proxy's CA or completes the handshake and hangs up without a request, as OkHttp'
 from __future__ import annotations
 
 import json
-import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import pytest
 
 from scanner.dynamic.traffic import TrafficOptions, analyse_traffic
 
-from .conftest import RunningProxy, start_proxy
+from .conftest import RunningProxy, connect_tunnel, start_proxy
 
 IMEI = "356938035643809"
 
@@ -28,16 +27,6 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProxy]:
     running = start_proxy(tmp_path_factory.mktemp("pinning"), "sinkhole")
     yield running
     running.process.stop()
-
-
-def _tunnel(proxy: RunningProxy, host: str) -> socket.socket:
-    raw = socket.create_connection((proxy.host, proxy.port), timeout=10)
-    raw.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        answer += raw.recv(4096)
-    assert b" 200 " in answer.split(b"\r\n")[0], answer
-    return raw
 
 
 def _failures(session: Path, count: int) -> list[dict]:
@@ -53,13 +42,13 @@ def _failures(session: Path, count: int) -> list[dict]:
 
 def test_rejected_certificate_and_pinned_hang_up_are_blind_spots(proxy: RunningProxy) -> None:
     # 1. An app that does not trust the proxy's CA (Android 7+ without a network security config opt-in).
-    raw = _tunnel(proxy, "untrusting.divulge-fixture.example")
+    raw = connect_tunnel(proxy, "untrusting.divulge-fixture.example")
     strict = ssl.create_default_context()  # the system's CAs only: the proxy's certificate is refused
     with pytest.raises(ssl.SSLCertVerificationError):
         strict.wrap_socket(raw, server_hostname="untrusting.divulge-fixture.example")
     raw.close()
     # 2. A pinned host: the handshake succeeds (the CA is trusted), then the app checks its pins and hangs up.
-    raw = _tunnel(proxy, "pinned.divulge-fixture.example")
+    raw = connect_tunnel(proxy, "pinned.divulge-fixture.example")
     trusting = ssl.create_default_context(cafile=str(proxy.ca))
     tls = trusting.wrap_socket(raw, server_hostname="pinned.divulge-fixture.example")
     tls.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import random
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -18,15 +17,6 @@ def _news_dex() -> bytes:
         return archive.read("classes.dex")
 
 
-def _weather_with(tmp_path: Path, entries: dict[str, bytes]) -> Path:
-    apk = tmp_path / "app.apk"
-    shutil.copyfile(FIXTURES / "apks" / "weather.apk", apk)
-    with zipfile.ZipFile(apk, "a", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return apk
-
-
 def _jar(dex: bytes) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as jar:
@@ -34,10 +24,10 @@ def _jar(dex: bytes) -> bytes:
     return buf.getvalue()
 
 
-def test_sdk_in_a_plugin_jar_is_found_with_its_calls(tmp_path: Path) -> None:
+def test_sdk_in_a_plugin_jar_is_found_with_its_calls(weather_with) -> None:
     plain = analyze_apk(FIXTURES / "apks" / "weather.apk")
     assert not {s.id for s in plain.sdks} & {"umeng-analytics", "jpush"}
-    report = analyze_apk(_weather_with(tmp_path, {"assets/plugins/feed.jar": _jar(_news_dex())}))
+    report = analyze_apk(weather_with({"assets/plugins/feed.jar": _jar(_news_dex())}))
     sdks = {s.id: s for s in report.sdks}
     assert "umeng-analytics" in sdks and "jpush" in sdks
     assert "assets/plugins/feed.jar!classes.dex" in report.dex_files
@@ -45,9 +35,9 @@ def test_sdk_in_a_plugin_jar_is_found_with_its_calls(tmp_path: Path) -> None:
     assert any("code loaded at run time from assets was read too" in w for w in report.warnings)
 
 
-def test_bare_dex_asset_and_unreadable_code(tmp_path: Path) -> None:
+def test_bare_dex_asset_and_unreadable_code(weather_with) -> None:
     noise = random.Random(3).randbytes(4096)
-    report = analyze_apk(_weather_with(tmp_path, {
+    report = analyze_apk(weather_with({
         "assets/hot.dex": _news_dex(),
         "assets/secure.jar": b"PK\x03\x04" + noise,  # looks like a zip, is not one: a packer's payload, say
         "assets/fonts.zip": noise,  # not code at all: ignored without a word

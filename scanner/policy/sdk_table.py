@@ -41,10 +41,13 @@ class SdkNames:
         self.prose_matcher = TermMatcher(
             (a, "sdk", i) for a, i in vocab.sdk_aliases.items()
             if sdk_key(a) not in vocab.ambiguous and len(sdk_key(a)) >= 3)
-        # Ambiguous Latin names ("Adjust", "Branch") count in prose only when written as a name (_proper_name).
-        self.ambiguous_matcher = TermMatcher(
-            (key, "sdk", self.exact[key]) for key in sorted(vocab.ambiguous)
-            if key in self.exact and len(key) >= 3 and key.isascii() and key.isalpha())
+        # Ambiguous Latin names ("Adjust", "Branch", "Sign in with Google") count in prose only when written as a
+        # name (_proper_name): matched by their written form, so that several words keep their spaces.
+        ambiguous = {key: self.exact[key] for key in vocab.ambiguous
+                     if key in self.exact and len(key) >= 3 and key.isascii() and key.isalpha()}
+        ambiguous.update((fold(alias).strip(), sdk_id) for alias, sdk_id in vocab.sdk_aliases.items()
+                         if " " in alias.strip() and alias.isascii() and sdk_key(alias) in vocab.ambiguous)
+        self.ambiguous_matcher = TermMatcher((term, "sdk", sdk_id) for term, sdk_id in sorted(ambiguous.items()))
 
     def in_prose(self, display: str, folded: str, named: set[str] | None = None) -> list[Match]:
         """SDKs a sentence names: unambiguous aliases anywhere, ambiguous ones only as capitalised names.
@@ -189,6 +192,9 @@ def _lead(text: str, vocab: Vocabulary) -> str:
 _PERSON = re.compile(r"我们|您|我|\b(?:we|you|our|your|us)\b", re.IGNORECASE)
 
 
+_UNKNOWN_FIELD = re.compile(r"^\s*[^\s：:，,。；;]{1,8}\s*[：:]\s*\S")
+
+
 def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord], set[int]]:
     """Records of plain-text SDK lists, and the indexes of the blocks they used (not read again as prose)."""
     records: list[SdkRecord] = []
@@ -199,7 +205,9 @@ def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord
             continue
         pairs = key_values(block.text, vocab)
         if not pairs:
-            current = None
+            # A field we have no role for ("备注：…") inside a record does not end it; anything else does.
+            if current is None or not _UNKNOWN_FIELD.match(block.text):
+                current = None
             continue
         roles = {role for role, _ in pairs}
         lead = _lead(block.text, vocab) if "name" not in roles else ""

@@ -295,8 +295,8 @@ class _Extractor:
             if event.negated:
                 if not _PRONOUN_RE.search(folded[max(0, event.start - 8):event.end + 24]):
                     continue
-                earlier = [m for m in affirmed_here if m.start < event.start] or (
-                    self._previous if not data else [])
+                earlier = [m for m in affirmed_here if m.start < event.start] or [
+                    m for m in data if m.start < event.start] or (self._previous if not data else [])
                 for match in earlier:
                     self._add(match, "not_shared", source, None, [])
                 continue
@@ -488,6 +488,8 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
     "photo files": that is audio, those are photos)."""
     out = []
     for match in data:
+        if _PERMISSION_AFTER.match(folded, match.end):
+            continue
         if match.role == "data" and match.value == "contacts" and _TO_RECIPIENT.search(
                 folded, max(0, match.start - 16), match.start):
             continue
@@ -499,6 +501,7 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
     return out
 
 
+_PERMISSION_AFTER = re.compile(r"\s*(?:权限|permission\b|permissions\b)")
 # A recipient position: "…给/向 (您指定的) 联系人", "…with (all) your (selected) contacts" (not "access to
 # your contacts": after "to" the contacts are as often the data as the audience).
 _TO_RECIPIENT = re.compile(r"(?:[给向]|\bwith)\s*(?:all\s+|some\s+of\s+)?(?:your\s+|您的|您|the\s+)?"

@@ -259,7 +259,9 @@ def _read_doc(doc: YamlDoc, vocab: Vocabulary, seen_data: dict[str, str]) -> Non
         vocab.columns.setdefault(role, set()).update(sdk_key(t) for t in _terms(doc, ["columns", role], value))
 
 
-_GENERIC_FEATURES = frozenset({"一键登录", "号码认证", "本机号码认证", "实名认证", "消息推送", "统计分析", "崩溃上报"})
+_GENERIC_FEATURES = frozenset({"一键登录", "号码认证", "本机号码认证", "实名认证", "消息推送", "统计分析", "崩溃上报",
+                               "app events", "sdk core", "push notifications", "crash reporting", "analytics",
+                               "attribution", "advertising", "login", "payments", "maps"})
 
 
 def catalog_names() -> dict[str, str]:
@@ -288,7 +290,7 @@ def catalog_names() -> dict[str, str]:
                                                              part, re.I):
                 continue
             # A feature every carrier and several vendors offer names none of them ("一键登录").
-            if part in _GENERIC_FEATURES:
+            if part.casefold() in _GENERIC_FEATURES:
                 continue
             names.setdefault(part, entry.id)
     return names

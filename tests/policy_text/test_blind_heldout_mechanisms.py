@@ -132,3 +132,43 @@ def test_browsing_records_in_a_chinese_app_are_app_interactions() -> None:
     d = _md("我们会收集您的商品浏览记录和搜索记录。")
     assert "user_interaction" in d.data_types and "web_browsing_history" not in d.data_types
     assert "web_browsing_history" in _md("我们不会收集您的网页浏览记录。").data_types
+
+
+# -- third blind pair (heldout_dating_en, heldout_finance_zh) -------------------------------------
+
+
+def test_what_other_users_see_is_shared_with_them() -> None:
+    d = _md("Other users can see your first name, photos and bio.")
+    assert _flags(d, "photos") == {"collected", "shared"} and _flags(d, "user_generated_content") == {"collected",
+                                                                                                        "shared"}
+    assert _flags(_md("Other users never see your phone number."), "phone") == {"not_shared"}
+    assert _flags(_md("您的昵称和头像会展示给其他用户。"), "name") == {"collected", "shared"}
+    assert "shared" not in _flags(_md("We never see your card number."), "credit_debit_bank_account_number")
+
+
+def test_a_denied_share_points_back_to_what_the_sentence_named() -> None:
+    d = _md("Your phone number is used only to verify you; we do not share it with other users or any third party.")
+    assert _flags(d, "phone") == {"not_shared"}
+
+
+def test_permission_names_are_not_data() -> None:
+    d = _md("我们申请日历权限仅用于写入新股申购提醒，不会读取或上传您日历中的任何日程。")
+    assert _flags(d, "calendar") == {"not_collected"}
+    assert _flags(_md("We ask for the location permission so that we can collect your precise location."),
+                  "precise_location") == {"collected"}
+
+
+def test_sdk_list_with_a_field_we_do_not_know() -> None:
+    d = extract_text("三、第三方SDK\n\n1. SDK名称：腾讯Bugly SDK\n 运营主体：深圳市腾讯计算机系统有限公司\n 备注：无\n"
+                     " 使用目的：崩溃上报\n 收集的个人信息：崩溃日志\n\n2. SDK名称：微信OpenSDK\n 运营主体：深圳市腾讯计算机系统有限公司\n"
+                     " 使用目的：分享\n 收集的个人信息：设备型号\n", "text", "<t>")
+    assert {p.sdk_id for p in d.parties} == {"tencent-bugly", "wechat-opensdk"}  # same company, two SDKs
+
+
+def test_product_names_in_prose_only_when_written_as_names() -> None:
+    assert [p.sdk_id for p in _md("You can sign up with Sign in with Google instead.").parties] == ["google-sign-in"]
+    assert [p.sdk_id for p in _md("If you sign up with Facebook Login, we receive your name.").parties] == [
+        "facebook-login"]
+    assert _md("If you sign in with Google Play Games, we receive your player name.").parties == []
+    parties = _md("Google Analytics for Firebase receives app events such as screens viewed.").parties
+    assert [p.sdk_id for p in parties] == ["google-firebase-analytics"]  # "App Events" alone names no SDK

@@ -24,7 +24,7 @@ from scanner.errors import BadDeclaration
 from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty
 from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
 from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
-from scanner.policy.vocabulary import Match, Vocabulary, catalog_names, load_vocabulary
+from scanner.policy.vocabulary import QUOTE_FOLD, Match, Vocabulary, catalog_names, load_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +165,7 @@ class _Extractor:
         self.parties: list[DisclosedParty] = []
         self.block = -1
         self._previous: list[Match] = []  # affirmed data terms of the previous sentence of this block
+        self._previous_named: list[Match] = []  # every data term it named, whatever its verb
         self._named: set[str] = set()  # ambiguous SDK names ("Adjust") already read as names in this document
 
     # -- document walk ---------------------------------------------------------------------------
@@ -201,6 +202,7 @@ class _Extractor:
             last_action = None
             self.block = index
             self._previous = []
+            self._previous_named = []
             for sentence in _sentences(block.text):
                 last_action = self._sentence(sentence, block, context) or last_action
             if block.kind == "para":
@@ -258,6 +260,9 @@ class _Extractor:
             sdks = [Match(company.start(1), company.end(1), "recipient", "", folded[company.start(1):company.end(1)]),
                     *sdks]
         events = self._events(folded, verbs, modifiers, clauses, sdks)
+        if any(m.role == "deidentified" for m in modifiers):
+            # "De-identified data has had names removed and is shared with researchers": no personal data shared.
+            events = [e for e in events if e.action != "shared" or e.negated]
         negations = [m for m in modifiers if m.role == "negation"]
         source = f"{self.path}:{block.line}: {display if len(display) <= 400 else display[:397] + '...'}"
         first_action: str | None = None
@@ -296,7 +301,12 @@ class _Extractor:
                 if not _PRONOUN_RE.search(folded[max(0, event.start - 8):event.end + 24]):
                     continue
                 earlier = [m for m in affirmed_here if m.start < event.start] or [
-                    m for m in data if m.start < event.start] or (self._previous if not data else [])
+                    m for m in data if m.start < event.start]
+                if not earlier and not data:
+                    # "Your email address is used to reset your password. We don't share it": "it" is the
+                    # previous sentence's subject, its first term; "them", "this information" take all.
+                    singular = re.search(r"\b(?:it|its)\b|将其|把它|将它", folded[max(0, event.start - 8):event.end + 24])
+                    earlier = self._previous_named[:1] if singular else self._previous_named
                 for match in earlier:
                     self._add(match, "not_shared", source, None, [])
                 continue
@@ -314,6 +324,7 @@ class _Extractor:
                 types = [] if all_denied else sorted({dt for m in own_data for dt in self._types(m)[0]})
                 self._party(name, sdk.value or None, types, sorted({m.value for m in own_purposes}), source)
         self._previous = affirmed_here
+        self._previous_named = data
         return first_action or (context if data and not had_verbs else None)
 
     def _data_terms(self, folded: str, accept: Callable[[int, int], bool] | None) -> list[Match]:
@@ -377,7 +388,8 @@ class _Extractor:
                         and not re.search(r"[,，;；]|我们", folded[r.end:verb.start]))
                     for r in [*recipients, *sdks]):  # "by Crashlytics" is the agent here, no tool of ours
                 action = "shared"
-            negated = any(n.end <= verb.start + 1 and verb.start - n.end <= window
+            negated = any(n.end <= verb.start + 1 and verb.start - n.end <= (
+                window if n.term not in ("neither", "nor") else 80)  # "Neither A nor B – nor C – receives"
                           and bisect.bisect_right(clauses, n.start) == clause for n in negations)
             condition = None
             # An exception belongs to the last denial before it: in "X is not shared, and we will not use it
@@ -490,6 +502,8 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
     for match in data:
         if _PERMISSION_AFTER.match(folded, match.end):
             continue
+        if _OTHERS_DATA.search(folded, max(0, match.start - 24), match.start):
+            continue  # "接收方的名称和联系方式", "the recipient's name and contact details": not the user's data
         if match.role == "data" and match.value == "contacts" and _TO_RECIPIENT.search(
                 folded, max(0, match.start - 16), match.start):
             continue
@@ -501,6 +515,9 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
     return out
 
 
+_OTHERS_DATA = re.compile(r"(?:(?:接收方|受让方|对方|合作方|第三方)的(?:[\u4e00-\u9fff]{1,6}[和及、与])?"
+                          r"|\b(?:recipient|recipients|buyer|acquirer|partner|partners|third party)'s?\s+"
+                          r"(?:[a-z]+\s+(?:and|or)\s+)?)$")
 _PERMISSION_AFTER = re.compile(r"\s*(?:权限|permission\b|permissions\b)")
 # A recipient position: "…给/向 (您指定的) 联系人", "…with (all) your (selected) contacts" (not "access to
 # your contacts": after "to" the contacts are as often the data as the audience).
@@ -649,7 +666,7 @@ def _fold(text: str) -> str:
 
 def _display_and_folded(text: str) -> tuple[str, str]:
     display = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
-    return display, display.lower()
+    return display, display.lower().translate(QUOTE_FOLD)
 
 
 def _sentences(text: str) -> list[str]:

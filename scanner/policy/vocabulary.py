@@ -25,17 +25,23 @@ from scanner.yaml_lines import YamlDoc, parse_yaml, suggest
 log = logging.getLogger(__name__)
 
 CUE_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "processor", "negation", "exception", "legal",
-             "conditional", "neutral")
+             "conditional", "deidentified", "neutral")
 VERB_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "neutral")
-MODIFIER_ROLES = ("negation", "exception", "legal", "conditional", "processor", "neutral")
+MODIFIER_ROLES = ("negation", "exception", "legal", "conditional", "processor", "deidentified", "neutral")
 COLUMN_ROLES = ("name", "company", "purpose", "data", "link", "method")
 _SPACES = re.compile(r"\s+")
 _SDK_KEY_DROP = re.compile(r"[\s\-_·・.,，、:：()（）+]+")
 
 
+# Typographic apostrophes and dashes as their ASCII forms, one character for one ("don’t" is "don't"), so that
+# folded text keeps the offsets of the text it came from.
+QUOTE_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\u2010": "-",
+                            "\u2011": "-"})
+
+
 def fold(text: str) -> str:
     """The matching form of a text: NFKC (full-width -> ASCII), lower case, runs of white space -> one space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold().translate(QUOTE_FOLD))
 
 
 def sdk_key(name: str) -> str:

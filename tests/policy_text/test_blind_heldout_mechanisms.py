@@ -172,3 +172,42 @@ def test_product_names_in_prose_only_when_written_as_names() -> None:
     assert _md("If you sign in with Google Play Games, we receive your player name.").parties == []
     parties = _md("Google Analytics for Firebase receives app events such as screens viewed.").parties
     assert [p.sdk_id for p in parties] == ["google-firebase-analytics"]  # "App Events" alone names no SDK
+
+
+# -- fourth blind pair (heldout_health_en, heldout_shortvideo_zh) ----------------------------------
+
+
+def test_typographic_apostrophes_negate_like_ascii_ones() -> None:
+    assert _flags(_md("We don\u2019t collect your email address."), "email") == {"not_collected"}
+    assert _flags(_md("You don\u2019t have to tell us your name."), "name") == {"collected"}  # optional, not denied
+
+
+def test_neither_nor_reaches_its_verb() -> None:
+    d = _md("We collect your health data. Neither Mixpanel nor Crashlytics \u2013 nor any other company on this "
+            "list \u2013 receives your health data.")
+    assert _flags(d, "health") == {"collected", "not_shared"}
+
+
+def test_de_identified_data_is_no_personal_data_shared() -> None:
+    d = _md("De-identified data has had names and email addresses removed, and it is shared with research partners.")
+    assert "shared" not in _flags(d, "name") and "shared" not in _flags(d, "email")
+    assert _flags(_md("我们会将您的手机号码提供给合作伙伴。"), "phone") == {"collected", "shared"}
+
+
+def test_it_points_back_to_the_subject_of_the_sentence_before() -> None:
+    d = _md("Your email address is used to sign you in and to reset your password. We don\u2019t share it with any "
+            "third party.")
+    assert "not_shared" in _flags(d, "email") and "not_shared" not in _flags(d, "user_account")
+
+
+def test_someone_elses_contact_details_are_not_the_users() -> None:
+    assert _md("我们会告知您接收方的名称和联系方式。").data_types == {}
+    assert _md("We will tell you the recipient's name and contact details.").data_types == {}
+    assert _flags(_md("我们会收集您的联系方式。"), "phone") == {"collected"}
+
+
+def test_a_table_cell_saying_no_third_parties_is_no_sharing() -> None:
+    d = extract_text("<table><tr><th>Category</th><th>Source</th><th>Shared with</th></tr>"
+                     "<tr><td>Steps, workouts</td><td>Health Connect</td><td>No third parties (service providers "
+                     "only)</td></tr></table>", "html", "<t>")
+    assert _flags(d, "fitness") == {"collected"}

@@ -217,7 +217,7 @@ class _Extractor:
         if not columns or columns[0] >= len(row.cells):
             return False
         cell = re.sub(r"[(（][^)）]*[)）]", " ", row.cells[columns[0]])  # "(approximate location only)"
-        parts = [p.strip() for p in re.split(r"[;,/、；，]|and|和|及", _fold(cell)) if p.strip()]
+        parts = [p.strip() for p in re.split(r"[;,/、；，]|\band\b|和|及", _fold(cell)) if p.strip()]
         if not parts:
             return False
         for part in parts:

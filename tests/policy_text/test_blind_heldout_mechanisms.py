@@ -46,11 +46,15 @@ def test_disclosed_to_rows_naming_only_processors_or_nobody_are_collection() -> 
         "<tr><td>Geolocation</td><td>Precise location</td><td>Service providers (approximate only)</td></tr>"
         "<tr><td>Audio</td><td>Voice recordings</td><td>Not disclosed</td></tr>"
         "<tr><td>Identifiers</td><td>Email address</td><td>Service providers; advertising partners</td></tr>"
+        "<tr><td>Support</td><td>Phone number</td><td>Service providers and vendors</td></tr>"
+        "<tr><td>Commercial</td><td>Credit score</td><td>Service providers and credit bureaus</td></tr>"
         "</table>", "html", "<t>")
     assert _flags(d, "purchase_history") == {"collected"}
     assert _flags(d, "precise_location") == {"collected"}
     assert _flags(d, "audio") == {"not_shared"}  # the row's own words: not disclosed
     assert _flags(d, "email") == {"collected", "shared"}
+    assert _flags(d, "phone") == {"collected"}  # "and" joins two processors
+    assert _flags(d, "credit_score") == {"collected", "shared"}  # ... or a processor and a third party
 
 
 def test_contacts_as_the_audience_are_not_contact_data() -> None:

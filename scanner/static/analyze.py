@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from scanner.errors import BadApk
 from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, StaticReport
 from scanner.static import manifest as manifest_mod
 from scanner.static.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
-from scanner.static.archive import ApkFile, AppArchive, dex_in_archive, open_app, read_entry
+from scanner.static.archive import AppArchive, dex_in_archive, entry_reader, open_app
 from scanner.static.dex import DexFormatError, DexScan, scan_dex
 from scanner.static.sdks import SdkCatalog, load_catalog
 
@@ -49,13 +50,20 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     archive = open_app(path)
     apk_file = archive.base
     apk = manifest_mod.load_androguard_apk(apk_file)
-    app = manifest_mod.app_identity(apk, apk_file, archive)
+    app = manifest_mod.app_identity(apk, archive)
     auto_init_classes = {p for e in catalog.entries.values() for p in e.providers}
     manifest = manifest_mod.manifest_facts(apk, apk_file, app.target_sdk, auto_init_classes)
     permissions = manifest_mod.permissions(apk, app.target_sdk)
 
     # Feature splits carry code of their own and config splits the native libraries: read them all.
-    scans = [_scan_one(part, name, catalog, apis) for part in archive.apks for name in part.dex_names]
+    scans = []
+    for part in archive.apks:
+        with entry_reader(part) as read:
+            for name in part.dex_names:
+                try:
+                    scans.append(_scan(read(name, MAX_DEX_BYTES), part.label(name), catalog, apis))
+                except DexFormatError as exc:
+                    raise BadApk(f"malformed {part.label(name)}: {exc}", path=str(part.path)) from exc
     asset_scans, asset_notes = _scan_asset_code(archive, catalog, apis)
     scans.extend(asset_scans)
     native_libs = tuple(part.label(lib) for part in archive.apks for lib in part.native_libs)
@@ -103,42 +111,46 @@ def _scan_asset_code(archive: AppArchive, catalog: SdkCatalog, apis: ApiCatalog)
     scans: list[DexScan] = []
     unreadable: list[str] = []
     candidates = [(part, name) for part in archive.apks for name in part.names if _ASSET_CODE.match(name)]
-    for part, name in candidates[:MAX_ASSET_CODE_FILES]:
-        try:
-            blob = read_entry(part, name, MAX_DEX_BYTES)
-            if blob.startswith(b"dex\n"):
-                inner = [("", blob)]
-            elif blob.startswith(b"PK"):
-                inner = dex_in_archive(blob, part.label(name), MAX_DEX_BYTES)
-            else:
-                continue  # a font or data file with a code-like name
-            for inner_name, data in inner:
-                label = part.label(f"{name}!{inner_name}" if inner_name else name)
-                scans.append(scan_dex(data, label, wanted_members=apis.wanted_members,
-                                      wanted_strings=apis.wanted_strings, owner_of=catalog.owner_of_class))
-        except (BadApk, DexFormatError) as exc:
-            log.info("asset code %s unreadable: %s", name, exc)
-            unreadable.append(part.label(name))
+    chosen = candidates[:MAX_ASSET_CODE_FILES]
+    for part in archive.apks:
+        names = [n for p, n in chosen if p is part]
+        if not names:
+            continue  # most APKs carry no code in assets: do not even open them again
+        with entry_reader(part) as read:
+            for name in names:
+                try:
+                    blob = read(name, MAX_DEX_BYTES)
+                    if blob.startswith(b"dex\n"):
+                        inner = [("", blob)]
+                    elif blob.startswith(b"PK"):
+                        inner = dex_in_archive(blob, part.label(name), MAX_DEX_BYTES)
+                    else:
+                        continue  # a font or data file with a code-like name
+                    for inner_name, data in inner:
+                        scans.append(_scan(data, part.label(f"{name}!{inner_name}" if inner_name else name),
+                                           catalog, apis))
+                except (BadApk, DexFormatError) as exc:
+                    log.info("asset code %s unreadable: %s", name, exc)
+                    unreadable.append(part.label(name))
     notes = []
     if scans:
-        notes.append(f"code loaded at run time from assets was read too: {', '.join(s.name for s in scans[:5])}"
-                     + (f" and {len(scans) - 5} more" if len(scans) > 5 else ""))
+        notes.append(f"code loaded at run time from assets was read too: {_some(s.name for s in scans)}")
     if unreadable:
-        notes.append(f"code-like assets that could not be read as dex (encrypted or packed?): "
-                     f"{', '.join(unreadable[:5])}" + (f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
-                     + "; what they load at run time is not in this analysis")
+        notes.append(f"code-like assets that could not be read as dex (encrypted or packed?): {_some(unreadable)}"
+                     "; what they load at run time is not in this analysis")
     if len(candidates) > MAX_ASSET_CODE_FILES:
         notes.append(f"{len(candidates)} code-like assets; only the first {MAX_ASSET_CODE_FILES} were read")
     return scans, notes
 
 
-def _scan_one(apk_file: ApkFile, name: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:
-    data = read_entry(apk_file, name, MAX_DEX_BYTES)
-    try:
-        return scan_dex(data, apk_file.label(name), wanted_members=apis.wanted_members, wanted_strings=apis.wanted_strings,
-                        owner_of=catalog.owner_of_class)
-    except DexFormatError as exc:
-        raise BadApk(f"malformed {apk_file.label(name)}: {exc}", path=str(apk_file.path)) from exc
+def _some(names: Iterable[str], shown: int = 5) -> str:
+    items = list(names)
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def _scan(data: bytes, label: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:
+    return scan_dex(data, label, wanted_members=apis.wanted_members, wanted_strings=apis.wanted_strings,
+                    owner_of=catalog.owner_of_class)
 
 
 def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> list[ApiUse]:
@@ -218,14 +230,15 @@ def _endpoints(archive: AppArchive, scans: list[DexScan], catalog: SdkCatalog) -
             add(url, scan.name)
     for part in archive.apks:
         # The Dart code is the same in every ABI's libapp.so: read one.
-        dart = sorted(n for n in part.names if n.endswith("/libapp.so") and _APP_CODE_ASSET.match(n))[:1]
-        for name in part.names:
-            is_code = _APP_CODE_ASSET.match(name) is not None
-            if is_code and name.endswith("/libapp.so") and name not in dart:
-                continue
-            if name == "resources.arsc" or is_code or _TEXT_ASSET.match(name):
+        dart = min((n for n in part.names if n.endswith("/libapp.so") and _APP_CODE_ASSET.match(n)), default=None)
+        with entry_reader(part) as read:
+            for name in part.names:
+                is_code = _APP_CODE_ASSET.match(name) is not None
+                if (is_code and name.endswith("/libapp.so") and name != dart) or not (
+                        is_code or name == "resources.arsc" or _TEXT_ASSET.match(name)):
+                    continue
                 try:
-                    blob = read_entry(part, name, MAX_APP_CODE_ASSET if is_code else MAX_TEXT_RESOURCE)
+                    blob = read(name, MAX_APP_CODE_ASSET if is_code else MAX_TEXT_RESOURCE)
                 except BadApk as exc:  # an oversized asset is skipped, not fatal: the code is what matters
                     log.info("skipping %s: %s", name, exc)
                     continue

@@ -7,13 +7,14 @@ backup tools hand them out as one archive of APKs (.apks from bundletool/SAI, .x
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,14 +75,6 @@ def _dex_sort_key(name: str) -> int:
     return int(digits) if digits else 1
 
 
-def open_apk(path: Path) -> ApkFile:
-    """Read and check one APK; raise BadApk with one line naming the problem."""
-    app = open_app(path)
-    if app.is_bundle:
-        raise BadApk(f"a bundle of {len(app.apks)} APKs, not one APK; its base is {app.base.part}", path=str(path))
-    return app.base
-
-
 def open_app(path: Path) -> AppArchive:
     """Read an APK or a bundle of split APKs (.apks/.xapk/.apkm) and check every archive in it.
 
@@ -103,58 +96,66 @@ def open_app(path: Path) -> AppArchive:
         raise BadApk("empty file (0 bytes)", path=where)
     if not head.startswith(b"PK"):
         raise BadApk(f"not a zip archive (an APK is a zip file; this one starts with {head!r})", path=where)
-    infos = _zip_infos(path, where)
-    names = tuple(i.filename for i in infos)
-    if "AndroidManifest.xml" in names:
-        _check_sizes(infos, where)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise BadApk(f"cannot read: {exc.strerror}", path=where) from exc
-        digests = _digests(raw)
-        base = _apk(path, raw, names, digests)
-        _require_code(base, where)
-        return AppArchive(path, *digests, size=len(raw), base=base)
-    inner = [n for n in names if n.lower().endswith(".apk") and not n.endswith("/")]
-    if not inner:
-        raise BadApk("no AndroidManifest.xml: not an APK (nor a bundle of split APKs)", path=where)
-    if len(inner) > MAX_SPLITS:
-        raise BadApk(f"bundle holds {len(inner)} APKs, over the limit of {MAX_SPLITS}", path=where)
-    wanted = {*inner, "manifest.json"}
-    _check_sizes(infos, where, reads=wanted.__contains__)  # OBB data beside the APKs is never read
-    apks = [_inner_apk(path, name) for name in inner]
-    base = _pick_base(apks, _xapk_base(path, names), where)
-    _require_code(base, f"{path}!{base.part}")
-    return AppArchive(path, *_file_digests(path), size=size, base=base,
-                      splits=tuple(a for a in apks if a is not base))
+    with _open_zip(path, where) as outer:
+        infos = _infos(outer, where)
+        names = tuple(i.filename for i in infos)
+        if "AndroidManifest.xml" in names:
+            _check_sizes(infos, where)
+        else:
+            inner = [n for n in names if n.lower().endswith(".apk") and not n.endswith("/")]
+            if not inner:
+                raise BadApk("no AndroidManifest.xml: not an APK (nor a bundle of split APKs)", path=where)
+            if len(inner) > MAX_SPLITS:
+                raise BadApk(f"bundle holds {len(inner)} APKs, over the limit of {MAX_SPLITS}", path=where)
+            wanted = {*inner, "manifest.json"}
+            _check_sizes(infos, where, reads=wanted.__contains__)  # OBB data beside the APKs is never read
+            apks = [_inner_apk(outer, where, name) for name in inner]
+            base = _pick_base(apks, _xapk_base(outer, names, where), where)
+            _require_code(base, f"{where}!{base.part}")
+            return AppArchive(path, *_digests(_file_chunks(path)), size=size, base=base,
+                              splits=tuple(a for a in apks if a is not base))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadApk(f"cannot read: {exc.strerror}", path=where) from exc
+    digests = _digests([raw])
+    base = _apk(path, raw, names, digests)
+    _require_code(base, where)
+    return AppArchive(path, *digests, size=len(raw), base=base)
 
 
-def _digests(raw: bytes) -> tuple[str, str, str]:
-    return (hashlib.sha256(raw).hexdigest(), hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
-            hashlib.md5(raw, usedforsecurity=False).hexdigest())
+def _digests(chunks: Iterable[bytes]) -> tuple[str, str, str]:
+    """SHA-256, SHA-1 and MD5 of the bytes, fed in one or many chunks."""
+    hashes = (hashlib.sha256(), hashlib.sha1(usedforsecurity=False), hashlib.md5(usedforsecurity=False))
+    for chunk in chunks:
+        for digest in hashes:
+            digest.update(chunk)
+    return hashes[0].hexdigest(), hashes[1].hexdigest(), hashes[2].hexdigest()
 
 
-def _file_digests(path: Path) -> tuple[str, str, str]:
-    sha256, sha1, md5 = hashlib.sha256(), hashlib.sha1(usedforsecurity=False), hashlib.md5(usedforsecurity=False)
+def _file_chunks(path: Path) -> Iterator[bytes]:
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
-                sha256.update(chunk)
-                sha1.update(chunk)
-                md5.update(chunk)
+                yield chunk
     except OSError as exc:
         raise BadApk(f"cannot read: {exc.strerror}", path=str(path)) from exc
-    return sha256.hexdigest(), sha1.hexdigest(), md5.hexdigest()
 
 
-def _zip_infos(source: bytes | Path, where: str) -> list[zipfile.ZipInfo]:
+@contextlib.contextmanager
+def _open_zip(source: bytes | Path, where: str) -> Iterator[zipfile.ZipFile]:
     try:
-        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
-            infos = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except zipfile.BadZipFile as exc:
         raise BadApk(f"truncated or corrupt zip archive ({exc})", path=where) from exc
     except (OSError, ValueError, NotImplementedError) as exc:
         raise BadApk(f"unreadable zip archive ({exc})", path=where) from exc
+    with archive:
+        yield archive
+
+
+def _infos(archive: zipfile.ZipFile, where: str) -> list[zipfile.ZipInfo]:
+    infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
         raise BadApk(f"zip has {len(infos)} entries, over the limit of {MAX_ENTRIES}", path=where)
     return infos
@@ -165,38 +166,41 @@ def _check_sizes(infos: list[zipfile.ZipInfo], where: str, reads: Callable[[str]
     total = 0
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
-        too_big = reads(info.filename) and info.file_size > MAX_ENTRY_BYTES
-        if too_big or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
+        read = reads(info.filename)
+        if (read and info.file_size > MAX_ENTRY_BYTES) or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
             raise BadApk(f"zip bomb suspected: {info.filename} inflates to {info.file_size:,} bytes "
                          f"(ratio {ratio:,.0f}:1)", path=where)
-        if reads(info.filename):
+        if read:
             total += info.file_size
     if total > MAX_TOTAL_BYTES:
         raise BadApk(f"zip bomb suspected: entries inflate to {total:,} bytes in all", path=where)
 
 
-def _checked_names(raw: bytes, where: str) -> tuple[str, ...]:
-    infos = _zip_infos(raw, where)
-    _check_sizes(infos, where)
-    return tuple(i.filename for i in infos)
+def _read_member(archive: zipfile.ZipFile, name: str, limit: int, where: str, container: str = "archive") -> bytes:
+    """One member, read at most `limit` bytes (a lying header cannot make us inflate more)."""
+    try:
+        with archive.open(name) as stream:
+            data = stream.read(limit + 1)
+    except RuntimeError as exc:  # zipfile's word for an encrypted member (older .apkm files)
+        raise BadApk(f"cannot read {name} from the {container}: {exc} (encrypted {container}s are not supported)",
+                     path=where) from exc
+    except zlib.error as exc:
+        raise BadApk(f"corrupt compressed data in {name} ({type(exc).__name__}: {exc})", path=where) from exc
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise BadApk(f"cannot read {name} from the {container} ({exc})", path=where) from exc
+    if len(data) > limit:
+        raise BadApk(f"{name} inflates past {limit:,} bytes: zip bomb suspected", path=where)
+    return data
 
 
 def dex_in_archive(blob: bytes, where: str, limit: int) -> list[tuple[str, bytes]]:
     """The classes*.dex inside a jar/zip/apk kept as an asset (code an app or SDK loads at run time), each read
     at most `limit` bytes; the same zip-bomb limits as for the APK itself."""
-    names = _checked_names(blob, where)
-    out = []
-    try:
-        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-            for name in sorted((n for n in names if _DEX_RE.match(n)), key=_dex_sort_key):
-                with archive.open(name) as stream:
-                    data = stream.read(limit + 1)
-                if len(data) > limit:
-                    raise BadApk(f"{name} inflates past {limit:,} bytes", path=where)
-                out.append((name, data))
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error) as exc:
-        raise BadApk(f"unreadable archive ({type(exc).__name__}: {exc})", path=where) from exc
-    return out
+    with _open_zip(blob, where) as archive:
+        infos = _infos(archive, where)
+        _check_sizes(infos, where)
+        names = sorted((i.filename for i in infos if _DEX_RE.match(i.filename)), key=_dex_sort_key)
+        return [(name, _read_member(archive, name, limit, where)) for name in names]
 
 
 def _apk(path: Path, raw: bytes, names: tuple[str, ...], digests: tuple[str, str, str], part: str = "") -> ApkFile:
@@ -213,32 +217,27 @@ def _require_code(apk: ApkFile, where: str) -> None:
         raise BadApk("no classes.dex: an APK without code cannot be analysed." + hint, path=where)
 
 
-def _inner_apk(path: Path, name: str) -> ApkFile:
-    where = f"{path}!{name}"
-    try:
-        with zipfile.ZipFile(path) as archive, archive.open(name) as stream:
-            raw = stream.read(MAX_ENTRY_BYTES + 1)
-    except RuntimeError as exc:  # zipfile's word for an encrypted entry (older .apkm files)
-        raise BadApk(f"cannot read {name} from the bundle: {exc} (encrypted bundles are not supported)",
-                     path=str(path)) from exc
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
-        raise BadApk(f"cannot read {name} from the bundle ({type(exc).__name__}: {exc})", path=str(path)) from exc
+def _inner_apk(outer: zipfile.ZipFile, bundle: str, name: str) -> ApkFile:
+    where = f"{bundle}!{name}"
+    raw = _read_member(outer, name, MAX_ENTRY_BYTES, bundle, container="bundle")
     if not raw.startswith(b"PK"):
         raise BadApk("not a zip archive (an APK inside a bundle must be one)", path=where)
-    names = _checked_names(raw, where)
+    with _open_zip(raw, where) as archive:
+        infos = _infos(archive, where)
+    _check_sizes(infos, where)
+    names = tuple(i.filename for i in infos)
     if "AndroidManifest.xml" not in names:
         raise BadApk("no AndroidManifest.xml: not an APK", path=where)
-    return _apk(Path(where), raw, names, _digests(raw), part=name)
+    return _apk(Path(where), raw, names, _digests([raw]), part=name)
 
 
-def _xapk_base(path: Path, names: tuple[str, ...]) -> str | None:
+def _xapk_base(outer: zipfile.ZipFile, names: tuple[str, ...], where: str) -> str | None:
     """APKPure's manifest.json names the base split; a broken one only loses the hint."""
     if "manifest.json" not in names:
         return None
     try:
-        with zipfile.ZipFile(path) as archive, archive.open("manifest.json") as stream:
-            meta = json.loads(stream.read(1 << 20))
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
+        meta = json.loads(_read_member(outer, "manifest.json", 1 << 20, where))
+    except (BadApk, ValueError):
         return None
     splits = meta.get("split_apks") if isinstance(meta, dict) else None
     for split in splits if isinstance(splits, list) else []:
@@ -283,18 +282,15 @@ def _pick_base(apks: list[ApkFile], named: str | None, where: str) -> ApkFile:
     raise BadApk("bundle holds several base APKs: " + ", ".join(a.part for a in bases), path=where)
 
 
+@contextlib.contextmanager
+def entry_reader(apk: ApkFile) -> Iterator[Callable[[str, int], bytes]]:
+    """`read(name, limit)` for several entries of one APK, over one reading of its central directory."""
+    where = str(apk.path)
+    with _open_zip(apk.raw, where) as archive:
+        yield lambda name, limit: _read_member(archive, name, limit, where)
+
+
 def read_entry(apk: ApkFile, name: str, limit: int = MAX_ENTRY_BYTES) -> bytes:
     """One entry, read at most `limit` bytes (a lying header cannot make us inflate more)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(apk.raw)) as archive, archive.open(name) as stream:
-            data = stream.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise BadApk(f"cannot read {name} from the archive ({exc})", path=str(apk.path)) from exc
-    except RuntimeError as exc:  # an encrypted entry
-        raise BadApk(f"cannot read {name} from the archive ({exc})", path=str(apk.path)) from exc
-    except zlib.error as exc:
-        raise BadApk(f"corrupt compressed data in {name} ({type(exc).__name__}: {exc})",
-                     path=str(apk.path)) from exc
-    if len(data) > limit:
-        raise BadApk(f"{name} inflates past {limit:,} bytes: zip bomb suspected", path=str(apk.path))
-    return data
+    with entry_reader(apk) as read:
+        return read(name, limit)

@@ -76,7 +76,8 @@ def _bool(value: str | None) -> bool | None:
     return str(value).strip().lower() in ("true", "1", "0xffffffff", "-1")
 
 
-def app_identity(apk: Any, apk_file: ApkFile, archive: AppArchive | None = None) -> AppIdentity:
+def app_identity(apk: Any, archive: AppArchive) -> AppIdentity:
+    """Who the app is (from the base APK's manifest) and what file it came in (the APK or the bundle)."""
     def safe(call: Any) -> Any:
         try:
             return call()
@@ -97,11 +98,8 @@ def app_identity(apk: Any, apk_file: ApkFile, archive: AppArchive | None = None)
         version_code=safe(apk.get_androidversion_code),
         min_sdk=_int(safe(apk.get_min_sdk_version)),
         target_sdk=_int(safe(apk.get_target_sdk_version)),
-        sha256=archive.sha256 if archive else apk_file.sha256, sha1=archive.sha1 if archive else apk_file.sha1,
-        md5=archive.md5 if archive else apk_file.md5,
-        file_name=(archive.path if archive else apk_file.path).name,
-        size=archive.size if archive else len(apk_file.raw), signers=signers,
-        parts=[f"{a.part} sha256:{a.sha256}" for a in archive.apks] if archive and archive.is_bundle else [],
+        sha256=archive.sha256, sha1=archive.sha1, md5=archive.md5, file_name=archive.path.name, size=archive.size,
+        signers=signers, parts=[f"{a.part} sha256:{a.sha256}" for a in archive.apks] if archive.is_bundle else [],
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scanner.errors import BadApk
-from scanner.static.archive import open_apk
+from scanner.static.archive import open_app
 
 REPO = Path(__file__).resolve().parents[2]
 DIVULGE = Path(sys.executable).with_name("divulge")
@@ -67,4 +67,4 @@ def test_lying_zip_header_is_refused(tmp_path: Path) -> None:
         archive.writestr("AndroidManifest.xml", b"\x03\x00\x08\x00" + b"\x00" * 64)
         archive.writestr("classes.dex", b"\x00" * (64 << 20))  # 64 MiB of zeros: ratio ~1000:1
     with pytest.raises(BadApk, match="zip bomb"):
-        open_apk(bomb)
+        open_app(bomb)

@@ -36,6 +36,7 @@ _MAX_SENTENCE = 2000  # a "sentence" longer than this is a run-on list; cut it s
 _SENTENCE_RE = re.compile(r"(?<=[。！？!?])|(?<=[.;；])(?=\s+[A-Z\"“(（\d])|(?<=[.])(?=[\u4e00-\u9fff])")
 _CLAUSE_RE = re.compile(r"[;；]|，\s*但|,\s*but\b|\bbut\b|\bhowever\b|\bwhereas\b|但是|同时，|另外，")
 _FIRST_PERSON_RE = re.compile(r"\b(we|us)\b|我们")  # "our" is no subject: "Intercom runs our chat and receives"
+_SINGULAR_PRONOUNS = frozenset({"it", "将其", "把它", "将它"})
 _PRONOUN_RE = re.compile(r"\b(it|them|this information|this data|such information|such data|these)\b|"
                          r"上述信息|这些信息|该信息|该等信息|前述信息|上述个人信息|将其(?!他)|把它|将它")
 
@@ -298,14 +299,15 @@ class _Extractor:
             if event.action != "shared" or id(event) in assigned:
                 continue
             if event.negated:
-                if not _PRONOUN_RE.search(folded[max(0, event.start - 8):event.end + 24]):
+                pronoun = _PRONOUN_RE.search(folded[max(0, event.start - 8):event.end + 24])
+                if pronoun is None:
                     continue
                 earlier = [m for m in affirmed_here if m.start < event.start] or [
                     m for m in data if m.start < event.start]
                 if not earlier and not data:
                     # "Your email address is used to reset your password. We don't share it": "it" is the
                     # previous sentence's subject, its first term; "them", "this information" take all.
-                    singular = re.search(r"\b(?:it|its)\b|将其|把它|将它", folded[max(0, event.start - 8):event.end + 24])
+                    singular = pronoun.group() in _SINGULAR_PRONOUNS
                     earlier = self._previous_named[:1] if singular else self._previous_named
                 for match in earlier:
                     self._add(match, "not_shared", source, None, [])
@@ -369,9 +371,7 @@ class _Extractor:
             # "由第三方平台提供", "provided by our partners", "received from": the third party is where the data
             # comes from, so this is collection, not sharing.
             if verb.role in ("share", "share_weak") and any(
-                    (r.end <= verb.start and folded[max(0, r.start - 1):r.start] == "由"
-                     and not re.search(r"[,，;；]", folded[r.end:verb.start]))
-                    or (r.start >= verb.end and _FROM_SOURCE.fullmatch(folded[verb.end:r.start]))
+                    _you_by(folded, r, verb) or (r.start >= verb.end and _FROM_SOURCE.fullmatch(folded[verb.end:r.start]))
                     for r in recipients):
                 action = "collected"
             # "Third-party SDKs collect ..." / "第三方SDK会收集": a third party collecting is sharing.
@@ -383,9 +383,7 @@ class _Extractor:
             # The passive names the third party after the verb: "identifiers are collected by Crashlytics",
             # "由第三方SDK收集" before it.
             if verb.role == "collect" and any(
-                    (r.start >= verb.end and _BY_AGENT.fullmatch(folded[verb.end:r.start]))
-                    or (r.end <= verb.start and folded[max(0, r.start - 1):r.start] == "由"
-                        and not re.search(r"[,，;；]|我们", folded[r.end:verb.start]))
+                    _you_by(folded, r, verb) or (r.start >= verb.end and _BY_AGENT.fullmatch(folded[verb.end:r.start]))
                     for r in [*recipients, *sdks]):  # "by Crashlytics" is the agent here, no tool of ours
                 action = "shared"
             negated = any(n.end <= verb.start + 1 and verb.start - n.end <= (
@@ -614,6 +612,16 @@ def _sdk_segments(sdks: list[Match], data: list[Match],
         later = next(((d, p) for d, p in own[index:] if d or p), ([], []))
         out.append((sdk, lead_data + later[0], lead_purposes + later[1]))
     return out
+
+
+def _you_by(folded: str, party: Match, verb: Match) -> bool:
+    """"由<party>…<verb>" in one clause with no "我们" between: the party does what the verb says (由第三方SDK
+    收集: it collects; 由第三方平台提供: it provides, to us)."""
+    return (party.end <= verb.start and folded[max(0, party.start - 1):party.start] == "由"
+            and not _YOU_BY_BREAK.search(folded, party.end, verb.start))
+
+
+_YOU_BY_BREAK = re.compile(r"[,，;；]|我们")
 
 
 def _legal_exception(exception: Match, legal: list[Match], folded: str) -> bool:

@@ -216,7 +216,7 @@ def peak_per_minute(times: list[float]) -> int:
 
 
 def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks: Iterable[Mark] = (),
-                 warnings: Iterable[str] = ()) -> TrafficReport:
+                 warnings: Iterable[str] = (), tls_failures: Iterable[dict[str, Any]] = ()) -> TrafficReport:
     """Analyse flows in time order (mark requests among them move the timeline) and summarise."""
     ordered = sorted(records, key=attrgetter("time"))
     timeline = analyzer.timeline
@@ -245,6 +245,7 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
     report.marks = [m.as_dict() for m in timeline.marks]
     report.destinations = destinations(report.flow_index, report.observations, analyzer.recipients)
     report.frequency = frequency(report.observations)
+    _add_unseen(report, tls_failures)
     return report
 
 
@@ -256,7 +257,7 @@ UNSEEN_KINDS = {
 }
 
 
-def add_unseen(report: TrafficReport, failures: Iterable[dict[str, Any]]) -> None:
+def _add_unseen(report: TrafficReport, failures: Iterable[dict[str, Any]]) -> None:
     """Hosts the app talked to but would not let us read: a blind spot every conclusion must carry.
 
     A rejected certificate means the app does not trust the proxy's CA for that host (Android 7+ ignores user

@@ -7,8 +7,10 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import BadCapture
 
@@ -100,20 +102,28 @@ def append_mark(session_dir: Path, name: str, *, when: float | None = None, sour
 
 def read_marks(path: Path, warnings: list[str] | None = None) -> list[Mark]:
     """Marks of a marks.jsonl; a bad line is a warning (the rest is kept), an unreadable file an error."""
+    return read_jsonl(path, "mark", lambda raw: Mark(float(raw["time"]), mark_name(str(raw["name"])),
+                                                     str(raw.get("source", "cli"))), warnings)
+
+
+def read_jsonl[T](path: Path, what: str, parse: Callable[[Any], T], warnings: list[str] | None = None) -> list[T]:
+    """The records of a JSON Lines file a session appends to as things happen (marks, TLS failures).
+
+    A line that does not parse (cut by a killed process, an undecodable byte) is a warning and the rest is kept;
+    a file that cannot be read at all is an error."""
     if not path.exists():
         return []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadCapture(f"cannot read marks: {exc}", path=str(path)) from None
-    marks: list[Mark] = []
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise BadCapture(f"cannot read {what}s: {exc}", path=str(path)) from None
+    records: list[T] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
-            marks.append(Mark(float(raw["time"]), mark_name(str(raw["name"])), str(raw.get("source", "cli"))))
+            records.append(parse(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
             if warnings is not None:
-                warnings.append(f"{path}:{number}: bad mark line skipped ({exc})")
-    return marks
+                warnings.append(f"{path}:{number}: unreadable line skipped ({what}: {type(exc).__name__}: {exc})")
+    return records

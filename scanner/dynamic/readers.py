@@ -59,7 +59,6 @@ class FlowRecord:
         return self.scheme in ("http", "ws")
 
 
-
 def header_value(headers: tuple[tuple[str, str], ...], name: str) -> str:
     """All values of one request header (`name` in lower case), joined as HTTP joins repeated headers."""
     return ", ".join(v for k, v in headers if k.lower() == name)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.dynamic.flowfile import read_flow_file
-from scanner.dynamic.marks import MARKS_FILE, read_marks
+from scanner.dynamic.marks import MARKS_FILE, read_jsonl, read_marks
 from scanner.dynamic.readers import CaptureContents, CaptureFormat, CaptureReader
 from scanner.errors import BadCapture
 
@@ -47,14 +47,6 @@ class SessionReader(CaptureReader):
 
 def read_tls_failures(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
     """The TLS failures a capture recorded; a line cut by a killed proxy is skipped with a warning."""
-    if not path.exists():
-        return []
-    out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        try:
-            entry = json.loads(line)
-            out.append({"time": float(entry["time"]), "host": str(entry["host"]), "kind": str(entry["kind"]),
-                        "error": str(entry.get("error") or "")})
-        except (ValueError, KeyError, TypeError) as exc:
-            warnings.append(f"{path}:{number}: unreadable line skipped ({type(exc).__name__})")
-    return out
+    return read_jsonl(path, "TLS failure", lambda raw: {
+        "time": float(raw["time"]), "host": str(raw["host"]), "kind": str(raw["kind"]),
+        "error": str(raw.get("error") or "")}, warnings)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.dynamic.analysis import FlowAnalyzer, add_unseen, build_report
+from scanner.dynamic.analysis import FlowAnalyzer, build_report
 from scanner.dynamic.device import DeviceProfile, load_device_profile
 from scanner.dynamic.marks import Mark, Timeline
 from scanner.dynamic.readers import CaptureFormat, FlowRecord, open_capture
@@ -105,6 +105,4 @@ def analyse_traffic(options: TrafficOptions, catalog: HostCatalog | None = None)
     if profile.value_count == 0:
         warnings.append("no device profile values: only shape detection (likely matches) was possible")
     analyzer = FlowAnalyzer(profile, Recipients(catalog, first_party), Timeline(active=timeline_active))
-    report = build_report(records, analyzer, marks=marks, warnings=warnings)
-    add_unseen(report, tls_failures)
-    return report
+    return build_report(records, analyzer, marks=marks, warnings=warnings, tls_failures=tls_failures)

@@ -83,3 +83,16 @@ def test_a_line_cut_by_a_killed_proxy_is_skipped(tmp_path: Path) -> None:
     report = analyse_traffic(TrafficOptions(captures=(session,)))
     assert [u["host"] for u in report.unseen] == ["a.example"]
     assert any("tls_failures.jsonl:2: unreadable line skipped" in w for w in report.warnings)
+
+
+def test_an_unreadable_tls_failure_log_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    session = tmp_path / "session"
+    (session / "tls_failures.jsonl").mkdir(parents=True)  # a directory where the log should be: not readable
+    (session / "session.json").write_text(json.dumps({"schema": "divulge/session/1"}))
+    result = CliRunner().invoke(main, ["traffic", str(session)])
+    assert result.exit_code == 2
+    assert "cannot read TLS failures" in result.output and "Traceback" not in result.output

@@ -56,15 +56,10 @@ def _pdf_text(raw: bytes, path: str) -> str:
         reader = PdfReader(io.BytesIO(raw), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise BadDeclaration("the PDF is encrypted with a password: save an unprotected copy", path=path)
-        pages = reader.pages
-        if len(pages) > MAX_PDF_PAGES:
-            log.warning("%s: %d pages, reading the first %d", path, len(pages), MAX_PDF_PAGES)
-        texts = []
-        for number, page in enumerate(pages):
-            if number >= MAX_PDF_PAGES:
-                break
-            # Layout mode keeps the columns of a table apart (runs of spaces), so its rows can be rebuilt.
-            texts.append(page.extract_text(extraction_mode="layout") or "")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            log.warning("%s: %d pages, reading the first %d", path, len(reader.pages), MAX_PDF_PAGES)
+        # Layout mode keeps the columns of a table apart (runs of spaces), so its rows can be rebuilt.
+        texts = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages[:MAX_PDF_PAGES]]
     except BadDeclaration:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,

@@ -100,13 +100,15 @@ def read_policy_file(path: Path) -> tuple[str, str]:
         raise BadDeclaration("no such file", path=where)
     size = path.stat().st_size
     with path.open("rb") as handle:
-        raw = handle.read(max(MAX_BYTES, MAX_DOCUMENT_BYTES) + 1)
-    kind = document_kind(raw)
-    limit = MAX_DOCUMENT_BYTES if kind else MAX_BYTES
+        head = handle.read(8)
+    # A PDF or Word file embeds fonts and media, so it may be larger than a saved page; judged before reading.
+    limit = MAX_DOCUMENT_BYTES if head.startswith((b"%PDF-", b"PK")) else MAX_BYTES
     if size > limit:
         raise BadDeclaration(f"policy file is {size / 1048576:.1f} MB, above the {limit // 1048576} MB limit "
                              "for a privacy policy: save the page without embedded media, or its text only",
                              path=where)
+    raw = path.read_bytes()
+    kind = document_kind(raw)
     if kind is not None:
         return document_text(raw, kind, where)
     text = decode_policy(raw, where)

@@ -189,3 +189,16 @@ def test_session_directory_is_a_capture() -> None:
     assert any(f.rule_id == "DVG-CONSENT-001" for f in result.findings)
     hashed = {Path(i["path"]).name for i in result.inputs if i["kind"] == "traffic"}
     assert {"flows.mitm", "observations.jsonl", "marks.jsonl"} <= hashed
+
+
+def test_a_policy_denial_contradicted_by_the_apps_code(tmp_path: Path) -> None:
+    # The real news_cn fixture APK reads the installed-apps list (Umeng's code); its policy says it never does.
+    policy = tmp_path / "policy.md"
+    policy.write_text("# 隐私政策\n\n我们会收集您的设备信息（IMEI、Android ID）。我们不会收集您的应用列表，也不会读取您的"
+                      "通讯录。我们使用友盟、极光推送、腾讯Bugly和优量汇SDK。\n", encoding="utf-8")
+    result = run_scan(ScanOptions(apk=REPO / "fixtures" / "apks" / "news_cn.apk", policy=policy))
+    found = [f for f in result.findings if f.rule_id == "DVG-DECL-004"]
+    assert [f.data_type for f in found] == ["apps_on_device"]
+    assert "getInstalledPackages" in found[0].message and found[0].basis == "capability"
+    # Contacts are denied too, but the app has no code that reads them: nothing to say.
+    assert all(f.data_type != "contacts" for f in found)

@@ -20,6 +20,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps 'exodus-core==1.3.15'
 	@touch $@
 
 venv: $(VENV)/.installed-test

@@ -68,7 +68,8 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=50_000)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from scanner.dynamic.traffic import TrafficOptions, analyse_traffic, load_sdk_catalog
+    from scanner.dynamic.traffic import TrafficOptions, analyse_traffic
+    from scanner.knowledge.sdks import shared_catalog as load_sdk_catalog
 
     with tempfile.TemporaryDirectory(prefix="divulge-bench-") as tmp:
         har_path = Path(tmp) / "bench.har"

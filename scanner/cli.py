@@ -123,10 +123,21 @@ def capture_cmd(session: Path, listen_host: str, listen_port: int, mode: str, si
     """Run an intercepting proxy (mitmproxy) and record which personal data the device sends."""
     from scanner.dynamic.capture import CaptureOptions, run_capture
 
+    first_party += _app_domains(app, sdk_db)
     options = CaptureOptions(output=session, listen_host=listen_host, listen_port=listen_port, mode=mode,
                              device=device, first_party=first_party, app=app, proxy_auth=proxy_auth,
                              sinkhole_status=sinkhole_status, confdir=confdir, sdk_db=sdk_db)
     sys.exit(run_capture(options, lambda text: click.echo(text, err=True)))
+
+
+def _app_domains(app: Path | None, sdk_db: Path | None) -> tuple[str, ...]:
+    """First-party domains from the app's own code, when --app is given."""
+    if app is None:
+        return ()
+    from scanner.first_party import first_party_from_apk
+    from scanner.knowledge.sdks import shared_catalog
+
+    return tuple(first_party_from_apk(app, shared_catalog(sdk_db)))
 
 
 @main.command("mark")
@@ -180,7 +191,8 @@ def traffic_cmd(captures: tuple[Path, ...], device: Path | None, first_party: tu
     from scanner.dynamic.summary import TrafficFormat
     from scanner.dynamic.traffic import TrafficOptions, analyse_traffic
 
-    options = TrafficOptions(captures=captures, device=device, first_party=first_party, app=app, sdk_db=sdk_db,
+    options = TrafficOptions(captures=captures, device=device, first_party=first_party, sdk_db=sdk_db,
+                             app_domains=_app_domains(app, sdk_db),
                              capture_format=CaptureFormat(capture_format) if capture_format else None)
     report = analyse_traffic(options)
     if fmt != "text" or output is not None:  # the text report lists its warnings itself
@@ -321,7 +333,7 @@ def rules_validate_cmd(directories: tuple[Path, ...]) -> None:
 @handle_errors
 def rules_test_cmd(directories: tuple[Path, ...], verbose: bool) -> None:
     """Run each rule's must-fire and must-not-fire cases (default: the built-in pack); exit 1 on failure."""
-    from scanner.engine.ruletest import run_tests
+    from scanner.ruletest import run_tests
 
     pack = _pack(directories, builtin=not directories)
     run = run_tests(pack.rules)
@@ -343,7 +355,7 @@ def rules_test_cmd(directories: tuple[Path, ...], verbose: bool) -> None:
 @rules_group.command("categories")
 def rules_categories_cmd() -> None:
     """The 39 app types of the 2021 necessary-PI scope, with their necessary data types."""
-    from scanner.engine.regulation import app_types
+    from scanner.knowledge.regulation import app_types
 
     for t in app_types().values():
         click.echo(f"{t.number:2} {t.id:22} {t.zh:10} {t.en}: {', '.join(t.necessary) or '(none)'}")
@@ -367,7 +379,7 @@ def policy_group() -> None:
 def policy_draft_cmd(apk: Path, traffic: tuple[Path, ...], device: Path | None, category: str | None,
                      sdk_db: Path | None, fmt: str, output: Path | None) -> None:
     """A draft declaration from what APK can do and (with --traffic) does: review it, then publish it."""
-    from scanner.policy.draft import DraftOptions, draft_declaration, render_draft
+    from scanner.draft import DraftOptions, draft_declaration, render_draft
 
     draft = draft_declaration(DraftOptions(apk=apk, traffic=traffic, device=device, category=category, sdk_db=sdk_db))
     emit(render_draft(draft, fmt), output)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.engine import regulation
 from scanner.engine.facts import build_facts
 from scanner.engine.loader import RulePack, load_pack
 from scanner.engine.runner import run_rules
@@ -29,6 +28,7 @@ from scanner.engine.suppress import (
     load_config,
 )
 from scanner.errors import BadConfig, DivulgeError
+from scanner.knowledge import regulation
 from scanner.model import Declaration, Finding, ScanResult, Severity, StaticReport, TrafficReport
 from scanner.policy.declaration import load_declaration
 from scanner.traffic_json import is_traffic_json, load_traffic_json
@@ -128,12 +128,12 @@ def pack_for(rules_dirs: tuple[Path, ...], config: Config, builtin: bool = True)
     return load_pack(list(rules_dirs) + config.rules_dirs, builtin=builtin)
 
 
-def _catalog(options: ScanOptions) -> Any:
+def catalog_for(options: ScanOptions) -> Any:
     if options.catalog is not None:
         return options.catalog
-    from scanner.static.sdks import load_catalog
+    from scanner.knowledge.sdks import shared_catalog
 
-    return load_catalog(options.sdk_db)
+    return shared_catalog(options.sdk_db)
 
 
 def _aliases(catalog: Any) -> dict[str, list[str]]:
@@ -145,23 +145,20 @@ def _aliases(catalog: Any) -> dict[str, list[str]]:
     return out
 
 
-def _analyse_traffic(paths: list[Path], options: ScanOptions, static: StaticReport | None,
-                     declaration: Declaration | None, catalog: Any) -> TrafficReport:
-    from scanner.dynamic.recipients import registrable_domain
+def analyse_app_traffic(paths: list[Path], options: ScanOptions, static: StaticReport | None,
+                        declaration: Declaration | None, catalog: Any) -> TrafficReport:
     from scanner.dynamic.traffic import TrafficOptions, analyse_traffic
+    from scanner.first_party import app_domains
 
     first_party = set(declaration.first_party_domains if declaration else [])
     if static is not None:  # the app's own endpoints (not SDKs') are first party
-        for endpoint in static.endpoints:
-            if endpoint.sdk is None and endpoint.host and "." in endpoint.host:
-                if catalog is None or catalog.sdk_for_host(endpoint.host) is None:
-                    first_party.add(registrable_domain(endpoint.host))
+        first_party.update(app_domains(static, catalog))
     traffic_options = TrafficOptions(captures=tuple(paths), device=options.device, first_party=tuple(sorted(first_party)))
     report: TrafficReport = analyse_traffic(traffic_options, catalog)
     return report
 
 
-def _merge(reports: list[TrafficReport]) -> TrafficReport | None:
+def merge_traffic(reports: list[TrafficReport]) -> TrafficReport | None:
     if not reports:
         return None
     if len(reports) == 1:
@@ -210,7 +207,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
         app_type = regulation.resolve_category(category_text)
         category = app_type.id if app_type else None
 
-    catalog = _catalog(options)
+    catalog = catalog_for(options)
     static: StaticReport | None = None
     if options.apk is not None:
         from scanner.static import analyze_apk
@@ -221,8 +218,8 @@ def run_scan(options: ScanOptions) -> ScanResult:
     capture_paths = [p for p in options.traffic if p not in json_paths]
     reports = [load_traffic_json(p) for p in json_paths]
     if capture_paths:
-        reports.append(_analyse_traffic(capture_paths, options, static, declaration, catalog))
-    traffic = _merge(reports)
+        reports.append(analyse_app_traffic(capture_paths, options, static, declaration, catalog))
+    traffic = merge_traffic(reports)
 
     factset = build_facts(static, traffic, declaration, category=category, sdk_aliases=_aliases(catalog))
     outcome = run_rules(rules, factset, params=config.params, severities=config.severities)

@@ -112,15 +112,13 @@ def hash_input(kind: str, path: Path) -> dict[str, Any]:
     return record
 
 
-@functools.cache
 def cached_catalog() -> Any:
     """The SDK catalog, parsed once per worker process (the forkserver preloads it, so children start warm).
 
-    Parsing it costs more than scanning a typical app, and within one batch it must not change anyway: the evidence
-    records one hash for it.
+    Within one batch it must not change anyway: the evidence records one hash for it.
     """
-    from scanner.static.sdks import load_catalog
-    return load_catalog(None)
+    from scanner.knowledge.sdks import shared_catalog
+    return shared_catalog(None)
 
 
 @functools.cache
@@ -136,13 +134,12 @@ def warm() -> None:
     Each step is best effort: a step that fails here fails again, with its real message, in the app's scan.
     """
     steps: list[tuple[str, Any]] = [("SDK catalog", cached_catalog), ("rule pack", lambda: cached_pack((), None))]
-    from scanner.static import apis, manifest
-    steps += [("API catalog", apis.load_api_catalog), ("permissions", apis.permission_data_types),
-              ("androguard", _import_androguard)]
+    from scanner import knowledge
+    from scanner.static import manifest
+    steps += [("knowledge", knowledge.warm), ("androguard", _import_androguard)]
     steps += [(f"AOSP permissions {level}", functools.partial(manifest._aosp_permissions, level))
               for level in (28, 29, 30, 31, 32, 33, 34)]
-    steps += [("traffic catalogs", _warm_traffic), ("report templates", _warm_reports),
-              ("regulation data", _warm_regulation)]
+    steps += [("report templates", _warm_reports)]
     for name, step in steps:
         try:
             step()
@@ -157,25 +154,12 @@ def _import_androguard() -> None:
     import androguard.core.axml  # noqa: F401
 
 
-def _warm_traffic() -> None:
-    from scanner.dynamic import recipients, traffic
-    traffic.load_sdk_catalog()
-    recipients._psl()
-
-
 def _warm_reports() -> None:
     from scanner.model import AppIdentity
     from scanner.reports import parse_formats, write_reports
     app = AppIdentity(package="warm.up", label=None, version_name=None, version_code=None, min_sdk=None,
                       target_sdk=None, sha256="0" * 64)
     write_reports(ScanResult(app=app, findings=[]), parse_formats("html,json,sarif,md"), "en")
-
-
-def _warm_regulation() -> None:
-    from scanner.engine import regulation
-    regulation.app_types()
-    regulation.low_relevance_relevant_for()
-    regulation.permission_data_types()
 
 
 def _scan_one_app(job: AppJob, settings: ScanSettings) -> ScanResult:

@@ -24,7 +24,6 @@ from scanner.dynamic.device import DeviceProfile, load_device_profile
 from scanner.dynamic.flowfile import record_from_flow
 from scanner.dynamic.marks import MARKS_FILE, Mark, Timeline, mark_from_url, read_marks
 from scanner.dynamic.readers import FlowRecord
-from scanner.dynamic.recipients import HostCatalog, Recipients
 from scanner.dynamic.session import (
     DEVICE_FILE,
     FLOWS_FILE,
@@ -35,6 +34,7 @@ from scanner.dynamic.session import (
     TLS_FAILURES_FILE,
 )
 from scanner.errors import DivulgeError
+from scanner.knowledge.recipients import HostCatalog, Recipients
 from scanner.model import Observation, to_jsonable
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,9 @@ class Divulge:
         try:
             profile = load_device_profile(Path(opts.divulge_device)) if opts.divulge_device else DeviceProfile()
             if self._catalog is None:
-                from scanner.static.sdks import load_catalog
+                from scanner.knowledge.sdks import shared_catalog
 
-                self._catalog = load_catalog(Path(opts.divulge_sdk_db) if opts.divulge_sdk_db else None)
+                self._catalog = shared_catalog(Path(opts.divulge_sdk_db) if opts.divulge_sdk_db else None)
         except DivulgeError as exc:
             raise exceptions.OptionsError(f"divulge: {exc}") from None
         self.mode = opts.divulge_mode

@@ -20,8 +20,8 @@ from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
 from scanner.dynamic.readers import FlowRecord, header_value
-from scanner.dynamic.recipients import Recipients
 from scanner.gcpause import gc_checkpoint, gc_paused
+from scanner.knowledge.recipients import Recipients
 from scanner.model import Observation, TrafficReport
 
 log = logging.getLogger(__name__)

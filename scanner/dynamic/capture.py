@@ -200,10 +200,6 @@ def run_capture(options: CaptureOptions, say: Callable[[str], None]) -> int:
     for warning in check_options(options):
         say(f"divulge: warning: {warning}")
     first_party = list(options.first_party)
-    if options.app is not None:
-        from scanner.dynamic.traffic import first_party_from_apk, load_sdk_catalog
-
-        first_party += first_party_from_apk(options.app, load_sdk_catalog(options.sdk_db))
     confdir = prepare_confdir(options.confdir or DEFAULT_CONFDIR)
     write_session_settings(options, first_party, confdir)
     proxy = ProxyProcess(mitmdump_command(options, first_party, confdir), options.output, confdir)

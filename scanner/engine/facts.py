@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.engine import regulation
 from scanner.engine.conditions import field_values
 from scanner.errors import DivulgeError
 from scanner.gcpause import gc_paused
+from scanner.knowledge import regulation
 from scanner.model import (
     DATA_TYPES,
     Declaration,

@@ -17,8 +17,8 @@ from typing import Any
 
 from scanner.engine import conditions as cond
 from scanner.engine.facts import FACT_FIELDS, IDENTITY
-from scanner.engine.regulation import schema
 from scanner.errors import BadRule
+from scanner.knowledge.regulation import schema
 from scanner.model import Reference, Severity
 from scanner.yaml_lines import YamlDoc, load_yaml, schema_errors
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner.engine.loader import Rule
-from scanner.engine.regulation import schema
 from scanner.errors import BadConfig
+from scanner.knowledge.regulation import schema
 from scanner.model import DATA_TYPES, Finding, ScanResult, Severity
 from scanner.yaml_lines import YamlDoc, load_yaml, raise_schema_errors, suggest
 

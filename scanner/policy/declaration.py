@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from scanner.engine.regulation import resolve_category, schema
 from scanner.errors import BadDeclaration, DivulgeError
+from scanner.knowledge.regulation import resolve_category, schema
 from scanner.model import DATA_TYPES, PURPOSES, Declaration, DeclaredDataType, DisclosedParty
 from scanner.yaml_lines import YamlDoc, load_yaml, parse_yaml, raise_schema_errors
 

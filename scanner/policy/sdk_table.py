@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from scanner.knowledge.vocabulary import Match, TermMatcher, Vocabulary, fold, sdk_key
 from scanner.policy.html_text import Block
-from scanner.policy.vocabulary import Match, TermMatcher, Vocabulary, fold, sdk_key
 
 _KEY_RE = re.compile(r"(?:^|[；;|\n。]|\s{2,}|[，,](?=[^，,：:]{1,16}[：:]))\s*([^：:；;|\n，,。]{1,16}?)\s*[：:]")
 

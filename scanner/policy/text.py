@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import BadDeclaration
+from scanner.knowledge.vocabulary import QUOTE_FOLD, Match, Vocabulary, shared_vocabulary
 from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty
 from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
 from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
-from scanner.policy.vocabulary import QUOTE_FOLD, Match, Vocabulary, catalog_names, load_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +98,13 @@ def extract_text(text: str, fmt: str, path: str = "<policy>", options: ExtractOp
     options = options or ExtractOptions()
     document = parse_policy(text, fmt, path)
     language = "zh" if cjk_share(" ".join(b.text for b in document.blocks[:2000])) >= 0.3 else "en"
-    extractor = _Extractor(_vocabulary(options.vocabulary_dir), language, path, options)
+    extractor = _Extractor(shared_vocabulary(options.vocabulary_dir), language, path, options)
     return extractor.run(document)
 
 
 @functools.lru_cache(maxsize=4)
-def _vocabulary(extra_dir: Path | None) -> Vocabulary:
-    return load_vocabulary(extra_dir, sdk_names=catalog_names())
-
-
-@functools.lru_cache(maxsize=4)
 def _sdk_names(extra_dir: Path | None) -> SdkNames:
-    return SdkNames(_vocabulary(extra_dir))
+    return SdkNames(shared_vocabulary(extra_dir))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scanner.errors import BadApk
+from scanner.knowledge.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
+from scanner.knowledge.sdks import SdkCatalog, shared_catalog
 from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, StaticReport
 from scanner.static import manifest as manifest_mod
-from scanner.static.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
 from scanner.static.archive import AppArchive, dex_in_archive, entry_reader, open_app
 from scanner.static.dex import DexFormatError, DexScan, scan_dex
-from scanner.static.sdks import SdkCatalog, load_catalog
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class StaticOptions:
 
 def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCatalog | None = None) -> StaticReport:
     options = options or StaticOptions()
-    catalog = catalog or load_catalog(options.sdk_db)
+    catalog = catalog or shared_catalog(options.sdk_db)
     apis = load_api_catalog()
     archive = open_app(path)
     apk_file = archive.base

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from scanner.errors import BadApk
+from scanner.knowledge.apis import permission_data_types
 from scanner.model import AppIdentity, Component, ManifestFacts, Permission
-from scanner.static.apis import permission_data_types
 from scanner.static.archive import ApkFile, AppArchive, quiet_androguard, read_entry
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from wsproto.frame_protocol import Opcode
 
 from scanner.dynamic.addon import Divulge
 from scanner.dynamic.flowfile import load_flows
-from scanner.dynamic.traffic import load_sdk_catalog
+from scanner.knowledge.sdks import shared_catalog as load_sdk_catalog
 
 from .conftest import DEVICE
 

@@ -12,9 +12,9 @@ from scanner.cli import main
 from scanner.dynamic.capture import addon_path
 from scanner.dynamic.device import load_device_profile, parse_device_profile
 from scanner.dynamic.marks import Mark, Timeline, append_mark, mark_name, read_marks
-from scanner.dynamic.recipients import Recipients, registrable_domain
 from scanner.dynamic.summary import TrafficFormat
 from scanner.errors import BadDeviceProfile
+from scanner.knowledge.recipients import Recipients, registrable_domain
 
 from .conftest import CAPTURES, DEVICE
 

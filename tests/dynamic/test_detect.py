@@ -106,7 +106,7 @@ def test_body_claiming_gzip_but_plain_is_still_analysed(matcher: ValueMatcher) -
 def test_installed_apps_need_more_than_one(matcher: ValueMatcher) -> None:
     from scanner.dynamic.analysis import FlowAnalyzer
     from scanner.dynamic.readers import FlowRecord
-    from scanner.dynamic.recipients import Recipients
+    from scanner.knowledge.recipients import Recipients
 
     analyzer = FlowAnalyzer(matcher.profile, Recipients(None))
     one = FlowRecord("a", 0.0, "GET", "https", "x.example", 443, "/?pkg=com.tencent.mm")

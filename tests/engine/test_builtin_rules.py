@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scanner.engine.loader import builtin_dir, load_pack, shipped_dirs
-from scanner.engine.ruletest import case_file_for, load_cases, orphan_tests, run_case
 from scanner.errors import BadRule
+from scanner.ruletest import case_file_for, load_cases, orphan_tests, run_case
 
 PACK = load_pack([])
 RULES = {r.id: r for r in PACK.rules}

@@ -7,8 +7,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from scanner.engine.regulation import app_types, schema
 from scanner.errors import BadDeclaration
+from scanner.knowledge.regulation import app_types, schema
 from scanner.model import DATA_TYPES, PURPOSES
 from scanner.policy.declaration import dump_privacy_yaml, load_declaration, parse_privacy_yaml
 

@@ -37,7 +37,7 @@ def test_unity_metadata_and_other_native_libraries(weather_with) -> None:
 
 
 def test_reference_links_in_app_code_are_not_first_party(weather_with) -> None:
-    from scanner.dynamic.traffic import first_party_from_apk
+    from scanner.first_party import first_party_from_apk
 
     bundle = (b'/* @license MIT https://github.com/facebook/react/blob/main/LICENSE */\n'
               b'// see https://reactnative.dev/docs/network and https://fb.me/react-warning-keys\n'

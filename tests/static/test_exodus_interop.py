@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from scanner.knowledge.sdks import load_catalog
 from scanner.static import StaticOptions, analyze_apk
-from scanner.static.sdks import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "reference"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scanner.knowledge.sdks import load_catalog
 from scanner.model import SdkStatus
 from scanner.static import analyze_apk
-from scanner.static.sdks import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 APPS = sorted(p.parent for p in (REPO / "fixtures" / "apps").glob("*/expected.yaml"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import __version__
-from scanner.engine import regulation
+from scanner.knowledge import regulation
 from scanner.model import (
     DATA_TYPES,
     Declaration,
@@ -50,20 +50,20 @@ class Draft:
 
 
 def draft_declaration(options: DraftOptions) -> Draft:
-    from scanner.scan import ScanOptions, _analyse_traffic, _catalog, _merge
+    from scanner.scan import ScanOptions, analyse_app_traffic, catalog_for, merge_traffic
     from scanner.static import analyze_apk
     from scanner.traffic_json import is_traffic_json, load_traffic_json
 
     scan_options = ScanOptions(apk=options.apk, traffic=options.traffic, device=options.device,
                                sdk_db=options.sdk_db)
-    catalog = _catalog(scan_options)
+    catalog = catalog_for(scan_options)
     static = analyze_apk(options.apk, catalog=catalog)
     reports = [load_traffic_json(p) for p in options.traffic if is_traffic_json(p)]
     captures = [p for p in options.traffic if not is_traffic_json(p)]
     if captures:
-        reports.append(_analyse_traffic(captures, scan_options, static, None, catalog))
+        reports.append(analyse_app_traffic(captures, scan_options, static, None, catalog))
     category = regulation.resolve_category(options.category) if options.category else None
-    return draft_from_reports(static, _merge(reports), category=category.id if category else None)
+    return draft_from_reports(static, merge_traffic(reports), category=category.id if category else None)
 
 
 def _add(decl: Declaration, data_type: str, *, shared: bool, purpose: str) -> DeclaredDataType:

@@ -20,7 +20,7 @@ class _SdkLike(Protocol):
 
 
 class HostCatalog(Protocol):
-    """What recipients need of the SDK catalog (scanner.static.sdks.SdkCatalog has it)."""
+    """What recipients need of the SDK catalog (scanner.knowledge.sdks.SdkCatalog has it)."""
 
     def sdk_for_host(self, host: str) -> _SdkLike | None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import logging
@@ -334,3 +335,12 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
         else:
             entries.extend(load_exodus_json(extra))
     return SdkCatalog(entries, version=version, sha256=digest.hexdigest(), libraries=_libraries())
+
+
+@functools.lru_cache(maxsize=4)
+def shared_catalog(extra: Path | None = None) -> SdkCatalog:
+    """The catalog for this process: parsed once per `extra` and never changed after (every reader only looks up).
+
+    Building it costs more than scanning a typical app; batch workers inherit it from a warm parent.
+    """
+    return load_catalog(extra)

@@ -7,6 +7,7 @@ hostile page cannot make it slow.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -19,6 +20,7 @@ from typing import Any
 import ahocorasick
 
 from scanner.errors import BadRule, DivulgeError
+from scanner.knowledge.sdks import shared_catalog
 from scanner.model import DATA_TYPES, PURPOSES
 from scanner.yaml_lines import YamlDoc, parse_yaml, suggest
 
@@ -273,9 +275,7 @@ _GENERIC_FEATURES = frozenset({"一键登录", "号码认证", "本机号码认�
 def catalog_names() -> dict[str, str]:
     """Names of every SDK catalog entry -> id: the name before '(' and each '/'-separated name inside it."""
     try:
-        from scanner.static.sdks import load_catalog
-
-        catalog = load_catalog()
+        catalog = shared_catalog()
     except DivulgeError as exc:  # the policy reader still works from the alias table alone
         log.warning("SDK catalog unavailable, matching SDK names from the alias table only: %s", exc)
         return {}
@@ -300,3 +300,9 @@ def catalog_names() -> dict[str, str]:
                 continue
             names.setdefault(part, entry.id)
     return names
+
+
+@functools.lru_cache(maxsize=4)
+def shared_vocabulary(extra_dir: Path | None = None) -> Vocabulary:
+    """The built-in vocabulary (plus `extra_dir`) with the SDK catalog's names, built once per process."""
+    return load_vocabulary(extra_dir, sdk_names=catalog_names())

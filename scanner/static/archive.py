@@ -26,7 +26,10 @@ MAX_TOTAL_BYTES = 4 << 30
 MAX_RATIO = 200  # uncompressed / compressed, for entries above RATIO_FLOOR
 RATIO_FLOOR = 16 << 20
 MAX_ENTRIES = 200_000
-MAX_SPLITS = 64  # real bundles carry a base, a few config splits and some feature splits
+# A bundletool .apks with every language and density split carries 100+ APKs, so the count is only a sanity bound;
+# what limits a bundle is the size of its APKs, which are held in memory while it is analysed.
+MAX_SPLITS = 2_000
+MAX_BUNDLE_APK_BYTES = 2 << 30
 
 _DEX_RE = re.compile(r"^classes\d*\.dex$")
 _LIB_RE = re.compile(r"^lib/([^/]+)/([^/]+\.so)$")
@@ -107,6 +110,10 @@ def open_app(path: Path) -> AppArchive:
                 raise BadApk("no AndroidManifest.xml: not an APK (nor a bundle of split APKs)", path=where)
             if len(inner) > MAX_SPLITS:
                 raise BadApk(f"bundle holds {len(inner)} APKs, over the limit of {MAX_SPLITS}", path=where)
+            held = sum(i.file_size for i in infos if i.filename in set(inner))
+            if held > MAX_BUNDLE_APK_BYTES:
+                raise BadApk(f"bundle's {len(inner)} APKs inflate to {held:,} bytes, over the limit of "
+                             f"{MAX_BUNDLE_APK_BYTES:,}", path=where)
             wanted = {*inner, "manifest.json"}
             _check_sizes(infos, where, reads=wanted.__contains__)  # OBB data beside the APKs is never read
             apks = [_inner_apk(outer, where, name) for name in inner]

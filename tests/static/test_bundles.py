@@ -180,3 +180,22 @@ def test_xapk_with_gigabytes_of_game_data_is_not_a_bomb(tmp_path: Path) -> None:
     assert report.app.package == "org.divulge.fixture.splitdemo" and len(report.app.parts) == 3
     assert report.app.size == path.stat().st_size
     assert report.app.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_bundle_with_every_language_and_density_split(tmp_path: Path) -> None:
+    """bundletool's .apks of a real app carries 100+ splits (one per language and density): all are read."""
+    splits = _splits()
+    entries = {"splits/base-master.apk": splits["splits/base-master.apk"],
+               "splits/feature_ads-master.apk": splits["splits/feature_ads-master.apk"]}
+    config = splits["splits/base-arm64_v8a.apk"]
+    entries.update({f"splits/base-{lang}.apk": config for lang in (f"l{i:03d}" for i in range(118))})
+    report = analyze_apk(_bundle(tmp_path, entries))
+    assert len(report.app.parts) == 120
+    assert "pangle" in {hit.id for hit in report.sdks}
+
+
+def test_bundle_apks_limited_by_their_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.static import archive
+    monkeypatch.setattr(archive, "MAX_BUNDLE_APK_BYTES", 1000)
+    with pytest.raises(BadApk, match="APKs inflate to .* over the limit of 1,000"):
+        analyze_apk(_bundle(tmp_path, _splits()))

@@ -20,6 +20,7 @@ from scanner.engine.conditions import field_values
 from scanner.errors import DivulgeError
 from scanner.gcpause import gc_paused
 from scanner.knowledge import regulation
+from scanner.knowledge.apis import load_api_catalog
 from scanner.model import (
     DATA_TYPES,
     Declaration,
@@ -259,7 +260,10 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
             perm["short_name"] = perm["name"].rsplit(".", 1)[-1]
         for data_type in perm["data_types"]:
             derived.append(make_fact("capability", data_type=data_type, source="permission", via=perm["name"]))
+    apis = load_api_catalog()
     for use in by_kind.get("api_use", []):
+        if not apis.opens_capability(use["api"] or ""):
+            continue
         derived.append(make_fact("capability", data_type=use["data_type"], source="api", via=use["api"],
                                  sdk=use.get("sdk"), caller=use.get("caller"), identifier=use.get("identifier")))
 

@@ -23,6 +23,7 @@ class ApiEntry:
     fields: tuple[tuple[str, str], ...]
     strings: tuple[str, ...]  # const-strings; trailing * = prefix
     requires_strings: tuple[str, ...]
+    capability: bool = True  # False: the call is reported but does not by itself reach the data type
 
 
 # Content-provider calls: a use of a provider API is the query of a URI (or URI field) in the same method.
@@ -59,6 +60,12 @@ class ApiCatalog:
             wanted.update(entry.requires_strings)
         return wanted
 
+    def opens_capability(self, api: str) -> bool:
+        """Whether a call of `api` (Class.member) reaches its data type; unknown APIs do (rule tests name any)."""
+        cls, _, member = api.rpartition(".")
+        entries = self.by_member.get((cls, member))
+        return not entries or any(entry.capability for entry in entries)
+
     def entries_for_string(self, text: str) -> list[ApiEntry]:
         hits = list(self.by_string.get(text, ()))
         for pattern, entries in self.by_string.items():
@@ -91,6 +98,7 @@ def load_api_catalog() -> ApiCatalog:
             fields=tuple(_split_member(f, where) for f in item.get("fields", [])),
             strings=tuple(item.get("strings", [])),
             requires_strings=tuple(item.get("requires_strings", [])),
+            capability=bool(item.get("capability", True)),
         ))
     return ApiCatalog(entries)
 

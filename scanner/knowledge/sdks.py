@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import functools
 import hashlib
@@ -73,19 +74,23 @@ class LibraryIndex:
             self._owners.setdefault(prefix, owner)
 
     def lookup(self, dotted: str) -> str | None:
+        return self.lookup_prefix(dotted)[0]
+
+    def lookup_prefix(self, dotted: str) -> tuple[str | None, int]:
+        """The owner and the length of the prefix that matched (0 when none did)."""
         package, _, simple = dotted.rpartition(".")
         if self._class_prefixes and package in self._class_prefixes:
             for name_prefix, owner in self._class_prefixes[package]:
                 if simple.startswith(name_prefix):
-                    return owner
+                    return owner, len(package) + 1 + len(name_prefix)
         owners = self._owners
         end = len(dotted)
         while end > 0:
             hit = owners.get(dotted[:end])
             if hit is not None:
-                return hit
+                return hit, end
             end = dotted.rfind(".", 0, end)
-        return None
+        return None, 0
 
     def __len__(self) -> int:
         return len(self._owners)
@@ -113,6 +118,7 @@ class SdkCatalog:
         self._domain_patterns: list[tuple[re.Pattern[str], str]] = []
         self._exodus = ahocorasick.Automaton()
         self._exodus_count = 0
+        self._own_package = ""
         for entry in self.entries.values():
             self._index(entry)
         # Known non-SDK libraries and the framework: not "the app", not a tracker.
@@ -155,7 +161,21 @@ class SdkCatalog:
 
     def owner_of_class(self, dotted: str) -> str | None:
         """SDK id, 'lib' for a known library, or None for the app's own code."""
+        own = self._own_package
+        if own and dotted.startswith(own) and dotted[len(own):len(own) + 1] in ("", ".", "$"):
+            owner, length = self.code_index.lookup_prefix(dotted)
+            # An app whose package sits inside an SDK's namespace (cn.jiguang.demo under JPush's cn.jiguang) owns
+            # its classes; only an SDK prefix more specific than the app's package still claims them.
+            return owner if owner == "lib" or length > len(own) else None
         return self.code_index.lookup(dotted)
+
+    def for_app(self, package: str | None) -> SdkCatalog:
+        """This catalog as seen from one app: classes in the app's own package namespace are the app's.
+
+        A shallow copy: the indexes are shared, so it costs nothing and the process-wide catalog is not changed."""
+        scoped = copy.copy(self)
+        scoped._own_package = (package or "").strip(".")
+        return scoped
 
     def sdk_for_manifest_name(self, name: str) -> str | None:
         return self._manifest_names.get(name)

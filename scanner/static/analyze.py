@@ -51,6 +51,7 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     apk_file = archive.base
     apk = manifest_mod.load_androguard_apk(apk_file)
     app = manifest_mod.app_identity(apk, archive)
+    catalog = catalog.for_app(app.package)
     auto_init_classes = {p for e in catalog.entries.values() for p in e.providers}
     manifest = manifest_mod.manifest_facts(apk, apk_file, app.target_sdk, auto_init_classes)
     permissions = manifest_mod.permissions(apk, app.target_sdk)
@@ -345,7 +346,9 @@ class _SdkHits:
         for key, _value in manifest.meta_data.items():
             sdk_id = self.catalog.sdk_for_meta_data(key)
             if sdk_id:
-                self._raise(sdk_id, SdkStatus.PRESENT, SdkEvidence("manifest", f"<meta-data android:name=\"{key}\">"))
+                # A configuration key names the SDK; only its classes (or native library) show it is in the app.
+                self._raise(sdk_id, SdkStatus.REFERENCED,
+                            SdkEvidence("manifest", f"<meta-data android:name=\"{key}\">"))
 
     def add_permissions(self, names: list[str]) -> None:
         # A merged-in permission corroborates an SDK found otherwise; alone it proves nothing.
@@ -372,6 +375,14 @@ class _SdkHits:
 
     def result(self) -> list[SdkHit]:
         hits = []
+        for sdk_id, status in list(self.status.items()):
+            # Obfuscated code hides the SDK's class names; its configuration key and its own endpoint compiled into
+            # the dex together still show the code ships. Either alone only names the SDK.
+            bases = {(e.basis, e.detail.startswith("<meta-data")) for e in self.evidence[sdk_id]}
+            in_dex = any(e.basis == "domain" and ".dex" in e.detail for e in self.evidence[sdk_id])
+            if status == SdkStatus.REFERENCED and ("manifest", True) in bases and in_dex:
+                self._raise(sdk_id, SdkStatus.PRESENT, SdkEvidence(
+                    "manifest", "configuration key and SDK endpoint in the code: obfuscated SDK code"))
         for sdk_id, status in self.status.items():
             entry = self.catalog.entries[sdk_id]
             evidence = self.evidence[sdk_id]

@@ -15,8 +15,11 @@ from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES
 SDK_DIR = Path(__file__).resolve().parents[2] / "rules" / "sdks"
 CATALOG_META = "_catalog.yaml"
 
-REQUIRED = ("id", "name", "owner", "country", "categories", "website", "code", "data_types", "sources")
-OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes")
+REQUIRED = ("id", "name", "owner", "country", "categories", "website", "code", "data_types", "sources",
+            "role", "role_source")
+OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes", "role_setting")
+# Google Play: data sent to a service provider that processes it on the developer's behalf is not "shared".
+ROLES = ("service_provider", "third_party", "depends")
 MANIFEST_KEYS = ("components", "meta_data", "providers", "permissions")
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -147,6 +150,21 @@ def test_entry_shape(file: str, entry: dict[str, Any]) -> None:
     sources = entry["sources"]
     assert isinstance(sources, list) and sources, f"{where}: at least one source URL"
     assert all(isinstance(u, str) and URL_RE.fullmatch(u) for u in sources), f"{where}: bad source {sources}"
+
+
+@pytest.mark.parametrize("file,entry", ENTRIES, ids=[_where(f, e) for f, e in ENTRIES])
+def test_role(file: str, entry: dict[str, Any]) -> None:
+    """Who the SDK's vendor is to the app (issue 19): role, the page that says so, and for `depends` the setting."""
+    where = _where(file, entry)
+    role = entry.get("role")
+    assert role in ROLES, f"{where}: role {role!r} must be one of {ROLES}"
+    source = entry.get("role_source")
+    assert isinstance(source, str) and URL_RE.fullmatch(source), f"{where}: role_source must be a URL, not {source!r}"
+    setting = entry.get("role_setting")
+    if role == "depends":
+        assert isinstance(setting, str) and setting.strip(), f"{where}: role depends needs role_setting naming the setting"
+    else:
+        assert setting is None, f"{where}: role_setting only goes with role depends"
 
 
 @pytest.mark.parametrize("file,entry", ENTRIES, ids=[_where(f, e) for f, e in ENTRIES])

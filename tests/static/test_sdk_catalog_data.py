@@ -243,6 +243,22 @@ def test_every_prefix_resolves_to_its_own_entry() -> None:
         ("com.huawei.hms.ads.identifier.AdvertisingIdClient", "huawei-oaid"),
         ("cn.jiguang.verifysdk.api.JVerificationInterface", "jverification"),
         ("cn.jiguang.api.JCoreInterface", "jpush"),
+        ("cn.jiguang.android.BuildConfig", "jpush"),
+        ("cn.jiguang.imui.messages.MessageList", None),  # Aurora IMUI, an open-source UI library
+        ("cn.jiguang.common.ClientConfig", None),  # JPush's server-side Java client
+        ("cn.jpush.im.android.api.JMessageClient", "jmessage"),
+        ("com.bytedance.sdk.account.bdopen.impl.BDOpenApiImpl", "douyin-opensdk"),
+        ("com.bytedance.sdk.open.tiktok.TikTokOpenApiFactory", "tiktok-opensdk"),
+        ("com.bytedance.sdk.openadsdk.TTAdSdk", "pangle"),
+        ("io.dcloud.common.adapter.util.DeviceInfo", "dcloud-runtime"),
+        ("io.dcloud.H5A1B2C3D.MainActivity", None),  # an app packaged by DCloud, not the runtime
+        ("com.huawei.a.e.a", "huawei-hianalytics"),
+        ("com.huawei.hms.support.api.push.PushReceiver", "huawei-push"),
+        ("com.huawei.hms.support.api.client.Status", "huawei-hms-core"),
+        ("com.tencent.bigdata.customdataacquisition.a.a", "tencent-tpns"),
+        ("com.tencent.bugly.beta.Beta", "tencent-bugly-beta"),
+        ("com.tencent.bugly.crashreport.CrashReport", "tencent-bugly"),
+        ("com.mob.MobCommunicator$1", "mob-core"),
         ("com.mobfox.sdk.Banner", None),
         ("com.google.gson.Gson", None),
     ],
@@ -284,7 +300,9 @@ def test_key_entries_carry_their_signatures() -> None:
     assert "com.facebook.sdk.ApplicationId" in _manifest(fb)["meta_data"]
     assert "com.facebook.internal.FacebookInitProvider" in _manifest(fb)["providers"]
     assert "com.facebook.ads" in by_id["facebook-audience-network"]["code"]
-    assert {"cn.jpush.android", "cn.jiguang"} <= set(by_id["jpush"]["code"])
+    assert {"cn.jpush.android", "cn.jiguang.api"} <= set(by_id["jpush"]["code"])
+    # cn.jiguang as a whole also holds JiGuang's chat-UI library and its server-side client: never JPush's prefix.
+    assert "cn.jiguang" not in by_id["jpush"]["code"]
     assert any(lib.startswith("libjcore") for lib in by_id["jpush"]["native_libs"])
     assert "com.qq.e" in by_id["tencent-gdt"]["code"]
     assert "com.bytedance.sdk.openadsdk" in by_id["pangle"]["code"]

@@ -15,8 +15,11 @@ from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES
 SDK_DIR = Path(__file__).resolve().parents[2] / "rules" / "sdks"
 CATALOG_META = "_catalog.yaml"
 
-REQUIRED = ("id", "name", "owner", "country", "categories", "website", "code", "data_types", "sources")
-OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes")
+REQUIRED = ("id", "name", "owner", "country", "categories", "website", "code", "data_types", "sources",
+            "role", "role_source")
+OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes", "role_setting")
+# Google Play: data sent to a service provider that processes it on the developer's behalf is not "shared".
+ROLES = ("service_provider", "third_party", "depends")
 MANIFEST_KEYS = ("components", "meta_data", "providers", "permissions")
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -150,6 +153,21 @@ def test_entry_shape(file: str, entry: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("file,entry", ENTRIES, ids=[_where(f, e) for f, e in ENTRIES])
+def test_role(file: str, entry: dict[str, Any]) -> None:
+    """Who the SDK's vendor is to the app (issue 19): role, the page that says so, and for `depends` the setting."""
+    where = _where(file, entry)
+    role = entry.get("role")
+    assert role in ROLES, f"{where}: role {role!r} must be one of {ROLES}"
+    source = entry.get("role_source")
+    assert isinstance(source, str) and URL_RE.fullmatch(source), f"{where}: role_source must be a URL, not {source!r}"
+    setting = entry.get("role_setting")
+    if role == "depends":
+        assert isinstance(setting, str) and setting.strip(), f"{where}: role depends needs role_setting naming the setting"
+    else:
+        assert setting is None, f"{where}: role_setting only goes with role depends"
+
+
+@pytest.mark.parametrize("file,entry", ENTRIES, ids=[_where(f, e) for f, e in ENTRIES])
 def test_signatures_well_formed(file: str, entry: dict[str, Any]) -> None:
     where = _where(file, entry)
     code = entry["code"]
@@ -225,6 +243,22 @@ def test_every_prefix_resolves_to_its_own_entry() -> None:
         ("com.huawei.hms.ads.identifier.AdvertisingIdClient", "huawei-oaid"),
         ("cn.jiguang.verifysdk.api.JVerificationInterface", "jverification"),
         ("cn.jiguang.api.JCoreInterface", "jpush"),
+        ("cn.jiguang.android.BuildConfig", "jpush"),
+        ("cn.jiguang.imui.messages.MessageList", None),  # Aurora IMUI, an open-source UI library
+        ("cn.jiguang.common.ClientConfig", None),  # JPush's server-side Java client
+        ("cn.jpush.im.android.api.JMessageClient", "jmessage"),
+        ("com.bytedance.sdk.account.bdopen.impl.BDOpenApiImpl", "douyin-opensdk"),
+        ("com.bytedance.sdk.open.tiktok.TikTokOpenApiFactory", "tiktok-opensdk"),
+        ("com.bytedance.sdk.openadsdk.TTAdSdk", "pangle"),
+        ("io.dcloud.common.adapter.util.DeviceInfo", "dcloud-runtime"),
+        ("io.dcloud.H5A1B2C3D.MainActivity", None),  # an app packaged by DCloud, not the runtime
+        ("com.huawei.a.e.a", "huawei-hianalytics"),
+        ("com.huawei.hms.support.api.push.PushReceiver", "huawei-push"),
+        ("com.huawei.hms.support.api.client.Status", "huawei-hms-core"),
+        ("com.tencent.bigdata.customdataacquisition.a.a", "tencent-tpns"),
+        ("com.tencent.bugly.beta.Beta", "tencent-bugly-beta"),
+        ("com.tencent.bugly.crashreport.CrashReport", "tencent-bugly"),
+        ("com.mob.MobCommunicator$1", "mob-core"),
         ("com.mobfox.sdk.Banner", None),
         ("com.google.gson.Gson", None),
     ],
@@ -266,7 +300,9 @@ def test_key_entries_carry_their_signatures() -> None:
     assert "com.facebook.sdk.ApplicationId" in _manifest(fb)["meta_data"]
     assert "com.facebook.internal.FacebookInitProvider" in _manifest(fb)["providers"]
     assert "com.facebook.ads" in by_id["facebook-audience-network"]["code"]
-    assert {"cn.jpush.android", "cn.jiguang"} <= set(by_id["jpush"]["code"])
+    assert {"cn.jpush.android", "cn.jiguang.api"} <= set(by_id["jpush"]["code"])
+    # cn.jiguang as a whole also holds JiGuang's chat-UI library and its server-side client: never JPush's prefix.
+    assert "cn.jiguang" not in by_id["jpush"]["code"]
     assert any(lib.startswith("libjcore") for lib in by_id["jpush"]["native_libs"])
     assert "com.qq.e" in by_id["tencent-gdt"]["code"]
     assert "com.bytedance.sdk.openadsdk" in by_id["pangle"]["code"]

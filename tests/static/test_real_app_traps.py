@@ -4,27 +4,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner.knowledge.sdks import shared_catalog
+from scanner.knowledge.sdks import SdkCatalog, SdkEntry, shared_catalog
 from scanner.model import SdkStatus
 from scanner.static.analyze import analyze_apk
 
 
+def _catalog() -> SdkCatalog:
+    # A broad vendor prefix on purpose: the trap is an app published inside an SDK vendor's namespace.
+    entry = SdkEntry(id="vendor-push", name="Vendor Push", owner="Vendor", country="CN", categories=["push"],
+                     code=["cn.vendor", "cn.vendor.push.sdk"])
+    return SdkCatalog([entry], version="test", sha256="0")
+
+
 def test_app_package_inside_an_sdk_namespace_is_the_app() -> None:
-    catalog = shared_catalog()
-    assert catalog.owner_of_class("cn.jiguang.demo.MainActivity") == "jpush"  # seen from no app: JPush's namespace
-    scoped = catalog.for_app("cn.jiguang.demo")
-    assert scoped.owner_of_class("cn.jiguang.demo.MainActivity") is None
-    assert scoped.owner_of_class("cn.jiguang.demo.MainActivity$1") is None
-    assert scoped.owner_of_class("cn.jiguang.demonstrator.X") == "jpush"  # a segment boundary, not a text prefix
-    assert scoped.owner_of_class("cn.jpush.android.api.JPushInterface") == "jpush"  # the real SDK still is
-    assert catalog.owner_of_class("cn.jiguang.demo.MainActivity") == "jpush"  # the shared catalog is unchanged
+    catalog = _catalog()
+    assert catalog.owner_of_class("cn.vendor.demo.MainActivity") == "vendor-push"  # seen from no app
+    scoped = catalog.for_app("cn.vendor.demo")
+    assert scoped.owner_of_class("cn.vendor.demo.MainActivity") is None
+    assert scoped.owner_of_class("cn.vendor.demo.MainActivity$1") is None
+    assert scoped.owner_of_class("cn.vendor.demonstrator.X") == "vendor-push"  # a segment boundary, not text
+    assert scoped.owner_of_class("cn.vendor.api.Interface") == "vendor-push"  # the SDK outside the app still is
+    assert catalog.owner_of_class("cn.vendor.demo.MainActivity") == "vendor-push"  # the shared one is unchanged
 
 
 def test_a_more_specific_sdk_inside_the_app_namespace_still_counts() -> None:
-    # An app published under a vendor's root package: the vendor's SDK sub-packages are still SDKs.
-    scoped = shared_catalog().for_app("com.umeng")
-    assert scoped.owner_of_class("com.umeng.analytics.MobclickAgent") == "umeng-analytics"
-    assert scoped.owner_of_class("com.umeng.Main") is None
+    scoped = _catalog().for_app("cn.vendor.push")
+    assert scoped.owner_of_class("cn.vendor.push.sdk.Client") == "vendor-push"
+    assert scoped.owner_of_class("cn.vendor.push.Main") is None
+
+
+def test_shipped_jpush_prefix_does_not_claim_jiguang_apps() -> None:
+    assert shared_catalog().owner_of_class("cn.jiguang.demo.MainActivity") is None
 
 
 def test_configuration_key_alone_only_names_the_sdk(shared_reference: Path) -> None:

@@ -54,8 +54,8 @@ REQUIRED_IDS = (
     "wechat-opensdk", "alipay", "huawei-push", "xiaomi-push", "oppo-push", "vivo-push", "getui", "sensorsdata",
     "growingio", "talkingdata", "shumei", "tongdun", "mob-sharesdk", "msa-oaid",
 )
-MIN_TOTAL = 150
-MIN_CN = 45
+MIN_TOTAL = 450
+MIN_CN = 150
 
 
 def _entry_files() -> list[Path]:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from scanner.knowledge.sdks import SdkCatalog, load_catalog
 from scanner.model import SdkStatus
 from scanner.static import analyze_apk
-from scanner.static.sdks import SdkCatalog, load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "reference"

@@ -378,9 +378,10 @@ class _SdkHits:
         for sdk_id, status in list(self.status.items()):
             # Obfuscated code hides the SDK's class names; its configuration key and its own endpoint compiled into
             # the dex together still show the code ships. Either alone only names the SDK.
-            bases = {(e.basis, e.detail.startswith("<meta-data")) for e in self.evidence[sdk_id]}
-            in_dex = any(e.basis == "domain" and ".dex" in e.detail for e in self.evidence[sdk_id])
-            if status == SdkStatus.REFERENCED and ("manifest", True) in bases and in_dex:
+            evidence = self.evidence[sdk_id]
+            configured = any(e.basis == "manifest" and e.detail.startswith("<meta-data") for e in evidence)
+            in_dex = any(e.basis == "domain" and ".dex" in e.detail for e in evidence)
+            if status == SdkStatus.REFERENCED and configured and in_dex:
                 self._raise(sdk_id, SdkStatus.PRESENT, SdkEvidence(
                     "manifest", "configuration key and SDK endpoint in the code: obfuscated SDK code"))
         for sdk_id, status in self.status.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -24,3 +26,19 @@ def weather_with(tmp_path: Path) -> Callable[[dict[str, bytes]], Path]:
         return apk
 
     return make
+
+
+@pytest.fixture(scope="session")
+def exodus_trackers(shared_reference: Path) -> Callable[[Path], tuple[dict, ...]]:
+    """exodus-core (bench/exodus_peer.py) with the stored Exodus list: each APK is run once per test process."""
+    spec = importlib.util.spec_from_file_location("exodus_peer", FIXTURES.parent / "bench" / "exodus_peer.py")
+    assert spec and spec.loader
+    peer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peer)
+    exodus_json = shared_reference / "sdk-signatures" / "exodus-trackers.json"
+
+    @functools.cache
+    def run(apk: Path) -> tuple[dict, ...]:
+        return tuple(peer.exodus_trackers(apk, exodus_json))
+
+    return run

@@ -7,9 +7,7 @@ below as exodus-core's own false positives, each with a reason the test itself c
 
 from __future__ import annotations
 
-import importlib.util
 import zipfile
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -60,22 +58,13 @@ def _apks() -> list[Path]:
     return fixtures + corpus + wild
 
 
-def _peer():
-    spec = importlib.util.spec_from_file_location("exodus_peer", REPO / "bench" / "exodus_peer.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def builtin_catalog(shared_reference) -> SdkCatalog:
     return load_catalog()
 
 
-@cache
-def _exodus_names(apk: Path) -> frozenset[str]:
-    return frozenset(t["name"] for t in _peer().exodus_trackers(apk, EXODUS_JSON))
+def _exodus_names(exodus_trackers, apk: Path) -> frozenset[str]:
+    return frozenset(t["name"] for t in exodus_trackers(apk))
 
 
 def _defined_classes(apk: Path) -> list[str]:
@@ -91,9 +80,9 @@ def _defined_classes(apk: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("apk", _apks(), ids=lambda p: p.name)
-def test_every_exodus_tracker_is_ours(apk: Path, builtin_catalog, require_tool) -> None:
+def test_every_exodus_tracker_is_ours(apk: Path, builtin_catalog, require_tool, exodus_trackers) -> None:
     require_tool("dexdump")  # exodus-core lists classes with dexdump
-    theirs = _exodus_names(apk)
+    theirs = _exodus_names(exodus_trackers, apk)
     unmapped = sorted(theirs - set(EXODUS_TO_OURS))
     assert not unmapped, f"add these Exodus trackers to EXODUS_TO_OURS: {unmapped}"
     ours = {hit.id for hit in analyze_apk(apk, catalog=builtin_catalog).sdks}
@@ -102,11 +91,11 @@ def test_every_exodus_tracker_is_ours(apk: Path, builtin_catalog, require_tool) 
     assert not missed, f"exodus-core finds {missed} in {apk.name}; divulge found {sorted(ours)}"
 
 
-def test_false_positives_hold(shared_reference, builtin_catalog, require_tool) -> None:
+def test_false_positives_hold(shared_reference, builtin_catalog, require_tool, exodus_trackers) -> None:
     """The ShareSDK sample's `com.bytedance` classes are the Douyin open SDK's, and no Pangle SDK is found."""
     require_tool("dexdump")
     apk = WILD / SHARESDK_SAMPLE
-    assert "Pangle" in _exodus_names(apk), "exodus-core no longer reports Pangle: drop the false-positive entry"
+    assert "Pangle" in _exodus_names(exodus_trackers, apk), "exodus-core no longer reports Pangle: drop the false-positive entry"
     bytedance = [c for c in _defined_classes(apk) if "com.bytedance" in c]  # Exodus: regex search, not prefix
     assert bytedance
     assert {builtin_catalog.owner_of_class(c) for c in bytedance} == {"douyin-opensdk"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -21,23 +20,15 @@ def _apks() -> list[Path]:
     return corpus + fixtures
 
 
-def _peer():
-    spec = importlib.util.spec_from_file_location("exodus_peer", REPO / "bench" / "exodus_peer.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def exodus_catalog(shared_reference):
     return load_catalog(EXODUS_JSON)
 
 
 @pytest.mark.parametrize("apk", _apks(), ids=lambda p: p.name)
-def test_superset_of_exodus_core(apk: Path, exodus_catalog, require_tool) -> None:
+def test_superset_of_exodus_core(apk: Path, exodus_catalog, require_tool, exodus_trackers) -> None:
     require_tool("dexdump")  # exodus-core lists classes with dexdump
-    theirs = {t["id"] for t in _peer().exodus_trackers(apk, EXODUS_JSON)}
+    theirs = {t["id"] for t in exodus_trackers(apk)}
     report = analyze_apk(apk, StaticOptions(sdk_db=EXODUS_JSON), catalog=exodus_catalog)
     ours: set[int] = set()
     for hit in report.sdks:

@@ -183,6 +183,8 @@ class ManifestFacts:
     components: list[Component]
     auto_init_providers: list[str]
     application_class: str | None = None
+    queries_packages: list[str] = field(default_factory=list)  # <queries><package>: apps it may see at target 30+
+    queries_broad: str | None = None  # a <queries> intent that matches every launchable app, in words
 
     @property
     def exported_components(self) -> list[Component]:
@@ -224,6 +226,27 @@ class ApiUse:
     permission: str | None = None
     api_id: str | None = None  # catalog entry id
     origin: str = "app"  # app | sdk | library (framework or a general-purpose library bundled in the app)
+    # For library code: the first app or SDK method found calling the path ("Class.method [app]"); None = dormant.
+    reached_from: str | None = None
+
+
+@dataclass
+class SpecialAccess:
+    """One special access the app asks for or builds: a service the system binds, a permission from Special app
+    access, or a call (clipboard, screen capture, exact alarms)."""
+
+    kind: str  # catalog id: accessibility | notification_listener | input_method | vpn | usage_stats | ...
+    label: str
+    source: str  # component | permission | call | fgs_type
+    via: str  # the manifest element, permission or call that shows it
+    origin: str = "app"  # app | sdk | library: whose component or code it is
+    sdk: str | None = None
+    component: str | None = None
+    data_types: list[str] = field(default_factory=list)
+    # What the service's own configuration says (accessibility and device-admin XML), empty when there is none:
+    # can_retrieve_window_content, event_types, packages (the apps it watches; empty = all), policies.
+    config: dict[str, Any] = field(default_factory=dict)
+    reached_from: str | None = None  # for a library call: the app or SDK method calling it; None = dormant
 
 
 @dataclass
@@ -246,6 +269,8 @@ class StaticReport:
     dex_files: list[str] = field(default_factory=list)
     class_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    special_access: list[SpecialAccess] = field(default_factory=list)
+    hidden_code: list[str] = field(default_factory=list)  # signs that code is loaded at run time from elsewhere
 
     SCHEMA = "divulge/static/1"
 

@@ -33,7 +33,8 @@ from scanner.model import (
 Fact = dict[str, Any]
 
 BEHAVIOUR_KINDS = frozenset({"observation", "frequency"})
-CAPABILITY_KINDS = frozenset({"permission", "capability", "api_use", "sdk", "sdk_data", "endpoint", "manifest"})
+CAPABILITY_KINDS = frozenset({"permission", "capability", "api_use", "sdk", "sdk_data", "endpoint", "manifest",
+                              "special_access"})
 STATIC_KINDS = CAPABILITY_KINDS
 INPUTS = ("static", "traffic", "declaration", "category")
 
@@ -44,16 +45,20 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
     "permission": {"name": None, "short_name": None, "protection_level": "dangerous", "data_types": [],
                    "max_sdk": None},
     "capability": {"data_type": None, "source": None, "via": None, "sdk": None, "caller": None,
-                   "identifier": None},
+                   "identifier": None, "scope": None},
     "api_use": {"api": None, "data_type": None, "identifier": None, "caller": "", "sdk": None,
-                "permission": None},
+                "permission": None, "origin": "app", "reached_from": None, "dormant": False},
+    "special_access": {"access": None, "label": None, "source": None, "via": None, "origin": "app", "sdk": None,
+                       "component": None, "data_types": [], "can_retrieve_window_content": None, "packages": [],
+                       "event_types": [], "policies": [], "reached_from": None, "dormant": False},
     "sdk": {"id": None, "name": None, "owner": "", "country": "", "categories": [], "status": "wired",
             "auto_init": False, "data_types": [], "bases": [], "disclosed": False, "disclosed_data_types": []},
     "sdk_data": {"sdk": None, "sdk_name": None, "data_type": None, "status": "wired", "disclosed": False,
                  "categories": []},
     "endpoint": {"url": None, "host": None, "scheme": None, "source": None, "sdk": None, "cleartext": False},
     "manifest": {"uses_cleartext_traffic": None, "cleartext_permitted_base": None, "cleartext_allowed": False,
-                 "cleartext_reason": "", "cleartext_domains": [], "allow_backup": None, "debuggable": False, "auto_init_providers": []},
+                 "cleartext_reason": "", "cleartext_domains": [], "allow_backup": None, "debuggable": False, "auto_init_providers": [],
+                 "queries_broad": None, "queries_packages": []},
     "observation": {"data_type": None, "identifier": None, "host": "", "url": "", "method": "GET",
                     "party": "first", "sdk": None, "owner": None, "where": "body", "encodings": [], "time": 0.0,
                     "phase": None, "cleartext": False, "confidence": "confirmed", "flow_id": "", "key": None,
@@ -72,7 +77,8 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
 # Fields that identify a fact across runs: they make fingerprints, never timestamps or line numbers.
 IDENTITY: dict[str, tuple[str, ...]] = {
     "app": ("package",), "permission": ("name",), "capability": ("data_type", "source", "via"),
-    "api_use": ("api", "caller", "identifier"), "sdk": ("id",), "sdk_data": ("sdk", "data_type"),
+    "api_use": ("api", "caller", "identifier"), "special_access": ("access", "source", "via", "component"),
+    "sdk": ("id",), "sdk_data": ("sdk", "data_type"),
     "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
     "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
     "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
@@ -127,7 +133,18 @@ def static_facts(report: StaticReport) -> list[Fact]:
             evidence=[{"basis": e.basis, "detail": e.detail} for e in sdk.evidence[:5]]))
     for use in report.api_uses:
         facts.append(make_fact("api_use", api=use.api, data_type=use.data_type, identifier=use.identifier,
-                               caller=use.caller, sdk=use.sdk, permission=use.permission))
+                               caller=use.caller, sdk=use.sdk, permission=use.permission, origin=use.origin,
+                               reached_from=use.reached_from,
+                               dormant=use.origin == "library" and use.reached_from is None))
+    for access in report.special_access:
+        config = access.config
+        facts.append(make_fact(
+            "special_access", access=access.kind, label=access.label, source=access.source, via=access.via,
+            origin=access.origin, sdk=access.sdk, component=access.component, data_types=list(access.data_types),
+            can_retrieve_window_content=config.get("can_retrieve_window_content"),
+            packages=list(config.get("packages", [])), event_types=list(config.get("event_types", [])),
+            policies=list(config.get("policies", [])), reached_from=access.reached_from,
+            dormant=access.origin == "library" and access.reached_from is None))
     for endpoint in report.endpoints:
         scheme = endpoint.url.split(":", 1)[0].lower() if ":" in endpoint.url else None
         facts.append(make_fact("endpoint", url=endpoint.url, host=endpoint.host, scheme=scheme,
@@ -139,7 +156,8 @@ def static_facts(report: StaticReport) -> list[Fact]:
         "manifest", uses_cleartext_traffic=m.uses_cleartext_traffic, cleartext_permitted_base=m.cleartext_permitted_base,
         cleartext_allowed=cleartext_allowed, cleartext_reason=cleartext_reason,
         cleartext_domains=list(m.cleartext_domains), allow_backup=m.allow_backup, debuggable=m.debuggable,
-        auto_init_providers=list(m.auto_init_providers)))
+        auto_init_providers=list(m.auto_init_providers), queries_broad=m.queries_broad,
+        queries_packages=list(m.queries_packages)))
     return facts
 
 
@@ -230,6 +248,32 @@ def _recipient(who: tuple[Any, ...], sdk_names: dict[str, list[str]],
     return label, bool(matched), listed
 
 
+_PERMISSION_SCOPE = {
+    "android.permission.PACKAGE_USAGE_STATS": "usage access lists every app the user opens, whatever <queries> says",
+    "android.permission.GET_TASKS": "GET_TASKS shows other apps' tasks only on Android 4 and older; since Android 5 "
+                                    "it returns the app's own",
+}
+
+
+def _package_visibility(by_kind: dict[str, list[Fact]]) -> str:
+    """How much of the installed-app list Android hands this app, in words for the finding (Android 11 package
+    visibility: from target SDK 30 the list holds only what <queries> names, unless QUERY_ALL_PACKAGES)."""
+    target = next((a.get("target_sdk") for a in by_kind.get("app", []) if a.get("target_sdk")), None)
+    names = {p.get("name") for p in by_kind.get("permission", [])}
+    manifest = next(iter(by_kind.get("manifest", [])), {})
+    if "android.permission.QUERY_ALL_PACKAGES" in names:
+        return "the list is complete: the app requests QUERY_ALL_PACKAGES"
+    if manifest.get("queries_broad"):
+        return "every app with a launcher icon is visible through its <queries> MAIN intent"
+    if target is None:
+        return "the target SDK is unknown, so whether Android filters the list is too"
+    if int(target) < 30:
+        return f"the list is complete: target SDK {target} predates Android 11's package visibility filter"
+    declared = len(manifest.get("queries_packages") or [])
+    return (f"at target SDK {target} without QUERY_ALL_PACKAGES Android filters the list to the "
+            f"{declared} package(s) named in <queries> and the intents declared there")
+
+
 def _times(raw: list[Any]) -> list[float]:
     """Observation times as floats, a missing or empty time as 0."""
     try:
@@ -262,10 +306,20 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
             derived.append(make_fact("capability", data_type=data_type, source="permission", via=perm["name"]))
     apis = load_api_catalog()
     for use in by_kind.get("api_use", []):
-        if not apis.opens_capability(use["api"] or ""):
+        # Library code nobody in the app or its SDKs was seen calling is dormant: it is reported, it opens nothing.
+        if use.get("dormant") or not apis.opens_capability(use["api"] or ""):
             continue
         derived.append(make_fact("capability", data_type=use["data_type"], source="api", via=use["api"],
                                  sdk=use.get("sdk"), caller=use.get("caller"), identifier=use.get("identifier")))
+
+    for manifest in by_kind.get("manifest", []):
+        if manifest.get("queries_broad"):
+            derived.append(make_fact("capability", data_type="apps_on_device", source="manifest",
+                                     via=manifest["queries_broad"]))
+    scope = _package_visibility(by_kind)
+    for cap in derived:
+        if cap["data_type"] == "apps_on_device":
+            cap["scope"] = _PERMISSION_SCOPE.get(cap["via"], scope)
 
     sdk_names: dict[str, list[str]] = {}
     for sdk in by_kind.get("sdk", []):
@@ -370,7 +424,7 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
         if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "necessary_pi",
                                                 "low_relevance_permission", "declared", "disclosed", "declaration"):
             raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
-                               "app, permission, api_use, sdk, endpoint, manifest or observation facts "
+                               "app, permission, api_use, special_access, sdk, endpoint, manifest or observation facts "
                                "(the others are derived, or come from `declaration:`)")
         values = {k: v for k, v in item.items() if k != "kind"}
         if kind == "observation" and values.get("data_type") not in DATA_TYPES:
@@ -434,10 +488,25 @@ def evidence_for(fact: Fact) -> Evidence:
                         location=f'AndroidManifest.xml <uses-permission android:name="{fact["name"]}">',
                         details={"data_types": fact.get("data_types", [])})
     if kind == "api_use":
-        who = f" in SDK {fact['sdk']}" if fact.get("sdk") else ""
+        who = f" in SDK {fact['sdk']}" if fact.get("sdk") else (
+            f" in library code, called from {fact['reached_from']}" if fact.get("reached_from") else
+            " in library code" if fact.get("origin") == "library" else "")
         return Evidence(kind="api_call", summary=f"calls {fact['api']}{who} ({_label(fact['data_type'])})",
                         location=fact.get("caller") or None,
                         details={k: fact.get(k) for k in ("api", "identifier", "sdk", "permission")})
+    if kind == "special_access":
+        owner = {"sdk": f" in SDK {fact.get('sdk')}", "library": " in library code"}.get(fact.get("origin") or "", "")
+        summary = f"{fact.get('label') or fact.get('access')}{owner}: {fact.get('via')}"
+        if fact.get("can_retrieve_window_content"):
+            summary += "; its configuration lets it read the content of other apps' windows"
+        if fact.get("packages"):
+            summary += f"; it watches {', '.join(fact['packages'])}"
+        if fact.get("reached_from"):
+            summary += f"; called from {fact['reached_from']}"
+        return Evidence(kind="manifest" if fact.get("source") in ("component", "permission", "fgs_type") else "api_call",
+                        summary=summary, location=fact.get("component") or fact.get("via"),
+                        details={k: fact.get(k) for k in ("access", "source", "origin", "sdk", "data_types",
+                                                          "event_types", "packages", "policies")})
     if kind == "capability":
         return Evidence(kind="permission" if fact["source"] == "permission" else "api_call",
                         summary=f"{_label(fact['data_type'])} reachable through {fact['source']} {fact['via']}",

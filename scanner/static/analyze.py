@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 from scanner.errors import BadApk
 from scanner.knowledge.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
 from scanner.knowledge.sdks import SdkCatalog, shared_catalog
-from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, StaticReport
+from scanner.knowledge.special_access import load_special_access
+from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, SpecialAccess, StaticReport
 from scanner.static import manifest as manifest_mod
 from scanner.static.archive import AppArchive, dex_in_archive, entry_reader, open_app
-from scanner.static.dex import DexFormatError, DexScan, scan_dex
+from scanner.static.dex import DexFormatError, DexScan, find_callers, scan_dex
+from scanner.static.special_access import find_special_access
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +60,16 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
 
     # Feature splits carry code of their own and config splits the native libraries: read them all.
     scans = []
+    dex_data: list[tuple[str, bytes]] = []  # kept for the second pass that asks who calls library code
     for part in archive.apks:
         with entry_reader(part) as read:
             for name in part.dex_names:
+                data = read(name, MAX_DEX_BYTES)
                 try:
-                    scans.append(_scan(read(name, MAX_DEX_BYTES), part.label(name), catalog, apis))
+                    scans.append(_scan(data, part.label(name), catalog, apis))
                 except DexFormatError as exc:
                     raise BadApk(f"malformed {part.label(name)}: {exc}", path=str(part.path)) from exc
+                dex_data.append((part.label(name), data))
     asset_scans, asset_notes = _scan_asset_code(archive, catalog, apis)
     scans.extend(asset_scans)
     native_libs = tuple(part.label(lib) for part in archive.apks for lib in part.native_libs)
@@ -81,10 +86,14 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     builder.add_native_libs(native_libs)
     builder.add_domains(endpoints)
     sdks = builder.result()
+    special = find_special_access(apk, apk_file, (p.name for p in permissions), scans, load_special_access(),
+                                  catalog.owner_of_class)
+    _mark_reached(api_uses, special, dex_data, catalog)
+    del dex_data
     return StaticReport(
         app=app, permissions=permissions, sdks=sdks, api_uses=api_uses, endpoints=endpoints,
         manifest=manifest, native_libs=sorted(native_libs), dex_files=[scan.name for scan in scans],
-        class_count=len(defined), warnings=_packer_warnings(sdks, catalog) + asset_notes,
+        class_count=len(defined), warnings=_packer_warnings(sdks, catalog) + asset_notes, special_access=special,
     )
 
 
@@ -150,7 +159,9 @@ def _some(names: Iterable[str], shown: int = 5) -> str:
 
 
 def _scan(data: bytes, label: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:
-    return scan_dex(data, label, wanted_members=apis.wanted_members, wanted_strings=apis.wanted_strings,
+    # Personal-data APIs and the calls that show special access (clipboard, screen capture, exact alarms).
+    wanted = apis.wanted_members | load_special_access().wanted_members
+    return scan_dex(data, label, wanted_members=wanted, wanted_strings=apis.wanted_strings,
                     owner_of=catalog.owner_of_class)
 
 
@@ -193,6 +204,54 @@ def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> li
                 add(use.target_member, entry.id, entry.data_type, entry.identifier, entry.permission,
                     use.caller_class, use.caller_method)
     return sorted(seen.values(), key=lambda u: (u.data_type, u.api, u.caller))
+
+
+MAX_REACH_HOPS = 3
+
+
+def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], dex_data: list[tuple[str, bytes]],
+                  catalog: SdkCatalog) -> None:
+    """Library code that reaches personal data is dormant unless the app or an SDK calls it: follow the calls back
+    from each library method, up to MAX_REACH_HOPS library methods deep, and note the first app or SDK caller.
+
+    Calls through interfaces, reflection or callbacks the framework makes (a library's Activity lifecycle) are not
+    followed, so "dormant" means no direct call was found, not that none can happen."""
+    pending: list[ApiUse | SpecialAccess] = [u for u in uses if u.origin == "library"]
+    pending += [a for a in special if a.origin == "library" and a.source == "call"]
+    if not pending:
+        return
+    # library method -> the items whose path goes through it
+    frontier: dict[tuple[str, str], list[ApiUse | SpecialAccess]] = defaultdict(list)
+    for item in pending:
+        cls, _, method = (item.caller if isinstance(item, ApiUse) else item.component or "").rpartition(".")
+        frontier[(cls, method)].append(item)
+    seen = set(frontier)
+    for _hop in range(MAX_REACH_HOPS):
+        if not frontier:
+            break
+        wanted = set(frontier)
+        following: dict[tuple[str, str], list[ApiUse | SpecialAccess]] = defaultdict(list)
+        for label, data in dex_data:
+            try:
+                sites = find_callers(data, label, wanted)
+            except DexFormatError:  # the first pass read this dex; a failure here loses only the reach note
+                log.info("reachability pass skipped %s", label)
+                continue
+            for site in sites:
+                items = frontier.get((site.target_class, site.target_member), [])
+                owner = catalog.owner_of_class(site.caller_class)
+                if owner == "lib":
+                    key = (site.caller_class, site.caller_method)
+                    if key not in seen:
+                        seen.add(key)
+                        following[key].extend(items)
+                    continue
+                who = f"{site.caller_class}.{site.caller_method}" + (f" [{owner}]" if owner else " [app]")
+                for item in items:
+                    if item.reached_from is None:
+                        item.reached_from = who
+        frontier = {k: [i for i in v if i.reached_from is None] for k, v in following.items()}
+        frontier = {k: v for k, v in frontier.items() if v}
 
 
 def _refine_location(uses: list[ApiUse], permissions: set[str]) -> list[ApiUse]:

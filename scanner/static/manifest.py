@@ -63,7 +63,7 @@ def load_androguard_apk(apk_file: ApkFile) -> Any:
     return apk
 
 
-def _int(value: Any) -> int | None:
+def parse_int(value: Any) -> int | None:
     try:
         return int(str(value), 0) if value not in (None, "") else None
     except ValueError:
@@ -96,8 +96,8 @@ def app_identity(apk: Any, archive: AppArchive) -> AppIdentity:
         label=safe(apk.get_app_name),
         version_name=_resolve_string(apk, safe(apk.get_androidversion_name)),
         version_code=safe(apk.get_androidversion_code),
-        min_sdk=_int(safe(apk.get_min_sdk_version)),
-        target_sdk=_int(safe(apk.get_target_sdk_version)),
+        min_sdk=parse_int(safe(apk.get_min_sdk_version)),
+        target_sdk=parse_int(safe(apk.get_target_sdk_version)),
         sha256=archive.sha256, sha1=archive.sha1, md5=archive.md5, file_name=archive.path.name, size=archive.size,
         signers=signers, parts=[f"{a.part} sha256:{a.sha256}" for a in archive.apks] if archive.is_bundle else [],
     )
@@ -124,7 +124,7 @@ def permissions(apk: Any, target_sdk: int | None) -> list[Permission]:
         if name:
             level = node.get(ANDROID_NS + "protectionLevel") or "normal"
             declared[name] = {"0": "normal", "1": "dangerous", "2": "signature", "3": "signatureOrSystem"}.get(
-                str(_int(level) if _int(level) is not None else level), str(level))
+                str(parse_int(level) if parse_int(level) is not None else level), str(level))
     result: dict[str, Permission] = {}
     for tag in ("uses-permission", "uses-permission-sdk-23", "uses-permission-sdk-m"):
         for node in xml.iter(tag):
@@ -133,12 +133,12 @@ def permissions(apk: Any, target_sdk: int | None) -> list[Permission]:
                 continue
             result[name] = Permission(
                 name=name, protection_level=_protection_level(name, target_sdk or 34, declared),
-                data_types=list(mapping.get(name, [])), max_sdk=_int(node.get(ANDROID_NS + "maxSdkVersion")),
+                data_types=list(mapping.get(name, [])), max_sdk=parse_int(node.get(ANDROID_NS + "maxSdkVersion")),
             )
     return sorted(result.values(), key=lambda p: p.name)
 
 
-def _full_name(package: str, name: str) -> str:
+def full_name(package: str, name: str) -> str:
     if name.startswith("."):
         return package + name
     if "." not in name:
@@ -162,7 +162,7 @@ def _resolve_string(apk: Any, value: str | None) -> str | None:
     return value
 
 
-def _resolve_xml_resource(apk: Any, apk_file: ApkFile, value: str | None) -> str | None:
+def resolve_xml_resource(apk: Any, apk_file: ApkFile, value: str | None) -> str | None:
     """@xml/network_security_config (as a resource id) -> the res/ path of that XML file."""
     if not value:
         return None
@@ -226,7 +226,7 @@ def manifest_facts(apk: Any, apk_file: ApkFile, target_sdk: int | None,
             if not kind:
                 continue
             raw_name = node.get(ANDROID_NS + ("targetActivity" if tag == "activity-alias" else "name")) or ""
-            name = _full_name(package, raw_name) if raw_name else ""
+            name = full_name(package, raw_name) if raw_name else ""
             actions = [a.get(ANDROID_NS + "name") or "" for f in node.iter("intent-filter") for a in f.iter("action")]
             exported_attr = _bool(node.get(ANDROID_NS + "exported"))
             if exported_attr is None:
@@ -244,7 +244,8 @@ def manifest_facts(apk: Any, apk_file: ApkFile, target_sdk: int | None,
                         initializer = child.get(ANDROID_NS + "name") or ""
                         if initializer:
                             auto_init.append(initializer)
-    nsc_path = _resolve_xml_resource(apk, apk_file, app_attr("networkSecurityConfig"))
+    queried, broad = _queries(xml)
+    nsc_path = resolve_xml_resource(apk, apk_file, app_attr("networkSecurityConfig"))
     base, domains = _cleartext_config(apk_file, nsc_path)
     return ManifestFacts(
         uses_cleartext_traffic=_bool(app_attr("usesCleartextTraffic")),
@@ -252,5 +253,28 @@ def manifest_facts(apk: Any, apk_file: ApkFile, target_sdk: int | None,
         cleartext_permitted_base=base, cleartext_domains=domains,
         allow_backup=_bool(app_attr("allowBackup")), debuggable=bool(_bool(app_attr("debuggable"))),
         meta_data=meta, components=components, auto_init_providers=auto_init,
-        application_class=_full_name(package, str(app_attr("name"))) if app_attr("name") else None,
+        application_class=full_name(package, str(app_attr("name"))) if app_attr("name") else None,
+        queries_packages=queried, queries_broad=broad,
     )
+
+
+def _queries(xml: Any) -> tuple[list[str], str | None]:
+    """<queries>: the packages named, and the intent (if any) that makes every launchable app visible.
+
+    From target SDK 30 an app sees only the packages its <queries> match; an <intent> on ACTION_MAIN without a
+    <data> matches every app with a launcher activity, which is the installed-app list in all but name."""
+    packages: set[str] = set()
+    broad = None
+    for queries in xml.iter("queries"):
+        for node in queries:
+            tag = node.tag if isinstance(node.tag, str) else ""
+            if tag == "package" and node.get(ANDROID_NS + "name"):
+                packages.add(str(node.get(ANDROID_NS + "name")))
+            elif tag == "intent":
+                actions = {a.get(ANDROID_NS + "name") for a in node.iter("action")}
+                categories = sorted(str(c.get(ANDROID_NS + "name")) for c in node.iter("category")
+                                    if c.get(ANDROID_NS + "name"))
+                if "android.intent.action.MAIN" in actions and not list(node.iter("data")) and broad is None:
+                    broad = "<queries><intent> android.intent.action.MAIN" + (
+                        f" + {', '.join(categories)}" if categories else "") + " (every launchable app)"
+    return sorted(packages), broad

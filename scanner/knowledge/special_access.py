@@ -1,0 +1,106 @@
+"""The special-access catalog (rules/catalogs/special_access.yaml): accessibility, notification listeners, input
+methods, VPN, usage access, screen capture and the like, with how each shows in an APK."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+from scanner.errors import BadCatalog
+from scanner.model import DATA_TYPES
+from scanner.yaml_lines import parse_yaml
+
+WHERE = "rules/catalogs/special_access.yaml"
+
+# android.content.pm.ServiceInfo.FOREGROUND_SERVICE_TYPE_*: the manifest stores the attribute as these flags.
+FGS_TYPE_BITS: dict[str, int] = {
+    "dataSync": 0x1, "mediaPlayback": 0x2, "phoneCall": 0x4, "location": 0x8, "connectedDevice": 0x10,
+    "mediaProjection": 0x20, "camera": 0x40, "microphone": 0x80, "health": 0x100, "remoteMessaging": 0x200,
+    "systemExempted": 0x400, "shortService": 0x800, "fileManagement": 0x1000, "mediaProcessing": 0x2000,
+    "specialUse": 0x40000000,
+}
+
+_KEYS = frozenset({"id", "label", "label_zh", "sees", "data_types", "component_permission", "intent_actions",
+                   "config_meta_data", "permissions", "methods", "fgs_types", "source"})
+
+
+@dataclass(frozen=True)
+class AccessKind:
+    id: str
+    label: str
+    label_zh: str
+    sees: str
+    data_types: tuple[str, ...]
+    component_permission: str | None = None
+    intent_actions: tuple[str, ...] = ()
+    config_meta_data: str | None = None
+    permissions: tuple[str, ...] = ()
+    methods: tuple[tuple[str, str], ...] = ()  # (dotted class, method name)
+    fgs_types: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SpecialAccessCatalog:
+    kinds: tuple[AccessKind, ...]
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, AccessKind]:
+        return {k.id: k for k in self.kinds}
+
+    @functools.cached_property
+    def wanted_members(self) -> frozenset[tuple[str, str]]:
+        return frozenset(m for k in self.kinds for m in k.methods)
+
+    def for_component(self, permission: str | None, actions: list[str]) -> AccessKind | None:
+        """The kind a <service>/<receiver> grants: the system-only permission guarding it, else its intent action."""
+        for kind in self.kinds:
+            if kind.component_permission and permission == kind.component_permission:
+                return kind
+        for kind in self.kinds:
+            if set(kind.intent_actions) & set(actions):
+                return kind
+        return None
+
+
+@functools.cache
+def load_special_access() -> SpecialAccessCatalog:
+    text = resources.files("scanner.rules").joinpath("catalogs/special_access.yaml").read_text("utf-8")
+    doc = parse_yaml(text, WHERE, BadCatalog)
+    raw = doc.data.get("kinds") if isinstance(doc.data, dict) else None
+    if not isinstance(raw, list):
+        raise BadCatalog("needs a `kinds:` list", path=WHERE)
+    kinds = []
+    for index, item in enumerate(raw):
+        line = doc.line_of(["kinds", index])
+        if not isinstance(item, dict) or not item.get("id") or not item.get("label") or not item.get("sees"):
+            raise BadCatalog("each kind needs an id, a label and what it `sees`", path=WHERE, line=line)
+        unknown_keys = sorted(set(item) - _KEYS)
+        if unknown_keys:
+            raise BadCatalog(f"kind {item['id']}: unknown keys {unknown_keys}", path=WHERE, line=line)
+        bad_types = [t for t in item.get("data_types", []) if t not in DATA_TYPES]
+        if bad_types:
+            raise BadCatalog(f"kind {item['id']}: unknown data types {bad_types}", path=WHERE, line=line)
+        bad_fgs = [t for t in item.get("fgs_types", []) if t not in FGS_TYPE_BITS]
+        if bad_fgs:
+            raise BadCatalog(f"kind {item['id']}: unknown foreground service types {bad_fgs}", path=WHERE, line=line)
+        methods = []
+        for dotted in item.get("methods", []):
+            cls, _, member = str(dotted).rpartition(".")
+            if not cls or not member:
+                raise BadCatalog(f"kind {item['id']}: {dotted!r} is not Class.method", path=WHERE, line=line)
+            methods.append((cls, member))
+        if not (item.get("component_permission") or item.get("intent_actions") or item.get("permissions")
+                or methods or item.get("fgs_types")):
+            raise BadCatalog(f"kind {item['id']}: says nothing about how to find it", path=WHERE, line=line)
+        kinds.append(AccessKind(
+            id=item["id"], label=item["label"], label_zh=item.get("label_zh") or item["label"], sees=item["sees"],
+            data_types=tuple(item.get("data_types", [])), component_permission=item.get("component_permission"),
+            intent_actions=tuple(item.get("intent_actions", [])), config_meta_data=item.get("config_meta_data"),
+            permissions=tuple(item.get("permissions", [])), methods=tuple(methods),
+            fgs_types=tuple(item.get("fgs_types", [])), source=item.get("source", "")))
+    ids = [k.id for k in kinds]
+    if len(set(ids)) != len(ids):
+        raise BadCatalog(f"duplicate kind ids: {sorted({i for i in ids if ids.count(i) > 1})}", path=WHERE)
+    return SpecialAccessCatalog(tuple(kinds))

@@ -14,9 +14,11 @@ from markupsafe import Markup, escape
 from scanner.reports.base import ReportOptions, ReportWriter
 from scanner.reports.i18n import LocalText, Translator, catalog
 from scanner.reports.matrix import MatrixRow, build_matrix
+from scanner.reports.static_text import access_notes
 from scanner.reports.summary import SEVERITIES_DESC, Summary, summarize
 from scanner.reports.timeline import RED_PHASES, Timeline, build_timeline
 
+from scanner.knowledge.special_access import load_special_access
 from scanner.model import Evidence, Finding, ScanResult
 
 # Keys of details shown in their own block of an evidence item; every other key is listed as-is.
@@ -248,9 +250,32 @@ class HtmlWriter(ReportWriter):
             flows=flows, observations=observations, js_strings=js_strings, page_size=options.page_size,
             table_page_size=options.table_page_size, red_phases=RED_PHASES,
             generated=result.finished or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            special=_special_rows(result, t),
             input_notes=[*(result.static.warnings if result.static else []),
                          *(result.traffic.warnings if result.traffic else [])],
         )
+
+
+def _special_rows(result: ScanResult, t: Translator) -> list[dict[str, Any]]:
+    """Special access for the report's table, in the report's language; dormant library calls last and dimmed."""
+    if result.static is None:
+        return []
+    kinds = load_special_access().by_id
+    rows = []
+    for access in result.static.special_access:
+        kind = kinds.get(access.kind)
+        dormant = access.origin == "library" and access.reached_from is None
+        if access.sdk:
+            whose = t("special.sdk", sdk=access.sdk)
+        elif access.origin == "library":
+            whose = t("special.library_called", caller=access.reached_from) if access.reached_from else t(
+                "special.library_dormant")
+        else:
+            whose = t("special.app")
+        rows.append({"label": (kind.label_zh if t.lang == "zh" else kind.label) if kind else access.label,
+                     "via": access.via, "whose": whose, "sees": kind.sees if kind else "", "dormant": dormant,
+                     "notes": access_notes(access.config)})
+    return sorted(rows, key=lambda r: r["dormant"])
 
 
 def _worst(views: list[FindingView], n: int = 3) -> list[FindingView]:

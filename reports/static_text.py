@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import Any
 
 from scanner.model import DATA_TYPES, StaticReport, to_jsonable
 
@@ -19,6 +20,35 @@ def static_json(report: StaticReport) -> str:
 def _label(data_type: str) -> str:
     info = DATA_TYPES.get(data_type)
     return info.label if info else data_type
+
+
+def _who(origin: str, sdk: str | None, reached_from: str | None) -> str:
+    if sdk:
+        return sdk
+    if origin == "library":
+        return f"library, called from {reached_from}" if reached_from else "library, dormant: nothing calls it"
+    return "app"
+
+
+def access_notes(config: dict[str, Any]) -> str:
+    notes = []
+    if config.get("can_retrieve_window_content"):
+        notes.append("reads window content")
+    elif config.get("can_retrieve_window_content") is False:
+        notes.append("events only, no window content")
+    if config.get("event_types"):
+        notes.append("events: " + ", ".join(config["event_types"]))
+    if config.get("packages"):
+        notes.append("watches " + ", ".join(config["packages"]))
+    elif "packages" in config:
+        notes.append("watches every app")
+    if config.get("policies"):
+        notes.append("policies: " + ", ".join(config["policies"]))
+    if config.get("user_action"):
+        notes.append(f"on the user's action ({config['user_action']})")
+    if config.get("unreadable"):
+        notes.append(f"configuration {config.get('file')} unreadable")
+    return "; ".join(notes)
 
 
 def static_text(report: StaticReport) -> str:
@@ -63,11 +93,18 @@ def static_text(report: StaticReport) -> str:
         lines.append(f"               found by: {', '.join(sdk.bases)}; e.g. {sdk.evidence[0].detail}")
 
     lines.append("")
+    lines.append(f"Special access: {len(report.special_access)}")
+    for access in report.special_access:
+        lines.append(f"  {access.label}: {access.via} [{_who(access.origin, access.sdk, access.reached_from)}]")
+        notes = access_notes(access.config)
+        if notes:
+            lines.append(f"      {notes}")
+
+    lines.append("")
     lines.append(f"Personal-data API uses: {len(report.api_uses)}")
     by_type: dict[str, list[str]] = defaultdict(list)
     for use in report.api_uses:
-        who = use.sdk or "app"
-        by_type[use.data_type].append(f"{use.api} from {use.caller} [{who}]")
+        by_type[use.data_type].append(f"{use.api} from {use.caller} [{_who(use.origin, use.sdk, use.reached_from)}]")
     for data_type in sorted(by_type):
         lines.append(f"  {_label(data_type)}:")
         lines.extend(f"    {entry}" for entry in by_type[data_type][:12])

@@ -244,7 +244,8 @@ class SpecialAccess:
     component: str | None = None
     data_types: list[str] = field(default_factory=list)
     # What the service's own configuration says (accessibility and device-admin XML), empty when there is none:
-    # can_retrieve_window_content, event_types, packages (the apps it watches; empty = all), policies.
+    # can_retrieve_window_content, event_types, packages (the apps it watches; empty = all), policies; for a call,
+    # user_action: the framework callback it sits in when that callback is the user's own action (a paste).
     config: dict[str, Any] = field(default_factory=dict)
     reached_from: str | None = None  # for a library call: the app or SDK method calling it; None = dormant
 

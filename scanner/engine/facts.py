@@ -21,6 +21,7 @@ from scanner.errors import DivulgeError
 from scanner.gcpause import gc_paused
 from scanner.knowledge import regulation
 from scanner.knowledge.apis import load_api_catalog
+from scanner.knowledge.special_access import load_special_access
 from scanner.model import (
     DATA_TYPES,
     Declaration,
@@ -50,7 +51,8 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                 "permission": None, "origin": "app", "reached_from": None, "dormant": False},
     "special_access": {"access": None, "label": None, "source": None, "via": None, "origin": "app", "sdk": None,
                        "component": None, "data_types": [], "can_retrieve_window_content": None, "packages": [],
-                       "event_types": [], "policies": [], "reached_from": None, "dormant": False},
+                       "event_types": [], "policies": [], "reached_from": None, "dormant": False, "sees": None,
+                       "whose": None, "user_action": None},
     "sdk": {"id": None, "name": None, "owner": "", "country": "", "categories": [], "status": "wired",
             "auto_init": False, "data_types": [], "bases": [], "disclosed": False, "disclosed_data_types": []},
     "sdk_data": {"sdk": None, "sdk_name": None, "data_type": None, "status": "wired", "disclosed": False,
@@ -144,6 +146,7 @@ def static_facts(report: StaticReport) -> list[Fact]:
             can_retrieve_window_content=config.get("can_retrieve_window_content"),
             packages=list(config.get("packages", [])), event_types=list(config.get("event_types", [])),
             policies=list(config.get("policies", [])), reached_from=access.reached_from,
+            user_action=config.get("user_action"),
             dormant=access.origin == "library" and access.reached_from is None))
     for endpoint in report.endpoints:
         scheme = endpoint.url.split(":", 1)[0].lower() if ":" in endpoint.url else None
@@ -248,6 +251,17 @@ def _recipient(who: tuple[Any, ...], sdk_names: dict[str, list[str]],
     return label, bool(matched), listed
 
 
+def _whose(fact: Fact) -> str:
+    """Whose code or component shows a special access, for the message."""
+    if fact.get("sdk"):
+        return f"SDK {fact['sdk']}"
+    if fact.get("origin") == "library":
+        return f"library code called from {fact['reached_from']}" if fact.get("reached_from") else "library code"
+    if fact.get("source") == "permission":
+        return "the app's manifest"
+    return "the app's own code"
+
+
 _PERMISSION_SCOPE = {
     "android.permission.PACKAGE_USAGE_STATS": "usage access lists every app the user opens, whatever <queries> says",
     "android.permission.GET_TASKS": "GET_TASKS shows other apps' tasks only on Android 4 and older; since Android 5 "
@@ -320,6 +334,15 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
     for cap in derived:
         if cap["data_type"] == "apps_on_device":
             cap["scope"] = _PERMISSION_SCOPE.get(cap["via"], scope)
+
+    kinds = load_special_access().by_id
+    for access in by_kind.get("special_access", []):
+        access_kind = kinds.get(access.get("access") or "")
+        if access_kind is not None:
+            access["label"] = access.get("label") or access_kind.label
+            access["sees"] = access.get("sees") or access_kind.sees
+            access["data_types"] = access.get("data_types") or list(access_kind.data_types)
+        access["whose"] = _whose(access)
 
     sdk_names: dict[str, list[str]] = {}
     for sdk in by_kind.get("sdk", []):

@@ -22,7 +22,7 @@ FGS_TYPE_BITS: dict[str, int] = {
 }
 
 _KEYS = frozenset({"id", "label", "label_zh", "sees", "data_types", "component_permission", "intent_actions",
-                   "config_meta_data", "permissions", "methods", "fgs_types", "source"})
+                   "config_meta_data", "permissions", "methods", "fgs_types", "source", "user_action_methods"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class AccessKind:
     methods: tuple[tuple[str, str], ...] = ()  # (dotted class, method name)
     fgs_types: tuple[str, ...] = ()
     source: str = ""
+    user_action_methods: frozenset[str] = frozenset()  # caller method names where a call answers the user's action
 
 
 @dataclass(frozen=True)
@@ -67,40 +68,46 @@ class SpecialAccessCatalog:
 @functools.cache
 def load_special_access() -> SpecialAccessCatalog:
     text = resources.files("scanner.rules").joinpath("catalogs/special_access.yaml").read_text("utf-8")
-    doc = parse_yaml(text, WHERE, BadCatalog)
+    return parse_special_access(text, WHERE)
+
+
+def parse_special_access(text: str, where: str) -> SpecialAccessCatalog:
+    """A special-access catalog from its YAML text; every mistake raises BadCatalog with the file and line."""
+    doc = parse_yaml(text, where, BadCatalog)
     raw = doc.data.get("kinds") if isinstance(doc.data, dict) else None
     if not isinstance(raw, list):
-        raise BadCatalog("needs a `kinds:` list", path=WHERE)
+        raise BadCatalog("needs a `kinds:` list", path=where)
     kinds = []
     for index, item in enumerate(raw):
         line = doc.line_of(["kinds", index])
         if not isinstance(item, dict) or not item.get("id") or not item.get("label") or not item.get("sees"):
-            raise BadCatalog("each kind needs an id, a label and what it `sees`", path=WHERE, line=line)
+            raise BadCatalog("each kind needs an id, a label and what it `sees`", path=where, line=line)
         unknown_keys = sorted(set(item) - _KEYS)
         if unknown_keys:
-            raise BadCatalog(f"kind {item['id']}: unknown keys {unknown_keys}", path=WHERE, line=line)
+            raise BadCatalog(f"kind {item['id']}: unknown keys {unknown_keys}", path=where, line=line)
         bad_types = [t for t in item.get("data_types", []) if t not in DATA_TYPES]
         if bad_types:
-            raise BadCatalog(f"kind {item['id']}: unknown data types {bad_types}", path=WHERE, line=line)
+            raise BadCatalog(f"kind {item['id']}: unknown data types {bad_types}", path=where, line=line)
         bad_fgs = [t for t in item.get("fgs_types", []) if t not in FGS_TYPE_BITS]
         if bad_fgs:
-            raise BadCatalog(f"kind {item['id']}: unknown foreground service types {bad_fgs}", path=WHERE, line=line)
+            raise BadCatalog(f"kind {item['id']}: unknown foreground service types {bad_fgs}", path=where, line=line)
         methods = []
         for dotted in item.get("methods", []):
             cls, _, member = str(dotted).rpartition(".")
             if not cls or not member:
-                raise BadCatalog(f"kind {item['id']}: {dotted!r} is not Class.method", path=WHERE, line=line)
+                raise BadCatalog(f"kind {item['id']}: {dotted!r} is not Class.method", path=where, line=line)
             methods.append((cls, member))
         if not (item.get("component_permission") or item.get("intent_actions") or item.get("permissions")
                 or methods or item.get("fgs_types")):
-            raise BadCatalog(f"kind {item['id']}: says nothing about how to find it", path=WHERE, line=line)
+            raise BadCatalog(f"kind {item['id']}: says nothing about how to find it", path=where, line=line)
         kinds.append(AccessKind(
             id=item["id"], label=item["label"], label_zh=item.get("label_zh") or item["label"], sees=item["sees"],
             data_types=tuple(item.get("data_types", [])), component_permission=item.get("component_permission"),
             intent_actions=tuple(item.get("intent_actions", [])), config_meta_data=item.get("config_meta_data"),
             permissions=tuple(item.get("permissions", [])), methods=tuple(methods),
-            fgs_types=tuple(item.get("fgs_types", [])), source=item.get("source", "")))
+            fgs_types=tuple(item.get("fgs_types", [])), source=item.get("source", ""),
+            user_action_methods=frozenset(item.get("user_action_methods", []))))
     ids = [k.id for k in kinds]
     if len(set(ids)) != len(ids):
-        raise BadCatalog(f"duplicate kind ids: {sorted({i for i in ids if ids.count(i) > 1})}", path=WHERE)
+        raise BadCatalog(f"duplicate kind ids: {sorted({i for i in ids if ids.count(i) > 1})}", path=where)
     return SpecialAccessCatalog(tuple(kinds))

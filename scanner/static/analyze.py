@@ -88,7 +88,7 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     sdks = builder.result()
     special = find_special_access(apk, apk_file, (p.name for p in permissions), scans, load_special_access(),
                                   catalog.owner_of_class)
-    _mark_reached(api_uses, special, dex_data, catalog)
+    _mark_reached(api_uses, special, dex_data, catalog, {c.name: c.kind for c in manifest.components})
     del dex_data
     return StaticReport(
         app=app, permissions=permissions, sdks=sdks, api_uses=api_uses, endpoints=endpoints,
@@ -210,12 +210,13 @@ MAX_REACH_HOPS = 3
 
 
 def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], dex_data: list[tuple[str, bytes]],
-                  catalog: SdkCatalog) -> None:
+                  catalog: SdkCatalog, components: dict[str, str]) -> None:
     """Library code that reaches personal data is dormant unless the app or an SDK calls it: follow the calls back
     from each library method, up to MAX_REACH_HOPS library methods deep, and note the first app or SDK caller.
+    A library class the manifest declares as a component is started by the system, so its code counts as reached.
 
-    Calls through interfaces, reflection or callbacks the framework makes (a library's Activity lifecycle) are not
-    followed, so "dormant" means no direct call was found, not that none can happen."""
+    Calls through interfaces, reflection or other framework callbacks are not followed, so "dormant" means no
+    direct call was found, not that none can happen."""
     pending: list[ApiUse | SpecialAccess] = [u for u in uses if u.origin == "library"]
     pending += [a for a in special if a.origin == "library" and a.source == "call"]
     if not pending:
@@ -225,6 +226,17 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], dex_data: li
     for item in pending:
         cls, _, method = (item.caller if isinstance(item, ApiUse) else item.component or "").rpartition(".")
         frontier[(cls, method)].append(item)
+
+    def started_by_system() -> None:
+        for (cls, _method), items in frontier.items():
+            kind = components.get(cls.split("$", 1)[0])
+            if kind is not None:
+                for item in items:
+                    item.reached_from = item.reached_from or f"<{kind} {cls.split('$', 1)[0]}> (the system starts it)"
+
+    started_by_system()
+    frontier = {k: [i for i in v if i.reached_from is None] for k, v in frontier.items()}
+    frontier = {k: v for k, v in frontier.items() if v}
     seen = set(frontier)
     for _hop in range(MAX_REACH_HOPS):
         if not frontier:
@@ -250,7 +262,9 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], dex_data: li
                 for item in items:
                     if item.reached_from is None:
                         item.reached_from = who
-        frontier = {k: [i for i in v if i.reached_from is None] for k, v in following.items()}
+        frontier = dict(following)
+        started_by_system()
+        frontier = {k: [i for i in v if i.reached_from is None] for k, v in frontier.items()}
         frontier = {k: v for k, v in frontier.items() if v}
 
 

@@ -172,7 +172,8 @@ def _calls(scans: list[DexScan], catalog: SpecialAccessCatalog,
             if key in out:
                 continue
             origin, sdk = _origin(owner_of(site.caller_class))
+            config = {"user_action": site.caller_method} if site.caller_method in kind.user_action_methods else {}
             out[key] = SpecialAccess(kind=kind.id, label=kind.label, source="call",
                                      via=f"{site.target_class}.{site.target_member}", origin=origin, sdk=sdk,
-                                     component=caller, data_types=list(kind.data_types))
+                                     component=caller, data_types=list(kind.data_types), config=config)
     return sorted(out.values(), key=lambda a: (a.kind, a.component or ""))

@@ -18,6 +18,7 @@ from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, Spec
 from scanner.static import manifest as manifest_mod
 from scanner.static.archive import AppArchive, dex_in_archive, entry_reader, open_app
 from scanner.static.dex import DexFormatError, DexScan, find_callers, scan_dex
+from scanner.static.hidden_code import LOADER_MEMBERS, hidden_code_signs
 from scanner.static.special_access import find_special_access
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,16 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
                                   catalog.owner_of_class)
     _mark_reached(api_uses, special, dex_data, catalog, {c.name: c.kind for c in manifest.components})
     del dex_data
+    hidden = hidden_code_signs(app.package, manifest, scans, defined, archive.apks, catalog.owner_of_class)
+    warnings = _packer_warnings(sdks, catalog) + asset_notes
+    if hidden and not any("packed by" in w for w in warnings):
+        warnings.append("the app's code may be hidden from static analysis: " + "; ".join(hidden) + ". What was "
+                        "found in code is a lower bound; capture its traffic (divulge capture / divulge traffic) to "
+                        "see what it does")
     return StaticReport(
         app=app, permissions=permissions, sdks=sdks, api_uses=api_uses, endpoints=endpoints,
         manifest=manifest, native_libs=sorted(native_libs), dex_files=[scan.name for scan in scans],
-        class_count=len(defined), warnings=_packer_warnings(sdks, catalog) + asset_notes, special_access=special,
+        class_count=len(defined), warnings=warnings, special_access=special, hidden_code=hidden,
     )
 
 
@@ -159,8 +166,9 @@ def _some(names: Iterable[str], shown: int = 5) -> str:
 
 
 def _scan(data: bytes, label: str, catalog: SdkCatalog, apis: ApiCatalog) -> DexScan:
-    # Personal-data APIs and the calls that show special access (clipboard, screen capture, exact alarms).
-    wanted = apis.wanted_members | load_special_access().wanted_members
+    # Personal-data APIs, the calls that show special access (clipboard, screen capture, exact alarms) and the
+    # loaders of code the dex does not hold.
+    wanted = apis.wanted_members | load_special_access().wanted_members | LOADER_MEMBERS
     return scan_dex(data, label, wanted_members=wanted, wanted_strings=apis.wanted_strings,
                     owner_of=catalog.owner_of_class)
 

@@ -297,6 +297,24 @@ def entry_reader(apk: ApkFile) -> Iterator[Callable[[str, int], bytes]]:
         yield lambda name, limit: _read_member(archive, name, limit, where)
 
 
+def sample_entries(apk: ApkFile, keep: Callable[[str, int], bool], head: int) -> list[tuple[str, int, bytes]]:
+    """(name, inflated size, first `head` bytes) of the entries `keep(name, size)` chooses: enough to tell an
+    encrypted blob from media without inflating any entry whole."""
+    out = []
+    where = str(apk.path)
+    with _open_zip(apk.raw, where) as archive:
+        for info in _infos(archive, where):
+            if info.is_dir() or not keep(info.filename, info.file_size):
+                continue
+            try:
+                with archive.open(info) as stream:
+                    out.append((info.filename, info.file_size, stream.read(head)))
+            except (RuntimeError, zlib.error, zipfile.BadZipFile, OSError, EOFError, ValueError,
+                    NotImplementedError) as exc:
+                raise BadApk(f"cannot read {info.filename} from the archive ({exc})", path=where) from exc
+    return out
+
+
 def read_entry(apk: ApkFile, name: str, limit: int = MAX_ENTRY_BYTES) -> bytes:
     """One entry, read at most `limit` bytes (a lying header cannot make us inflate more)."""
     with entry_reader(apk) as read:

@@ -299,8 +299,9 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
         sdk["disclosed"] = bool(matched)
         sdk["disclosed_data_types"] = sorted({t for p in matched for t in p.get("data_types", [])})
         if sdk.get("role") is None and sdk["id"] in catalog_roles:
-            known = catalog_roles[sdk["id"]]
-            sdk["role"], sdk["role_setting"], sdk["role_source"] = known.role, known.setting, known.source
+            listed_role = catalog_roles[sdk["id"]]
+            sdk["role"], sdk["role_setting"], sdk["role_source"] = \
+                listed_role.role, listed_role.setting, listed_role.source
         setting = sdk.get("role_setting")
         if setting and sdk.get("role_manifest"):
             setting = f"{setting} (the app's manifest sets {', '.join(sdk['role_manifest'])})"

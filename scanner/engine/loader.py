@@ -35,6 +35,7 @@ class Variant:
     recipient's role).  What a variant leaves out is the rule's."""
 
     when: cond.Predicate
+    condition: dict[str, Any] = field(default_factory=dict)  # `when` as written, for `rules show`
     confidence: str | None = None
     message: str | None = None
     message_zh: str | None = None
@@ -167,7 +168,7 @@ def _compile_variants(rule: Rule, raw: list[dict[str, Any]], doc: YamlDoc, base:
         path = ["variants", index]
         try:
             when = compiler.predicate(item["when"], [*path, "when"])
-            variant = Variant(when=when, confidence=item.get("confidence"),
+            variant = Variant(when=when, condition=dict(item["when"]), confidence=item.get("confidence"),
                               message=(item.get("message") or "").strip() or None,
                               message_zh=(item.get("message_zh") or "").strip() or None,
                               references=_references(item["references"]) if "references" in item else None)

@@ -258,12 +258,12 @@ _LIST_FIELDS = ("code", "native_libs", "domains", "data_types", "identifiers", "
 _MANIFEST_FIELDS = ("components", "meta_data", "providers", "permissions")
 
 
-def _line_of(text: str, sdk_id: str, key: str | None = None) -> int | None:
-    """1-based line of an entry's `id:` (or of `key:` within that entry) in a catalog file's text.
+def _line_of(blob: bytes, sdk_id: str, key: str | None = None) -> int | None:
+    """1-based line of an entry's `id:` (or of `key:` within that entry) in a catalog file.
 
     The catalogs are read with libyaml's fast loader, which keeps no marks; an error is rare, so its line is
     looked up in the text then."""
-    lines = text.splitlines()
+    lines = blob.decode("utf-8", "replace").splitlines()
     id_re = re.compile(r"^\s*-?\s*id:\s*['\"]?" + re.escape(sdk_id) + r"['\"]?\s*(#.*)?$")
     start = next((i for i, line in enumerate(lines) if id_re.match(line)), None)
     if start is None:
@@ -279,8 +279,8 @@ def _line_of(text: str, sdk_id: str, key: str | None = None) -> int | None:
     return start + 1
 
 
-def _role(raw: dict[str, Any], sdk_id: str, where: str, text: str) -> tuple[str | None, str | None, str | None,
-                                                                           list[str]]:
+def _role(raw: dict[str, Any], sdk_id: str, where: str, blob: bytes) -> tuple[str | None, str | None, str | None,
+                                                                            list[str]]:
     """role, role_setting, role_source, role_meta_data of an entry, checked."""
     role = raw.get("role")
     setting = raw.get("role_setting")
@@ -288,28 +288,28 @@ def _role(raw: dict[str, Any], sdk_id: str, where: str, text: str) -> tuple[str 
     if role is None:
         if setting is not None or meta:
             raise BadCatalog(f"SDK {sdk_id}: role_setting and role_meta_data go with `role: depends`", path=where,
-                             line=_line_of(text, sdk_id, "role_setting" if setting is not None else "role_meta_data"))
+                             line=_line_of(blob, sdk_id, "role_setting" if setting is not None else "role_meta_data"))
         return None, None, None, []
     if role not in SDK_ROLES:
         hint = difflib.get_close_matches(str(role), SDK_ROLES, n=1)
         raise BadCatalog(f"SDK {sdk_id}: unknown role {role!r}; a role is one of {', '.join(SDK_ROLES)}"
                          + (f" (did you mean {hint[0]!r}?)" if hint else ""), path=where,
-                         line=_line_of(text, sdk_id, "role"))
+                         line=_line_of(blob, sdk_id, "role"))
     if role == "depends" and not (isinstance(setting, str) and setting.strip()):
         raise BadCatalog(f"SDK {sdk_id}: `role: depends` needs role_setting naming the setting that decides it",
-                         path=where, line=_line_of(text, sdk_id, "role"))
+                         path=where, line=_line_of(blob, sdk_id, "role"))
     if role != "depends" and (setting is not None or meta):
         raise BadCatalog(f"SDK {sdk_id}: role_setting and role_meta_data only go with `role: depends`", path=where,
-                         line=_line_of(text, sdk_id, "role_setting" if setting is not None else "role_meta_data"))
+                         line=_line_of(blob, sdk_id, "role_setting" if setting is not None else "role_meta_data"))
     if not isinstance(meta, list) or not all(isinstance(m, str) for m in meta):
         raise BadCatalog(f"SDK {sdk_id}: role_meta_data must be a list of <meta-data> names", path=where,
-                         line=_line_of(text, sdk_id, "role_meta_data"))
+                         line=_line_of(blob, sdk_id, "role_meta_data"))
     source = raw.get("role_source")
     return str(role), setting.strip() if isinstance(setting, str) else None, \
         str(source) if source is not None else None, list(meta)
 
 
-def _entry_from_yaml(raw: Any, where: str, text: str = "") -> SdkEntry:
+def _entry_from_yaml(raw: Any, where: str, blob: bytes = b"") -> SdkEntry:
     if not isinstance(raw, dict):
         raise BadCatalog("each SDK entry must be a mapping", path=where)
     missing = [k for k in _REQUIRED if not raw.get(k)]
@@ -333,7 +333,7 @@ def _entry_from_yaml(raw: Any, where: str, text: str = "") -> SdkEntry:
     bad_ids = [i for i in raw.get("identifiers", []) if i not in IDENTIFIER_KINDS]
     if bad_ids:
         raise BadCatalog(f"SDK {sdk_id}: unknown identifier kinds {bad_ids}", path=where)
-    role, role_setting, role_source, role_meta_data = _role(raw, sdk_id, where, text)
+    role, role_setting, role_source, role_meta_data = _role(raw, sdk_id, where, blob)
     return SdkEntry(
         id=sdk_id, name=str(raw["name"]), owner=str(raw["owner"]), country=str(raw["country"]),
         categories=list(raw["categories"]), code=[str(c) for c in raw.get("code", [])],
@@ -409,8 +409,7 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
             continue
         if not isinstance(raw, list):
             raise BadCatalog("an SDK catalog file must be a YAML list", path=where)
-        text = blob.decode("utf-8", "replace")
-        entries.extend(_entry_from_yaml(item, where, text) for item in raw)
+        entries.extend(_entry_from_yaml(item, where, blob) for item in raw)
     if extra is not None:
         blob = extra.read_bytes() if extra.is_file() else b""
         if not blob:
@@ -423,8 +422,7 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
                 raise _yaml_error(exc, str(extra)) from exc
             if not isinstance(raw, list):
                 raise BadCatalog("an SDK catalog file must be a YAML list", path=str(extra))
-            text = blob.decode("utf-8", "replace")
-            entries.extend(_entry_from_yaml(item, str(extra), text) for item in raw)
+            entries.extend(_entry_from_yaml(item, str(extra), blob) for item in raw)
         else:
             entries.extend(load_exodus_json(extra))
     return SdkCatalog(entries, version=version, sha256=digest.hexdigest(), libraries=_libraries())

@@ -316,6 +316,13 @@ def rules_show_cmd(rule_id: str, rules_dirs: tuple[Path, ...]) -> None:
     condition = {"match": rule.match, **({"corroborate": rule.corroborate} if rule.corroborate else {})}
     dumped = yaml.safe_dump(condition, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
     click.echo("\nCondition:\n  " + dumped.rstrip().replace("\n", "\n  "))
+    for variant in rule.variants:
+        when = yaml.safe_dump(variant.condition, allow_unicode=True, default_flow_style=True, width=1000).strip()
+        changes = [f"confidence {variant.confidence}"] if variant.confidence else []
+        changes += ["its own message"] if variant.message else []
+        changes += ["cites " + "; ".join(f"{r.title} {r.article or ''}".strip() for r in variant.references)
+                    ] if variant.references is not None else []
+        click.echo(f"\nVariant when {when}: " + (", ".join(changes) or "no change"))
 
 
 @rules_group.command("validate")

@@ -96,21 +96,30 @@ def draft_from_reports(static: StaticReport, traffic: TrafficReport | None, *, c
                 return CATEGORY_PURPOSES[cat]
         return "app_functionality"
 
+    def shares(sdk_id: str | None) -> bool:
+        """Whether data to this SDK is sharing in Play's sense: not for a service provider (issue 19).
+
+        A `depends` SDK or one of unknown role is drafted as shared: the draft errs on the side the developer
+        must look at, and its comment names the setting."""
+        sdk = sdks.get(sdk_id or "")
+        return sdk is None or sdk.role != "service_provider"
+
     first_party: set[str] = set()
     for obs in (traffic.observations if traffic else []):
         third = obs.party == "third"
-        _add(decl, obs.data_type, shared=third, purpose=sdk_purpose(obs.sdk) if third else "app_functionality")
+        _add(decl, obs.data_type, shared=third and shares(obs.sdk),
+             purpose=sdk_purpose(obs.sdk) if third else "app_functionality")
         why(obs.data_type, f"seen in traffic to {obs.host}" + (f" ({obs.sdk})" if obs.sdk else ""))
         if not third and obs.registrable_domain:
             first_party.add(obs.registrable_domain)
     for sdk in sdks.values():
         for data_type in sdk.data_types:
             if data_type in DATA_TYPES:
-                _add(decl, data_type, shared=True, purpose=sdk_purpose(sdk.id))
+                _add(decl, data_type, shared=shares(sdk.id), purpose=sdk_purpose(sdk.id))
                 why(data_type, f"collected by SDK {sdk.name} ({sdk.status.value}); verify its configuration")
     for use in static.api_uses:
         if use.data_type in DATA_TYPES:
-            _add(decl, use.data_type, shared=bool(use.sdk), purpose=sdk_purpose(use.sdk) if use.sdk else "app_functionality")
+            _add(decl, use.data_type, shared=bool(use.sdk) and shares(use.sdk), purpose=sdk_purpose(use.sdk) if use.sdk else "app_functionality")
             why(use.data_type, f"code calls {use.api} in {use.caller}; remove if it never leaves the device")
     perm_map = regulation.permission_data_types()
     for perm in static.permissions:
@@ -120,7 +129,8 @@ def draft_from_reports(static: StaticReport, traffic: TrafficReport | None, *, c
                 why(data_type, f"permission {perm.name}; remove if the data never leaves the device")
     for sdk in sdks.values():
         decl.parties.append(DisclosedParty(name=sdk.name, sdk_id=sdk.id, data_types=sorted(sdk.data_types),
-                                           purposes=[sdk_purpose(sdk.id)]))
+                                           purposes=[sdk_purpose(sdk.id)],
+                                           role=sdk.role if sdk.role in ("service_provider", "third_party") else None))
     for obs in (traffic.observations if traffic else []):
         if obs.party == "third" and obs.sdk in sdks:
             party = next(p for p in decl.parties if p.sdk_id == obs.sdk)
@@ -131,6 +141,9 @@ def draft_from_reports(static: StaticReport, traffic: TrafficReport | None, *, c
     comments = {k: "; ".join(v[:3]) + (f" (+{len(v) - 3} more)" if len(v) > 3 else "") for k, v in reasons.items()}
     for sdk in sdks.values():
         comments[sdk.name] = f"{sdk.owner or 'unknown owner'} ({sdk.country or '?'}); found: {', '.join(sdk.bases)}"
+        if sdk.role == "depends":
+            comments[sdk.name] += (f"; a service provider or a third party depending on {sdk.role_setting}: "
+                                   "set role: service_provider if those settings keep the data for you alone")
     return Draft(declaration=decl, comments=comments)
 
 

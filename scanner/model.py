@@ -95,6 +95,22 @@ SDK_CATEGORIES: tuple[str, ...] = (
     "development", "authentication", "statistics", "app_hardening", "other",
 )
 
+# Who a recipient is to the app, in Google Play's terms (issue 19): Play does not count data sent to a service
+# provider processing it on the developer's behalf as "shared"; PIPL calls the same split entrusted processing
+# (Art. 21) and provision to another handler (Art. 23).  `depends`: a setting decides (it is named with the role).
+# A recipient whose role is not known (an imported tracker list, a host outside the catalog) carries None, and
+# rules treat it as a third party: the developer, not divulge, can show that a vendor only processes for them.
+SDK_ROLES: tuple[str, ...] = ("service_provider", "third_party", "depends")
+
+
+@dataclass(frozen=True)
+class SdkRole:
+    """An SDK's role as its catalog entry gives it."""
+
+    role: str | None  # one of SDK_ROLES, None when not known
+    setting: str | None = None  # for `depends`: the setting that decides it
+    source: str | None = None  # the page that supports it
+
 
 def data_type_from_psl(psl_id: str) -> str:
     """PSL_DEVICE_ID -> device_id; raises KeyError for an unknown id."""
@@ -210,6 +226,11 @@ class SdkHit:
     auto_init: bool = False
     source: str = "divulge"  # divulge catalog or an imported list ("exodus")
     website: str | None = None
+    role: str | None = None  # one of SDK_ROLES; None when the catalog entry has none (imported lists)
+    role_setting: str | None = None  # for `depends`: the setting that decides the role
+    role_source: str | None = None  # the vendor's page that supports the role
+    # For `depends`: what the app's manifest sets of the role's meta-data settings, "name=value" (empty: defaults)
+    role_manifest: list[str] = field(default_factory=list)
 
     @property
     def bases(self) -> list[str]:
@@ -348,6 +369,9 @@ class DisclosedParty:
     data_types: list[str] = field(default_factory=list)
     purposes: list[str] = field(default_factory=list)
     source: str | None = None
+    # What the declaration says the party is (one of SDK_ROLES but `depends`), None when it does not say:
+    # "Crashlytics, our service provider" / "受托处理" -> service_provider.
+    role: str | None = None
 
 
 @dataclass

@@ -29,7 +29,7 @@ from scanner.yaml_lines import YamlDoc, load_yaml
 
 CASE_KEYS = {"name", "facts", "declaration", "category", "inputs", "expect", "params"}
 EXPECT_FIELDS = {"rule_id", "severity", "confidence", "basis", "data_type", "sdk", "message_contains",
-                 "evidence_kinds"}
+                 "evidence_kinds", "articles"}
 
 
 @dataclass
@@ -131,6 +131,9 @@ def _matches(finding: Finding, wanted: dict[str, Any]) -> bool:
                 return False
         elif key == "evidence_kinds":
             if not set(value) <= {e.kind for e in finding.evidence}:
+                return False
+        elif key == "articles":  # every one of these is the article of one of the finding's references
+            if not set(value) <= {r.article for r in finding.references}:
                 return False
         elif key == "severity":
             if str(finding.severity) != str(value):

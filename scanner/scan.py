@@ -221,7 +221,8 @@ def run_scan(options: ScanOptions) -> ScanResult:
         reports.append(analyse_app_traffic(capture_paths, options, static, declaration, catalog))
     traffic = merge_traffic(reports)
 
-    factset = build_facts(static, traffic, declaration, category=category, sdk_aliases=_aliases(catalog))
+    factset = build_facts(static, traffic, declaration, category=category, sdk_aliases=_aliases(catalog),
+                          sdk_roles=getattr(catalog, "roles", None))
     outcome = run_rules(rules, factset, params=config.params, severities=config.severities)
     findings = outcome.findings
     for warning in apply_suppressions(findings, config, today=options.today):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +21,14 @@ from scanner.errors import DivulgeError
 from scanner.gcpause import gc_paused
 from scanner.knowledge import regulation
 from scanner.knowledge.apis import load_api_catalog
+from scanner.knowledge.sdks import shared_catalog
 from scanner.knowledge.special_access import load_special_access
 from scanner.model import (
     DATA_TYPES,
     Declaration,
     Evidence,
     Observation,
+    SdkRole,
     StaticReport,
     TrafficReport,
 )
@@ -54,9 +56,10 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                        "event_types": [], "policies": [], "reached_from": None, "dormant": False, "sees": None,
                        "whose": None, "user_action": None},
     "sdk": {"id": None, "name": None, "owner": "", "country": "", "categories": [], "status": "wired",
-            "auto_init": False, "data_types": [], "bases": [], "disclosed": False, "disclosed_data_types": []},
+            "auto_init": False, "data_types": [], "bases": [], "disclosed": False, "disclosed_data_types": [],
+            "role": None, "role_setting": None, "role_source": None, "role_manifest": []},
     "sdk_data": {"sdk": None, "sdk_name": None, "data_type": None, "status": "wired", "disclosed": False,
-                 "categories": []},
+                 "categories": [], "role": None, "role_setting": None},
     "endpoint": {"url": None, "host": None, "scheme": None, "source": None, "sdk": None, "cleartext": False},
     "manifest": {"uses_cleartext_traffic": None, "cleartext_permitted_base": None, "cleartext_allowed": False,
                  "cleartext_reason": "", "cleartext_domains": [], "allow_backup": None, "debuggable": False, "auto_init_providers": [],
@@ -65,13 +68,13 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                     "party": "first", "sdk": None, "owner": None, "where": "body", "encodings": [], "time": 0.0,
                     "phase": None, "cleartext": False, "confidence": "confirmed", "flow_id": "", "key": None,
                     "registrable_domain": None, "recipient": None, "recipient_disclosed": False,
-                    "recipient_data_types": None},
+                    "recipient_data_types": None, "recipient_role": None, "recipient_role_setting": None},
     "frequency": {"data_type": None, "identifier": None, "host": "", "sdk": None, "count": 0, "span_s": 0.0,
                   "per_minute": 0.0},
     "declaration": {"format": None, "path": None, "package": None},
     "declared": {"data_type": None, "collected": False, "shared": False, "purposes": [], "shared_purposes": [],
                  "optional": None, "ephemeral": None, "denied": False, "source": None, "confidence": "stated"},
-    "disclosed": {"name": None, "sdk_id": None, "data_types": [], "purposes": [], "source": None},
+    "disclosed": {"name": None, "sdk_id": None, "data_types": [], "purposes": [], "source": None, "role": None},
     "necessary_pi": {"category": None, "data_type": None},
     "low_relevance_permission": {"category": None, "permission": None},
 }
@@ -131,7 +134,8 @@ def static_facts(report: StaticReport) -> list[Fact]:
         facts.append(make_fact(
             "sdk", id=sdk.id, name=sdk.name, owner=sdk.owner, country=sdk.country, categories=list(sdk.categories),
             status=sdk.status.value if hasattr(sdk.status, "value") else str(sdk.status), auto_init=sdk.auto_init,
-            data_types=list(sdk.data_types), bases=sdk.bases,
+            data_types=list(sdk.data_types), bases=sdk.bases, role=sdk.role, role_setting=sdk.role_setting,
+            role_source=sdk.role_source, role_manifest=list(sdk.role_manifest),
             evidence=[{"basis": e.basis, "detail": e.detail} for e in sdk.evidence[:5]]))
     for use in report.api_uses:
         facts.append(make_fact("api_use", api=use.api, data_type=use.data_type, identifier=use.identifier,
@@ -201,7 +205,7 @@ def declaration_facts(declaration: Declaration) -> list[Fact]:
             confidence=item.confidence))
     for party in declaration.parties:
         facts.append(make_fact("disclosed", name=party.name, sdk_id=party.sdk_id, data_types=party.data_types,
-                               purposes=party.purposes, source=party.source))
+                               purposes=party.purposes, source=party.source, role=party.role))
     return facts
 
 
@@ -237,10 +241,13 @@ assert not _LIST_FIELDS["frequency"], "frequency facts are built without make_fa
 _WHO = ("sdk", "owner", "registrable_domain", "host", "party")  # what decides an observation's recipient
 
 
-def _recipient(who: tuple[Any, ...], sdk_names: dict[str, list[str]],
-               parties: list[Fact]) -> tuple[Any, bool, list[str] | None]:
+_Recipient = tuple[Any, bool, list[str] | None, str | None, str | None]
+
+
+def _recipient(who: tuple[Any, ...], sdk_names: dict[str, list[str]], parties: list[Fact],
+               roles: Mapping[str, SdkRole]) -> _Recipient:
     """Who received an observation (sdk, owner, domain, host, party), whether the declaration discloses that party,
-    and the data types it lists for it."""
+    the data types it lists for it, the party's role and the setting a `depends` role turns on."""
     sdk_id, owner, domain, host, party = who
     names = sdk_names.get(sdk_id or "", [sdk_id or "", owner or ""])
     # Who received it, in words a reader knows: the SDK's name, else its owner, else the domain.
@@ -248,7 +255,17 @@ def _recipient(who: tuple[Any, ...], sdk_names: dict[str, list[str]],
     label = sdk_label or owner or domain or host
     matched = [p for p in parties if _party_matches(p, sdk_id, names)] if party == "third" else []
     listed = sorted({t for p in matched for t in p.get("data_types", [])}) if matched else None
-    return label, bool(matched), listed
+    if party != "third":
+        return label, bool(matched), listed, None, None
+    known = roles.get(sdk_id or "")
+    role, setting = (known.role, known.setting) if known is not None else (None, None)
+    # The catalog's role stands (a developer calling an ad network "our service provider" does not make it one);
+    # where the catalog leaves it open (`depends`, or no role known) the declaration's word decides: the developer
+    # knows the setting, or the host outside the catalog.
+    if role in (None, "depends"):
+        stated = next((p["role"] for p in matched if p.get("role") in ("service_provider", "third_party")), None)
+        role = stated or role
+    return label, bool(matched), listed, role, setting
 
 
 def _whose(fact: Fact) -> str:
@@ -296,13 +313,18 @@ def _times(raw: list[Any]) -> list[float]:
         return [float(t or 0.0) for t in raw]
 
 
-def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, list[str]] | None = None) -> list[Fact]:
-    """Add joined and regulation facts in place; returns the same list."""
+def derive(facts: list[Fact], *, category: str | None, sdk_aliases: dict[str, list[str]] | None = None,
+           sdk_roles: Mapping[str, SdkRole] | None = None) -> list[Fact]:
+    """Add joined and regulation facts in place; returns the same list.
+
+    `sdk_roles` (by SDK id, from the catalog) fills the role of SDK facts that have none and of observations' SDKs
+    that static analysis did not see; without it, the built-in catalog's roles are used."""
     with gc_paused():
-        return _derive(facts, category, sdk_aliases)
+        return _derive(facts, category, sdk_aliases, shared_catalog().roles if sdk_roles is None else sdk_roles)
 
 
-def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list[str]] | None) -> list[Fact]:
+def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list[str]] | None,
+            catalog_roles: Mapping[str, SdkRole]) -> list[Fact]:
     sdk_aliases = sdk_aliases or {}
     by_kind: dict[str, list[Fact]] = {}
     for fact in facts:
@@ -345,16 +367,28 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
         access["whose"] = _whose(access)
 
     sdk_names: dict[str, list[str]] = {}
+    # The roles of this app's SDKs as its SDK facts give them (a test case may set one), else as the catalog does.
+    roles: dict[str, SdkRole] = {}
     for sdk in by_kind.get("sdk", []):
         names = [sdk["id"], sdk.get("name") or "", *sdk_aliases.get(sdk["id"], [])]
         sdk_names[sdk["id"]] = names
         matched = [p for p in parties if _party_matches(p, sdk["id"], names)]
         sdk["disclosed"] = bool(matched)
         sdk["disclosed_data_types"] = sorted({t for p in matched for t in p.get("data_types", [])})
+        if sdk.get("role") is None and sdk["id"] in catalog_roles:
+            listed_role = catalog_roles[sdk["id"]]
+            sdk["role"], sdk["role_setting"], sdk["role_source"] = \
+                listed_role.role, listed_role.setting, listed_role.source
+        setting = sdk.get("role_setting")
+        if setting and sdk.get("role_manifest"):
+            setting = f"{setting} (the app's manifest sets {', '.join(sdk['role_manifest'])})"
+        roles[sdk["id"]] = SdkRole(sdk.get("role"), setting, sdk.get("role_source"))
         for data_type in sdk.get("data_types", []):
             derived.append(make_fact("sdk_data", sdk=sdk["id"], sdk_name=sdk.get("name"), data_type=data_type,
                                      status=sdk.get("status"), disclosed=sdk["disclosed"],
-                                     categories=sdk.get("categories", [])))
+                                     categories=sdk.get("categories", []), role=sdk.get("role"),
+                                     role_setting=sdk.get("role_setting")))
+    roles_of = {**catalog_roles, **roles}
 
     observations = by_kind.get("observation", [])
     # Observations are many and alike: read the fields that decide the recipient and the frequency key in one
@@ -364,22 +398,24 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
         rows = list(map(operator.itemgetter(*fields), observations))
     except KeyError:  # an observation without one of the fields: it reads as None
         rows = [tuple(map(obs.get, fields)) for obs in observations]
-    recipients: dict[tuple[Any, ...], tuple[Any, bool, list[str] | None]] = {}
-    # row -> its recipient (label, disclosed, listed data types) and the positions of its observations
-    at_row: dict[tuple[Any, ...], tuple[Any, bool, list[str] | None, list[int]]] = {}
+    recipients: dict[tuple[Any, ...], _Recipient] = {}
+    # row -> its recipient (label, disclosed, listed data types, role, setting) and the positions of its observations
+    at_row: dict[tuple[Any, ...], tuple[Any, bool, list[str] | None, str | None, str | None, list[int]]] = {}
     for position, (obs, row) in enumerate(zip(observations, rows, strict=True)):
         entry = at_row.get(row)
         if entry is None:
             who = row[:len(_WHO)]
             known = recipients.get(who)
             if known is None:
-                known = recipients[who] = _recipient(who, sdk_names, parties)
+                known = recipients[who] = _recipient(who, sdk_names, parties, roles_of)
             entry = at_row[row] = (*known, [])
-        label, disclosed, listed, positions = entry
+        label, disclosed, listed, role, setting, positions = entry
         positions.append(position)
         obs["recipient"] = label
         obs["recipient_disclosed"] = disclosed
         obs["recipient_data_types"] = list(listed) if listed is not None else None
+        obs["recipient_role"] = role
+        obs["recipient_role_setting"] = setting
 
     # Rows come in the order of their first observation, so frequency keys do too.
     runs: dict[tuple[Any, ...], list[list[int]]] = {}
@@ -409,7 +445,8 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
 
 
 def build_facts(static: StaticReport | None, traffic: TrafficReport | None, declaration: Declaration | None, *,
-                category: str | None = None, sdk_aliases: dict[str, list[str]] | None = None) -> FactSet:
+                category: str | None = None, sdk_aliases: dict[str, list[str]] | None = None,
+                sdk_roles: Mapping[str, SdkRole] | None = None) -> FactSet:
     """All facts of one scan.  `category` overrides the declaration's app category."""
     facts: list[Fact] = []
     inputs: set[str] = set()
@@ -431,7 +468,7 @@ def build_facts(static: StaticReport | None, traffic: TrafficReport | None, decl
         facts.insert(0, apps[0])
     apps[0]["category"] = category
     apps[0]["play_category"] = declaration.play_category if declaration else None
-    derive(facts, category=category, sdk_aliases=sdk_aliases)
+    derive(facts, category=category, sdk_aliases=sdk_aliases, sdk_roles=sdk_roles)
     return FactSet(facts=facts, inputs=frozenset(inputs))
 
 

@@ -29,6 +29,20 @@ TEMPLATE_FILTERS = ("label", "upper", "lower")
 
 
 @dataclass
+class Variant:
+    """Overrides for the findings whose group's first fact matches `when`: one rule, told apart by the facts
+    (DVG-SHARE-001 to a `depends` recipient has lower confidence and names the setting; PIPL Art. 21 or 23 by the
+    recipient's role).  What a variant leaves out is the rule's."""
+
+    when: cond.Predicate
+    condition: dict[str, Any] = field(default_factory=dict)  # `when` as written, for `rules show`
+    confidence: str | None = None
+    message: str | None = None
+    message_zh: str | None = None
+    references: list[Reference] | None = None
+
+
+@dataclass
 class Rule:
     id: str
     title: str
@@ -60,6 +74,7 @@ class Rule:
     prefilters: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)  # every one, in `where` order
     # Fields `where` and the grouping read: facts equal in them are matched once, as a bucket.
     key_fields: tuple[str, ...] = ()
+    variants: list[Variant] = field(default_factory=list)
 
 
 @dataclass
@@ -129,7 +144,7 @@ def _rule_from(doc: YamlDoc, data: Any, base: list[Any]) -> Rule:
     rule = Rule(
         id=data["id"], title=data["title"], severity=Severity.parse(data["severity"]), confidence=data["confidence"],
         description=data["description"].strip(), remediation=data["remediation"].strip(),
-        references=[Reference(title=r["title"], url=r["url"], article=r.get("article")) for r in data["references"]],
+        references=_references(data["references"]),
         message=data["message"].strip(), match=data["match"], path=doc.path, line=doc.line_of(base),
         requires=frozenset(data.get("requires", [])), params=dict(data.get("params", {})),
         enabled=data.get("enabled", True), tags=list(data.get("tags", [])),
@@ -137,7 +152,33 @@ def _rule_from(doc: YamlDoc, data: Any, base: list[Any]) -> Rule:
         message_zh=(data.get("message_zh") or "").strip() or None,
         remediation_zh=(data.get("remediation_zh") or "").strip() or None)
     _compile(rule, doc, base)
+    _compile_variants(rule, data.get("variants") or [], doc, base)
     return rule
+
+
+def _references(raw: list[dict[str, Any]]) -> list[Reference]:
+    return [Reference(title=r["title"], url=r["url"], article=r.get("article")) for r in raw]
+
+
+def _compile_variants(rule: Rule, raw: list[dict[str, Any]], doc: YamlDoc, base: list[Any]) -> None:
+    # A variant is chosen per finding, after matching: its condition does not change which facts match, so it
+    # adds nothing to the fields that make buckets (a separate compiler).
+    compiler = cond.Compiler()
+    for index, item in enumerate(raw):
+        path = ["variants", index]
+        try:
+            when = compiler.predicate(item["when"], [*path, "when"])
+            variant = Variant(when=when, condition=dict(item["when"]), confidence=item.get("confidence"),
+                              message=(item.get("message") or "").strip() or None,
+                              message_zh=(item.get("message_zh") or "").strip() or None,
+                              references=_references(item["references"]) if "references" in item else None)
+            for name in ("message", "message_zh"):
+                text = getattr(variant, name)
+                if text:
+                    check_template(text, rule, [*path, name])
+        except cond.ConditionError as exc:
+            raise BadRule(f"rule {rule.id}: {exc.message}", path=doc.path, line=doc.line_of(base + exc.path)) from None
+        rule.variants.append(variant)
 
 
 def _node_at(doc: YamlDoc, json_path: list[Any]) -> Any:

@@ -189,12 +189,19 @@ def _finding(rule: Rule, shape: _Shape, key: tuple[Any, ...], group: list[Fact],
     variables["__shared__"] = shared
     fingerprint = hashlib.sha256("\x1f".join(
         [rule.id, str(data_type or ""), str(sdk or ""), *(str(v) for v in key)]).encode()).hexdigest()[:20]
+    variant = next((v for v in rule.variants if v.when(primary, primary, ctx)), None) if rule.variants else None
+    confidence, message, message_zh, references = rule.confidence, rule.message, rule.message_zh, rule.references
+    if variant is not None:
+        confidence = variant.confidence or confidence
+        message = variant.message or message
+        message_zh = variant.message_zh or message_zh
+        references = variant.references if variant.references is not None else references
     return Finding(
-        rule_id=rule.id, severity=severity if severity is not None else rule.severity, confidence=rule.confidence,
-        title=rule.title, message=render(rule.message, variables), basis=basis_of(kinds),
+        rule_id=rule.id, severity=severity if severity is not None else rule.severity, confidence=confidence,
+        title=rule.title, message=render(message, variables), basis=basis_of(kinds),
         data_type=data_type if data_type in DATA_TYPES else None, sdk=sdk, evidence=evidence,
-        references=list(rule.references), remediation=rule.remediation, fingerprint=fingerprint,
-        title_zh=rule.title_zh, message_zh=render(rule.message_zh, variables, "zh") if rule.message_zh else None,
+        references=list(references), remediation=rule.remediation, fingerprint=fingerprint,
+        title_zh=rule.title_zh, message_zh=render(message_zh, variables, "zh") if message_zh else None,
         remediation_zh=rule.remediation_zh)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import fnmatch
 import functools
 import hashlib
@@ -19,7 +20,7 @@ import ahocorasick
 import yaml
 
 from scanner.errors import BadCatalog
-from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES
+from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES, SDK_ROLES, SdkRole
 from scanner.yaml_lines import FAST_SAFE_LOADER
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ class SdkEntry:
     website: str | None = None
     source: str = "divulge"  # divulge | exodus
     exodus_patterns: list[str] = field(default_factory=list)  # Exodus code signatures, regex-search semantics
+    # Who the vendor is to the app (docs/sdk-catalog.md, "Role"); None for imported lists, which say nothing of it.
+    role: str | None = None
+    role_setting: str | None = None
+    role_source: str | None = None
+    role_meta_data: list[str] = field(default_factory=list)  # manifest <meta-data> names of the role's setting
 
 
 class LibraryIndex:
@@ -111,6 +117,7 @@ class SdkCatalog:
         self.code_index = LibraryIndex()
         self._manifest_names: dict[str, str] = {}
         self._meta_keys: dict[str, str] = {}
+        self._role_meta_keys: dict[str, list[str]] = {}
         self._permissions: dict[str, list[str]] = {}
         self._lib_names: dict[str, str] = {}
         self._lib_globs: list[tuple[str, str]] = []
@@ -134,6 +141,8 @@ class SdkCatalog:
             self._manifest_names.setdefault(name, entry.id)
         for key in entry.meta_data:
             self._meta_keys.setdefault(key, entry.id)
+        for key in entry.role_meta_data:
+            self._role_meta_keys.setdefault(key, []).append(entry.id)
         for permission in entry.permissions:
             self._permissions.setdefault(permission, []).append(entry.id)
         for lib in entry.native_libs:
@@ -183,6 +192,10 @@ class SdkCatalog:
     def sdk_for_meta_data(self, key: str) -> str | None:
         return self._meta_keys.get(key)
 
+    def sdks_for_role_meta_data(self, key: str) -> list[str]:
+        """SDKs whose role (`depends`) a manifest <meta-data> of this name bears on."""
+        return self._role_meta_keys.get(key, [])
+
     def sdks_for_permission(self, name: str) -> list[str]:
         """SDKs whose manifest merges this permission in (several may share one, e.g. c2dm RECEIVE)."""
         return self._permissions.get(name, [])
@@ -226,6 +239,11 @@ class SdkCatalog:
     def has_exodus(self) -> bool:
         return self._exodus_count > 0
 
+    @functools.cached_property
+    def roles(self) -> dict[str, SdkRole]:
+        """Every entry's role, by SDK id: what the engine needs to tell sharing from collection."""
+        return {sdk_id: SdkRole(e.role, e.role_setting, e.role_source) for sdk_id, e in self.entries.items()}
+
     def summary(self) -> dict[str, Any]:
         return {"name": "divulge-sdk-catalog", "version": self.version, "sha256": self.sha256,
                 "entries": len(self.entries)}
@@ -240,7 +258,58 @@ _LIST_FIELDS = ("code", "native_libs", "domains", "data_types", "identifiers", "
 _MANIFEST_FIELDS = ("components", "meta_data", "providers", "permissions")
 
 
-def _entry_from_yaml(raw: Any, where: str) -> SdkEntry:
+def _line_of(blob: bytes, sdk_id: str, key: str | None = None) -> int | None:
+    """1-based line of an entry's `id:` (or of `key:` within that entry) in a catalog file.
+
+    The catalogs are read with libyaml's fast loader, which keeps no marks; an error is rare, so its line is
+    looked up in the text then."""
+    lines = blob.decode("utf-8", "replace").splitlines()
+    id_re = re.compile(r"^\s*-?\s*id:\s*['\"]?" + re.escape(sdk_id) + r"['\"]?\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if id_re.match(line)), None)
+    if start is None:
+        return None
+    if key is None:
+        return start + 1
+    key_re = re.compile(r"^\s*" + re.escape(key) + r":")
+    for i in range(start + 1, len(lines)):
+        if lines[i].startswith("- "):
+            break  # the next entry of the list: the key is missing, so the entry's line it is
+        if key_re.match(lines[i]):
+            return i + 1
+    return start + 1
+
+
+def _role(raw: dict[str, Any], sdk_id: str, where: str, blob: bytes) -> tuple[str | None, str | None, str | None,
+                                                                            list[str]]:
+    """role, role_setting, role_source, role_meta_data of an entry, checked."""
+    role = raw.get("role")
+    setting = raw.get("role_setting")
+    meta = raw.get("role_meta_data") or []
+    if role is None:
+        if setting is not None or meta:
+            raise BadCatalog(f"SDK {sdk_id}: role_setting and role_meta_data go with `role: depends`", path=where,
+                             line=_line_of(blob, sdk_id, "role_setting" if setting is not None else "role_meta_data"))
+        return None, None, None, []
+    if role not in SDK_ROLES:
+        hint = difflib.get_close_matches(str(role), SDK_ROLES, n=1)
+        raise BadCatalog(f"SDK {sdk_id}: unknown role {role!r}; a role is one of {', '.join(SDK_ROLES)}"
+                         + (f" (did you mean {hint[0]!r}?)" if hint else ""), path=where,
+                         line=_line_of(blob, sdk_id, "role"))
+    if role == "depends" and not (isinstance(setting, str) and setting.strip()):
+        raise BadCatalog(f"SDK {sdk_id}: `role: depends` needs role_setting naming the setting that decides it",
+                         path=where, line=_line_of(blob, sdk_id, "role"))
+    if role != "depends" and (setting is not None or meta):
+        raise BadCatalog(f"SDK {sdk_id}: role_setting and role_meta_data only go with `role: depends`", path=where,
+                         line=_line_of(blob, sdk_id, "role_setting" if setting is not None else "role_meta_data"))
+    if not isinstance(meta, list) or not all(isinstance(m, str) for m in meta):
+        raise BadCatalog(f"SDK {sdk_id}: role_meta_data must be a list of <meta-data> names", path=where,
+                         line=_line_of(blob, sdk_id, "role_meta_data"))
+    source = raw.get("role_source")
+    return str(role), setting.strip() if isinstance(setting, str) else None, \
+        str(source) if source is not None else None, list(meta)
+
+
+def _entry_from_yaml(raw: Any, where: str, blob: bytes = b"") -> SdkEntry:
     if not isinstance(raw, dict):
         raise BadCatalog("each SDK entry must be a mapping", path=where)
     missing = [k for k in _REQUIRED if not raw.get(k)]
@@ -264,6 +333,7 @@ def _entry_from_yaml(raw: Any, where: str) -> SdkEntry:
     bad_ids = [i for i in raw.get("identifiers", []) if i not in IDENTIFIER_KINDS]
     if bad_ids:
         raise BadCatalog(f"SDK {sdk_id}: unknown identifier kinds {bad_ids}", path=where)
+    role, role_setting, role_source, role_meta_data = _role(raw, sdk_id, where, blob)
     return SdkEntry(
         id=sdk_id, name=str(raw["name"]), owner=str(raw["owner"]), country=str(raw["country"]),
         categories=list(raw["categories"]), code=[str(c) for c in raw.get("code", [])],
@@ -275,6 +345,7 @@ def _entry_from_yaml(raw: Any, where: str) -> SdkEntry:
         domains=[str(c) for c in raw.get("domains", [])],
         data_types=list(raw.get("data_types", [])), identifiers=list(raw.get("identifiers", [])),
         sources=[str(s) for s in raw.get("sources", [])], website=raw.get("website"),
+        role=role, role_setting=role_setting, role_source=role_source, role_meta_data=role_meta_data,
     )
 
 
@@ -338,7 +409,7 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
             continue
         if not isinstance(raw, list):
             raise BadCatalog("an SDK catalog file must be a YAML list", path=where)
-        entries.extend(_entry_from_yaml(item, where) for item in raw)
+        entries.extend(_entry_from_yaml(item, where, blob) for item in raw)
     if extra is not None:
         blob = extra.read_bytes() if extra.is_file() else b""
         if not blob:
@@ -351,7 +422,7 @@ def load_catalog(extra: Path | None = None) -> SdkCatalog:
                 raise _yaml_error(exc, str(extra)) from exc
             if not isinstance(raw, list):
                 raise BadCatalog("an SDK catalog file must be a YAML list", path=str(extra))
-            entries.extend(_entry_from_yaml(item, str(extra)) for item in raw)
+            entries.extend(_entry_from_yaml(item, str(extra), blob) for item in raw)
         else:
             entries.extend(load_exodus_json(extra))
     return SdkCatalog(entries, version=version, sha256=digest.hexdigest(), libraries=_libraries())

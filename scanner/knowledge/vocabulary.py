@@ -27,9 +27,12 @@ from scanner.yaml_lines import YamlDoc, parse_yaml, suggest
 log = logging.getLogger(__name__)
 
 CUE_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "processor", "negation", "exception", "legal",
-             "conditional", "deidentified", "neutral")
+             "conditional", "deidentified", "neutral", "entrusted", "controller")
 VERB_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "neutral")
 MODIFIER_ROLES = ("negation", "exception", "legal", "conditional", "processor", "deidentified", "neutral")
+# What a named party is to the app (issue 19): a service provider processing on its behalf, or a handler using
+# the data for its own purposes.  Matched on their own (the `roles` matcher), so they never shadow the verbs.
+PARTY_ROLE_CUES = ("entrusted", "controller")
 COLUMN_ROLES = ("name", "company", "purpose", "data", "link", "method")
 _SPACES = re.compile(r"\s+")
 _SDK_KEY_DROP = re.compile(r"[\s\-_·・.,，、:：()（）+]+")
@@ -128,7 +131,7 @@ class Vocabulary:
         self._matchers: dict[str, TermMatcher] = {}
 
     def matcher(self, name: str) -> TermMatcher:
-        """`data` (data types, umbrella, ignore), `verbs`, `modifiers` or `purposes`; built once per vocabulary."""
+        """`data` (data types, umbrella, ignore), `verbs`, `modifiers`, `roles` or `purposes`; built once each."""
         found = self._matchers.get(name)
         if found is None:
             if name == "data":
@@ -136,7 +139,7 @@ class Vocabulary:
             elif name == "purposes":
                 terms = self.purpose_terms
             else:
-                roles = VERB_ROLES if name == "verbs" else MODIFIER_ROLES
+                roles = VERB_ROLES if name == "verbs" else PARTY_ROLE_CUES if name == "roles" else MODIFIER_ROLES
                 terms = [(t, role, t) for role in roles for t in self.cue_terms.get(role, [])]
             found = self._matchers[name] = TermMatcher(terms)
         return found

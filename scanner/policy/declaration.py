@@ -104,7 +104,7 @@ def declaration_from_doc(doc: YamlDoc) -> Declaration:
     for index, party in enumerate(data.get("third_parties") or []):
         declaration.parties.append(DisclosedParty(
             name=party["name"], sdk_id=party.get("sdk"), data_types=list(party.get("data_types", [])),
-            purposes=list(party.get("purposes", [])), source=where("third_parties", index)))
+            purposes=list(party.get("purposes", [])), source=where("third_parties", index), role=party.get("role")))
     return declaration
 
 
@@ -171,6 +171,8 @@ def dump_privacy_yaml(declaration: Declaration, *, comments: dict[str, str] | No
         out.append(f"  - name: {_scalar(party.name)}")
         if party.sdk_id:
             out.append(f"    sdk: {_scalar(party.sdk_id)}")
+        if party.role:
+            out.append(f"    role: {_scalar(party.role)}")
         out.append(f"    data_types: {_flow(party.data_types)}")
         if party.purposes:
             out.append(f"    purposes: {_flow(party.purposes)}")

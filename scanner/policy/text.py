@@ -11,6 +11,7 @@ cancels the denial, and headings or lead-in lines pass their action on to the li
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import logging
 import re
@@ -256,6 +257,12 @@ class _Extractor:
             sdks = [Match(company.start(1), company.end(1), "recipient", "", folded[company.start(1):company.end(1)]),
                     *sdks]
         events = self._events(folded, verbs, modifiers, clauses, sdks)
+        role_cues = self.vocab.matcher("roles").find(folded)
+        if _entrusted_only(role_cues, verbs, sdks):
+            # "We share crash reports with our service providers", "Crashlytics processes them on our behalf":
+            # Play does not count a transfer to a service provider as sharing, so the data is collected.
+            events = [dataclasses.replace(e, action="collected") if e.action == "shared" and not e.negated else e
+                      for e in events]
         if any(m.role == "deidentified" for m in modifiers):
             # "De-identified data has had names removed and is shared with researchers": no personal data shared.
             events = [e for e in events if e.action != "shared" or e.negated]
@@ -316,10 +323,12 @@ class _Extractor:
                 self._add(match, "shared", source, event.condition, purposes)
         if sdks:
             all_denied = bool(events) and all(e.negated for e in events)
+            roles = _party_roles(sdks, role_cues)
             for sdk, own_data, own_purposes in _sdk_segments(sdks, data, purpose_matches):
                 name = display[sdk.start:sdk.end] if len(display) == len(folded) else sdk.term
                 types = [] if all_denied else sorted({dt for m in own_data for dt in self._types(m)[0]})
-                self._party(name, sdk.value or None, types, sorted({m.value for m in own_purposes}), source)
+                self._party(name, sdk.value or None, types, sorted({m.value for m in own_purposes}), source,
+                            roles.get(id(sdk)))
         self._previous = affirmed_here
         self._previous_named = data
         return first_action or (context if data and not had_verbs else None)
@@ -425,23 +434,27 @@ class _Extractor:
                                             and self.options.segment else None)
         purposes = sorted({m.value for m in self.vocab.matcher("purposes").find(_fold(fields.get("purpose", "")))})
         source = f"{self.path}:{record.line}: {record.source[:400]}"
+        role = _role_of(self.vocab.matcher("roles").find(_fold(" ".join(fields.values()))))
         data_types: list[str] = []
         for match in data_matches:
-            # The SDK receives the data: collected by the app (Play counts SDK collection) and shared.
-            self._add(match, "shared", source, None, purposes)
+            # The SDK receives the data: collected by the app (Play counts SDK collection) and shared -- unless
+            # the row says the SDK is the app's service provider ("受托处理"), which Play does not count as sharing.
+            self._add(match, "collected" if role == "service_provider" else "shared", source, None, purposes)
             for data_type in self._types(match)[0]:
                 if data_type not in data_types:
                     data_types.append(data_type)
-        self._party(record.name, sdk_id, data_types, purposes, source)
+        self._party(record.name, sdk_id, data_types, purposes, source, role)
 
-    def _party(self, name: str, sdk_id: str | None, data_types: list[str], purposes: list[str], source: str) -> None:
+    def _party(self, name: str, sdk_id: str | None, data_types: list[str], purposes: list[str], source: str,
+               role: str | None = None) -> None:
         for party in self.parties:
             if (sdk_id and party.sdk_id == sdk_id) or (not sdk_id and party.name == name):
                 party.data_types.extend(d for d in data_types if d not in party.data_types)
                 party.purposes.extend(p for p in purposes if p not in party.purposes)
+                party.role = party.role or role
                 return
         self.parties.append(DisclosedParty(name=name.strip(), sdk_id=sdk_id, data_types=list(data_types),
-                                           purposes=list(purposes), source=source))
+                                           purposes=list(purposes), source=source, role=role))
 
     def _declaration(self) -> Declaration:
         declaration = Declaration(kind=KIND, path=self.path, language=self.language)
@@ -584,6 +597,43 @@ def _drop_listed_umbrellas(data: list[Match], folded: str) -> list[Match]:
 _LIST_OPENER = re.compile(r"\s*(?:[(（]\s*)?(?:,\s*)?(?:including|such as|e\.g\.|i\.e\.|namely|like|包括|包含|例如|如|即|含)")
 
 
+_CUE_ROLE = {"entrusted": "service_provider", "controller": "third_party"}
+
+
+def _entrusted_only(role_cues: list[Match], verbs: list[Match], sdks: list[Match]) -> bool:
+    """A sentence that names only service providers as recipients: an `entrusted` cue, no `controller` cue, and
+    no recipient word outside the cues and the SDK names ("Google" in "Google Analytics for Firebase" is the
+    SDK; "our service providers and advertising partners" names a third party too)."""
+    if not role_cues or any(c.role == "controller" for c in role_cues):
+        return False
+    spans = [*role_cues, *sdks]
+
+    def named(v: Match) -> bool:  # inside a cue or an SDK name, or the "SDK" word right after a name
+        return any(s.start <= v.start and v.end <= s.end for s in spans) or (
+            v.term in ("sdk", "sdks") and any(0 <= v.start - s.end <= 1 for s in sdks))
+
+    return not any(v.role == "recipient" and not named(v) for v in verbs)
+
+
+def _role_of(cues: list[Match]) -> str | None:
+    """The party role the cues say; a `controller` cue wins ("a service provider that also uses the data for its
+    own purposes" is a third party in Play's terms)."""
+    found = {_CUE_ROLE[c.role] for c in cues if c.role in _CUE_ROLE}
+    return "third_party" if "third_party" in found else next(iter(found), None)
+
+
+def _party_roles(sdks: list[Match], cues: list[Match]) -> dict[int, str]:
+    """Each SDK mention's role (by id of its match): every role cue goes to the nearest SDK mention, so
+    "Crashlytics, our service provider, and AppsFlyer, an independent controller" gives each its own."""
+    if not sdks or not cues:
+        return {}
+    mine: dict[int, list[Match]] = {}
+    for cue in cues:
+        nearest = min(sdks, key=lambda s: min(abs(cue.start - s.end), abs(s.start - cue.end)))
+        mine.setdefault(id(nearest), []).append(cue)
+    return {key: role for key, own in mine.items() if (role := _role_of(own)) is not None}
+
+
 def _sdk_segments(sdks: list[Match], data: list[Match],
                   purposes: list[Match]) -> list[tuple[Match, list[Match], list[Match]]]:
     """Which data and purposes of a sentence go with which SDK.
@@ -707,7 +757,7 @@ def extraction_document(declaration: Declaration) -> dict[str, object]:
             item["optional"] = entry.optional
         item["source"] = entry.source
         data_types[data_type] = item
-    parties = [{"name": p.name, "sdk": p.sdk_id, "data_types": p.data_types, "purposes": p.purposes,
+    parties = [{"name": p.name, "sdk": p.sdk_id, "role": p.role, "data_types": p.data_types, "purposes": p.purposes,
                 "source": p.source} for p in declaration.parties]
     return {"schema": "divulge/policy-text/1", "path": declaration.path, "language": declaration.language,
             "data_types": data_types, "third_parties": parties}

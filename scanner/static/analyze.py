@@ -346,6 +346,8 @@ class _SdkHits:
         self.evidence: dict[str, list[SdkEvidence]] = defaultdict(list)
         self.status: dict[str, SdkStatus] = {}
         self.auto_init: set[str] = set()
+        # What the manifest sets of the meta-data that bear on a `depends` SDK's role: sdk -> name -> value.
+        self.role_manifest: dict[str, dict[str, str]] = defaultdict(dict)
 
     def _raise(self, sdk_id: str, status: SdkStatus, evidence: SdkEvidence) -> None:
         current = self.status.get(sdk_id)
@@ -424,7 +426,9 @@ class _SdkHits:
                 self.auto_init.add(sdk_id)
                 self._raise(sdk_id, SdkStatus.WIRED, SdkEvidence(
                     "manifest", f"auto-initialising provider {name} starts it at process start"))
-        for key, _value in manifest.meta_data.items():
+        for key, value in manifest.meta_data.items():
+            for role_sdk in self.catalog.sdks_for_role_meta_data(key):
+                self.role_manifest[role_sdk][key] = value
             sdk_id = self.catalog.sdk_for_meta_data(key)
             if sdk_id:
                 # A configuration key names the SDK; only its classes (or native library) show it is in the app.
@@ -472,5 +476,6 @@ class _SdkHits:
                 id=entry.id, name=entry.name, owner=entry.owner, country=entry.country,
                 categories=list(entry.categories), status=status, evidence=evidence,
                 data_types=list(entry.data_types), auto_init=sdk_id in self.auto_init, source=entry.source,
-                website=entry.website))
+                website=entry.website, role=entry.role, role_setting=entry.role_setting, role_source=entry.role_source,
+                role_manifest=[f"{k}={v}" for k, v in sorted(self.role_manifest.get(sdk_id, {}).items())]))
         return sorted(hits, key=lambda h: (-h.status.rank, h.id))

@@ -92,3 +92,52 @@ def test_small_pack_file_with_several_rules(tmp_path: Path) -> None:
     write(tmp_path, "acme.yaml", body)
     pack = load_pack([tmp_path], builtin=False)
     assert [r.id for r in pack.rules] == ["ACME-LOC-001", "ACME-LOC-002"]
+
+
+VARIANTS = GOOD + """\
+variants:
+  - when: {recipient_role: service_provider}
+    confidence: low
+    message: "{data_type|label} goes to {host}, a service provider."
+    references:
+      - {title: PIPL, article: "Art. 21", url: "http://www.npc.gov.cn/npc/c30834/202108/a8c4e3672c74491a80b53a172bb753fe.shtml"}
+"""
+
+
+def test_variants_pick_confidence_message_and_references_per_finding(tmp_path: Path) -> None:
+    from scanner.engine.facts import facts_from_case
+    from scanner.engine.runner import run_rules
+
+    rule = next(r for r in load_pack([write(tmp_path, "ACME-LOC-001.yaml", VARIANTS)]).rules if r.id == "ACME-LOC-001")
+    facts = facts_from_case([
+        {"kind": "observation", "data_type": "precise_location", "host": "android.bugly.qq.com", "party": "third",
+         "sdk": "tencent-bugly"},  # a service provider in the catalog
+        {"kind": "observation", "data_type": "precise_location", "host": "mi.gdt.qq.com", "party": "third",
+         "sdk": "tencent-gdt"},  # a third party
+    ], None, category=None, inputs=None)
+    by_host = {f.message.split(" goes to ")[1].split()[0].rstrip(",."): f for f in run_rules([rule], facts).findings}
+    provider, ads = by_host["android.bugly.qq.com"], by_host["mi.gdt.qq.com"]
+    assert (provider.confidence, [r.article for r in provider.references]) == ("low", ["Art. 21"])
+    assert provider.message.endswith("a service provider.")
+    assert (ads.confidence, [r.article for r in ads.references]) == ("high", ["Art. 5(1)(c)"])
+
+
+@pytest.mark.parametrize(("old", "new", "line", "needle"), [
+    ("{recipient_role: service_provider}", "{recipient_role: {equals: service_provider}}", 18, "equals"),
+    ("a service provider.", "a {provider_kind}.", 20, "provider_kind"),
+    ("confidence: low", "confidence: lowish", 19, "lowish"),
+])
+def test_bad_variants_name_file_and_line(tmp_path: Path, old: str, new: str, line: int, needle: str) -> None:
+    assert old in VARIANTS
+    with pytest.raises(BadRule) as info:
+        load_pack([write(tmp_path, "ACME-LOC-001.yaml", VARIANTS.replace(old, new))])
+    assert info.value.line == line and needle in str(info.value), str(info.value)
+
+
+def test_rules_show_lists_the_variants() -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    out = CliRunner().invoke(main, ["rules", "show", "DVG-SHARE-001"]).output
+    assert "Variant when {recipient_role: depends}: confidence low, its own message" in out

@@ -45,6 +45,18 @@ def test_reads_every_part() -> None:
     assert decl.parties[0].sdk_id == "umeng-analytics" and decl.parties[0].source == "p.yaml:15"
 
 
+def test_a_party_role_is_read_and_written_back() -> None:
+    """`role` under third_parties: what the developer says the party is (issue 19); `depends` is no answer."""
+    text = GOOD.replace("    sdk: umeng-analytics\n", "    sdk: umeng-analytics\n    role: service_provider\n")
+    decl = parse_privacy_yaml(text, "p.yaml")
+    assert decl.parties[0].role == "service_provider"
+    assert parse_privacy_yaml(dump_privacy_yaml(decl), "q.yaml").parties[0].role == "service_provider"
+    assert parse_privacy_yaml(GOOD, "p.yaml").parties[0].role is None
+    with pytest.raises(BadDeclaration):
+        parse_privacy_yaml(GOOD.replace("    sdk: umeng-analytics\n", "    sdk: umeng-analytics\n    role: depends\n"),
+                           "p.yaml")
+
+
 def test_round_trip_through_yaml() -> None:
     decl = parse_privacy_yaml(GOOD, "p.yaml")
     again = parse_privacy_yaml(dump_privacy_yaml(decl), "q.yaml")
@@ -62,6 +74,7 @@ def test_round_trip_through_yaml() -> None:
     ("not_collected: [contacts]", "not_collected: [device_id]", 13, "both declared"),
     ("    collected: true\n    shared: true", "    collected: yes please\n    shared: true", 10, "expected boolean"),
     ("  - name: Umeng Analytics\n", "  - nam: Umeng Analytics\n", 15, "unknown key 'nam'"),
+    ("    sdk: umeng-analytics\n", "    sdk: umeng-analytics\n    role: processor\n", 17, "'processor'"),
 ])
 def test_bad_declarations_name_file_line_and_reason(tmp_path: Path, old: str, new: str, line: int, needle: str) -> None:
     assert old in GOOD

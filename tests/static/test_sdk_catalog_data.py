@@ -17,7 +17,7 @@ CATALOG_META = "_catalog.yaml"
 
 REQUIRED = ("id", "name", "owner", "country", "categories", "website", "code", "data_types", "sources",
             "role", "role_source")
-OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes", "role_setting")
+OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes", "role_setting", "role_meta_data")
 # Google Play: data sent to a service provider that processes it on the developer's behalf is not "shared".
 ROLES = ("service_provider", "third_party", "depends")
 MANIFEST_KEYS = ("components", "meta_data", "providers", "permissions")
@@ -165,6 +165,10 @@ def test_role(file: str, entry: dict[str, Any]) -> None:
         assert isinstance(setting, str) and setting.strip(), f"{where}: role depends needs role_setting naming the setting"
     else:
         assert setting is None, f"{where}: role_setting only goes with role depends"
+    meta = entry.get("role_meta_data", [])
+    assert isinstance(meta, list) and all(isinstance(m, str) and re.fullmatch(r"[\w.]+", m) for m in meta), \
+        f"{where}: role_meta_data is a list of <meta-data> names"
+    assert not meta or role == "depends", f"{where}: role_meta_data only goes with role depends"
 
 
 @pytest.mark.parametrize("file,entry", ENTRIES, ids=[_where(f, e) for f, e in ENTRIES])

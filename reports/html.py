@@ -272,9 +272,10 @@ def _special_rows(result: ScanResult, t: Translator) -> list[dict[str, Any]]:
                 "special.library_dormant")
         else:
             whose = t("special.app")
-        rows.append({"label": (kind.label_zh if t.lang == "zh" else kind.label) if kind else access.label,
-                     "via": access.via, "whose": whose, "sees": kind.sees if kind else "", "dormant": dormant,
-                     "notes": access_notes(access.config)})
+        zh = t.lang == "zh"
+        rows.append({"label": (kind.label_zh if zh else kind.label) if kind else access.label,
+                     "sees": (kind.sees_zh if zh else kind.sees) if kind else "", "via": access.via, "whose": whose,
+                     "dormant": dormant, "notes": access_notes(access.config)})
     return sorted(rows, key=lambda r: r["dormant"])
 
 

@@ -54,7 +54,7 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
     "special_access": {"access": None, "label": None, "source": None, "via": None, "origin": "app", "sdk": None,
                        "component": None, "data_types": [], "can_retrieve_window_content": None, "packages": [],
                        "event_types": [], "policies": [], "reached_from": None, "dormant": False, "sees": None,
-                       "whose": None, "user_action": None},
+                       "whose": None, "user_action": None, "label_zh": None, "sees_zh": None, "whose_zh": None},
     "sdk": {"id": None, "name": None, "owner": "", "country": "", "categories": [], "status": "wired",
             "auto_init": False, "data_types": [], "bases": [], "disclosed": False, "disclosed_data_types": [],
             "role": None, "role_setting": None, "role_source": None, "role_manifest": []},
@@ -268,15 +268,17 @@ def _recipient(who: tuple[Any, ...], sdk_names: dict[str, list[str]], parties: l
     return label, bool(matched), listed, role, setting
 
 
-def _whose(fact: Fact) -> str:
-    """Whose code or component shows a special access, for the message."""
+def _whose(fact: Fact) -> tuple[str, str]:
+    """Whose code or component shows a special access, for the message (English, Chinese)."""
     if fact.get("sdk"):
-        return f"SDK {fact['sdk']}"
+        return f"SDK {fact['sdk']}", f"第三方SDK {fact['sdk']}"
     if fact.get("origin") == "library":
-        return f"library code called from {fact['reached_from']}" if fact.get("reached_from") else "library code"
+        if fact.get("reached_from"):
+            return f"library code called from {fact['reached_from']}", f"由 {fact['reached_from']} 调用的库代码"
+        return "library code", "库代码"
     if fact.get("source") == "permission":
-        return "the app's manifest"
-    return "the app's own code"
+        return "the app's manifest", "应用清单"
+    return "the app's own code", "应用自身代码"
 
 
 _PERMISSION_SCOPE = {
@@ -363,8 +365,10 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
         if access_kind is not None:
             access["label"] = access.get("label") or access_kind.label
             access["sees"] = access.get("sees") or access_kind.sees
+            access["label_zh"] = access.get("label_zh") or access_kind.label_zh
+            access["sees_zh"] = access.get("sees_zh") or access_kind.sees_zh
             access["data_types"] = access.get("data_types") or list(access_kind.data_types)
-        access["whose"] = _whose(access)
+        access["whose"], access["whose_zh"] = _whose(access)
 
     sdk_names: dict[str, list[str]] = {}
     # The roles of this app's SDKs as its SDK facts give them (a test case may set one), else as the catalog does.

@@ -22,7 +22,7 @@ FGS_TYPE_BITS: dict[str, int] = {
 }
 
 _KEYS = frozenset({"id", "label", "label_zh", "sees", "data_types", "component_permission", "intent_actions",
-                   "config_meta_data", "permissions", "methods", "fgs_types", "source", "user_action_methods"})
+                   "config_meta_data", "permissions", "methods", "fgs_types", "source", "user_action_methods", "sees_zh"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class AccessKind:
     label: str
     label_zh: str
     sees: str
+    sees_zh: str
     data_types: tuple[str, ...]
     component_permission: str | None = None
     intent_actions: tuple[str, ...] = ()
@@ -102,6 +103,7 @@ def parse_special_access(text: str, where: str) -> SpecialAccessCatalog:
             raise BadCatalog(f"kind {item['id']}: says nothing about how to find it", path=where, line=line)
         kinds.append(AccessKind(
             id=item["id"], label=item["label"], label_zh=item.get("label_zh") or item["label"], sees=item["sees"],
+            sees_zh=item.get("sees_zh") or item["sees"],
             data_types=tuple(item.get("data_types", [])), component_permission=item.get("component_permission"),
             intent_actions=tuple(item.get("intent_actions", [])), config_meta_data=item.get("config_meta_data"),
             permissions=tuple(item.get("permissions", [])), methods=tuple(methods),

@@ -211,7 +211,8 @@ def _compile(rule: Rule, doc: YamlDoc, base: list[Any]) -> None:
         finder_compiler = cond.Compiler()  # corroborating facts do not change which facts match
         rule.finders = [finder_compiler.finder(c, ["corroborate", i]) for i, c in enumerate(rule.corroborate)]
         _check_fields(rule)
-        for name, text in (("message", rule.message), ("message_zh", rule.message_zh)):
+        for name, text in (("message", rule.message), ("message_zh", rule.message_zh),
+                           ("remediation", rule.remediation), ("remediation_zh", rule.remediation_zh)):
             if text:
                 check_template(text, rule, [name])
     except cond.ConditionError as exc:

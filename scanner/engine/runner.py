@@ -200,9 +200,11 @@ def _finding(rule: Rule, shape: _Shape, key: tuple[Any, ...], group: list[Fact],
         rule_id=rule.id, severity=severity if severity is not None else rule.severity, confidence=confidence,
         title=rule.title, message=render(message, variables), basis=basis_of(kinds),
         data_type=data_type if data_type in DATA_TYPES else None, sdk=sdk, evidence=evidence,
-        references=list(references), remediation=rule.remediation, fingerprint=fingerprint,
+        references=list(references), fingerprint=fingerprint,
+        # A fix-it may name what the finding found ({values.via}), so it asks only what the app has.
+        remediation=render(rule.remediation, variables) if rule.remediation else rule.remediation,
         title_zh=rule.title_zh, message_zh=render(message_zh, variables, "zh") if message_zh else None,
-        remediation_zh=rule.remediation_zh)
+        remediation_zh=render(rule.remediation_zh, variables, "zh") if rule.remediation_zh else None)
 
 
 def _bucket_answer(memo: _Memo | None, bucket: list[Fact], question: str, value: Any,

@@ -61,16 +61,13 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
 
     # Feature splits carry code of their own and config splits the native libraries: read them all.
     scans = []
-    dex_data: list[tuple[str, bytes]] = []  # kept for the second pass that asks who calls library code
     for part in archive.apks:
         with entry_reader(part) as read:
             for name in part.dex_names:
-                data = read(name, MAX_DEX_BYTES)
                 try:
-                    scans.append(_scan(data, part.label(name), catalog, apis))
+                    scans.append(_scan(read(name, MAX_DEX_BYTES), part.label(name), catalog, apis))
                 except DexFormatError as exc:
                     raise BadApk(f"malformed {part.label(name)}: {exc}", path=str(part.path)) from exc
-                dex_data.append((part.label(name), data))
     asset_scans, asset_notes = _scan_asset_code(archive, catalog, apis)
     scans.extend(asset_scans)
     native_libs = tuple(part.label(lib) for part in archive.apks for lib in part.native_libs)
@@ -89,8 +86,7 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     sdks = builder.result()
     special = find_special_access(apk, apk_file, (p.name for p in permissions), scans, load_special_access(),
                                   catalog.owner_of_class)
-    _mark_reached(api_uses, special, dex_data, catalog, {c.name: c.kind for c in manifest.components})
-    del dex_data
+    _mark_reached(api_uses, special, archive, catalog, {c.name: c.kind for c in manifest.components})
     hidden = hidden_code_signs(app.package, manifest, scans, defined, archive.apks, catalog.owner_of_class)
     warnings = _packer_warnings(sdks, catalog) + asset_notes
     if hidden and not any("packed by" in w for w in warnings):
@@ -217,7 +213,7 @@ def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> li
 MAX_REACH_HOPS = 3
 
 
-def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], dex_data: list[tuple[str, bytes]],
+def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], archive: AppArchive,
                   catalog: SdkCatalog, components: dict[str, str]) -> None:
     """Library code that reaches personal data is dormant unless the app or an SDK calls it: follow the calls back
     from each library method, up to MAX_REACH_HOPS library methods deep, and note the first app or SDK caller.
@@ -246,6 +242,14 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], dex_data: li
     frontier = {k: [i for i in v if i.reached_from is None] for k, v in frontier.items()}
     frontier = {k: v for k, v in frontier.items() if v}
     seen = set(frontier)
+    if not frontier:
+        return
+    # The dex files are read again rather than kept from the first pass: most apps never get here, and an app's
+    # dex can be hundreds of MB.
+    dex_data: list[tuple[str, bytes]] = []
+    for part in archive.apks:
+        with entry_reader(part) as read:
+            dex_data.extend((part.label(name), read(name, MAX_DEX_BYTES)) for name in part.dex_names)
     for _hop in range(MAX_REACH_HOPS):
         if not frontier:
             break

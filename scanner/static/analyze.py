@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from scanner.knowledge.special_access import load_special_access
 from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, SpecialAccess, StaticReport
 from scanner.static import manifest as manifest_mod
 from scanner.static.archive import AppArchive, dex_in_archive, entry_reader, open_app
-from scanner.static.dex import DexFormatError, DexScan, find_callers, scan_dex
+from scanner.static.dex import CallerIndex, DexFormatError, DexScan, scan_dex
 from scanner.static.hidden_code import LOADER_MEMBERS, hidden_code_signs
 from scanner.static.special_access import find_special_access
 
@@ -246,20 +247,24 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], archive: App
         return
     # The dex files are read again rather than kept from the first pass: most apps never get here, and an app's
     # dex can be hundreds of MB.
-    dex_data: list[tuple[str, bytes]] = []
+    indexes: list[CallerIndex] = []
     for part in archive.apks:
         with entry_reader(part) as read:
-            dex_data.extend((part.label(name), read(name, MAX_DEX_BYTES)) for name in part.dex_names)
+            for name in part.dex_names:
+                try:
+                    indexes.append(CallerIndex(read(name, MAX_DEX_BYTES), part.label(name)))
+                except (DexFormatError, IndexError, struct.error, ValueError) as exc:
+                    log.info("reachability pass skips %s: %s", part.label(name), exc)
     for _hop in range(MAX_REACH_HOPS):
         if not frontier:
             break
         wanted = set(frontier)
         following: dict[tuple[str, str], list[ApiUse | SpecialAccess]] = defaultdict(list)
-        for label, data in dex_data:
+        for index in indexes:
             try:
-                sites = find_callers(data, label, wanted)
+                sites = index.callers_of(wanted)
             except DexFormatError:  # the first pass read this dex; a failure here loses only the reach note
-                log.info("reachability pass skipped %s", label)
+                log.info("reachability pass skipped %s", index.name)
                 continue
             for site in sites:
                 items = frontier.get((site.target_class, site.target_member), [])

@@ -89,13 +89,50 @@ def scan_dex(
         raise DexFormatError(f"{name}: malformed dex ({type(exc).__name__}: {exc})") from exc
 
 
-def find_callers(data: bytes, name: str, wanted_members: Set[tuple[str, str]]) -> list[CallSite]:
-    """Every method of one dex that invokes one of `wanted_members` (a second, narrower pass: which code calls the
-    library methods that reach personal data). Raises DexFormatError like scan_dex."""
-    try:
-        return _Scanner(data, name).callers_of(wanted_members)
-    except (IndexError, struct.error, ValueError, OverflowError, MemoryError) as exc:
-        raise DexFormatError(f"{name}: malformed dex ({type(exc).__name__}: {exc})") from exc
+class CallerIndex:
+    """Who invokes given methods in one dex, for several questions in a row (the reachability pass asks once per
+    hop): the id tables and the instruction index are built once, on the first question."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        self.name = name
+        self._scanner = _Scanner(data, name)
+        self._class_types: dict[int, str] | None = None
+        self._context: _Context | None = None
+
+    def callers_of(self, wanted_members: Set[tuple[str, str]]) -> list[CallSite]:
+        """Every method that invokes one of `wanted_members`. Raises DexFormatError like scan_dex."""
+        try:
+            return self._callers_of(wanted_members)
+        except (IndexError, struct.error, ValueError, OverflowError, MemoryError) as exc:
+            raise DexFormatError(f"{self.name}: malformed dex ({type(exc).__name__}: {exc})") from exc
+
+    def _callers_of(self, wanted_members: Set[tuple[str, str]]) -> list[CallSite]:
+        dex = self._scanner
+        if self._class_types is None:
+            self._class_types = dex.class_types()
+        class_types = self._class_types
+        wanted_classes = {cls for cls, _ in wanted_members}
+        wanted_types = [i for i, dotted in class_types.items() if dotted in wanted_classes]
+        if not wanted_types or dex.n_classes == 0:
+            return []
+        method_classes = np.frombuffer(dex.data, dtype="<u2", count=4 * dex.n_methods,
+                                       offset=dex.method_ids_off if dex.n_methods else 0)[0::4]
+        wanted_methods = dex._wanted_ids(method_classes, dex.method_words, wanted_types, class_types, wanted_members)
+        if not wanted_methods:
+            return []
+        if self._context is None:
+            self._context = _Context(dex, dex.code_items(), class_types)
+        context = self._context
+        if context.items.offs.size == 0:
+            return []
+        wanted = np.zeros((len(_KINDS), 65536), dtype=bool)
+        wanted[_KINDS["invoke"], list(wanted_methods)] = True
+        positions, kinds, operands = context.instructions()
+        result = DexScan(self.name)
+        for item in dict.fromkeys(context.items_at(positions[wanted[kinds, operands]]).tolist()):
+            if item >= 0:
+                dex._collect(context, item, wanted_methods, {}, {}, result)
+        return list(dict.fromkeys(result.call_sites))
 
 
 def _u32_array(data: bytes, off: int, count: int) -> array[int]:
@@ -451,29 +488,6 @@ class _Scanner:
         result.call_sites = list(dict.fromkeys(result.call_sites))
         result.string_uses = list(dict.fromkeys(result.string_uses))
         return result
-
-    def callers_of(self, wanted_members: Set[tuple[str, str]]) -> list[CallSite]:
-        class_types = self.class_types()
-        wanted_classes = {cls for cls, _ in wanted_members}
-        wanted_types = [i for i, dotted in class_types.items() if dotted in wanted_classes]
-        if not wanted_types or self.n_classes == 0:
-            return []
-        method_classes = np.frombuffer(self.data, dtype="<u2", count=4 * self.n_methods,
-                                       offset=self.method_ids_off if self.n_methods else 0)[0::4]
-        wanted_methods = self._wanted_ids(method_classes, self.method_words, wanted_types, class_types,
-                                          wanted_members)
-        items = self.code_items() if wanted_methods else _CodeItems.empty()
-        if items.offs.size == 0:
-            return []
-        context = _Context(self, items, class_types)
-        wanted = np.zeros((len(_KINDS), 65536), dtype=bool)
-        wanted[_KINDS["invoke"], list(wanted_methods)] = True
-        positions, kinds, operands = context.instructions()
-        result = DexScan(self.name)
-        for item in dict.fromkeys(context.items_at(positions[wanted[kinds, operands]]).tolist()):
-            if item >= 0:
-                self._collect(context, item, wanted_methods, {}, {}, result)
-        return list(dict.fromkeys(result.call_sites))
 
     def class_types(self) -> dict[int, str]:
         """Dotted names of the class types (L...;) in type_ids, by type index. Inlined because an app has

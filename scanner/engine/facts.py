@@ -291,19 +291,24 @@ _PERMISSION_SCOPE = {
 def _package_visibility(by_kind: dict[str, list[Fact]]) -> str:
     """How much of the installed-app list Android hands this app, in words for the finding (Android 11 package
     visibility: from target SDK 30 the list holds only what <queries> names, unless QUERY_ALL_PACKAGES)."""
-    target = next((a.get("target_sdk") for a in by_kind.get("app", []) if a.get("target_sdk")), None)
+    app = next(iter(by_kind.get("app", [])), {})
+    target = app.get("target_sdk")
     names = {p.get("name") for p in by_kind.get("permission", [])}
     manifest = next(iter(by_kind.get("manifest", [])), {})
     if "android.permission.QUERY_ALL_PACKAGES" in names:
         return "the list is complete: the app requests QUERY_ALL_PACKAGES"
     if manifest.get("queries_broad"):
         return "every app with a launcher icon is visible through its <queries> MAIN intent"
-    if target is None:
+    if target is None and app.get("package") is None:
         return "the target SDK is unknown, so whether Android filters the list is too"
+    implied = ""
+    if target is None:  # no targetSdkVersion: Android takes the minSdkVersion, else 1
+        target = app.get("min_sdk") or 1
+        implied = " (no targetSdkVersion: Android takes the minSdkVersion, else 1)"
     if int(target) < 30:
-        return f"the list is complete: target SDK {target} predates Android 11's package visibility filter"
+        return f"the list is complete: target SDK {target}{implied} predates Android 11's package visibility filter"
     declared = len(manifest.get("queries_packages") or [])
-    return (f"at target SDK {target} without QUERY_ALL_PACKAGES Android filters the list to the "
+    return (f"at target SDK {target}{implied} without QUERY_ALL_PACKAGES Android filters the list to the "
             f"{declared} package(s) named in <queries> and the intents declared there")
 
 

@@ -81,6 +81,10 @@ def test_the_rules_report_each_kind_once_and_skip_dormant_and_user_initiated_cod
     [apps] = by_rule["DVG-APPS-002"]
     assert "getInstalledPackages" not in apps
     assert "android.intent.action.MAIN" in apps and "PACKAGE_USAGE_STATS" in apps
+    # The fix-it names what this app has, and nothing it does not (no QUERY_ALL_PACKAGES to remove here).
+    [fix] = [f.remediation or "" for f in result.findings if f.rule_id == "DVG-APPS-002"]
+    assert fix.startswith("Remove what gives the app the list: <queries><intent> android.intent.action.MAIN")
+    assert "getInstalledPackages" not in fix
 
 
 def test_html_and_text_reports_show_special_access(tmp_path: Path) -> None:

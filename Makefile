@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.12 $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null) /usr/bin/python3.12 /usr/local/bin/python3.12; do \
             "$$p" -c 'import sys; assert sys.version_info[:2] >= (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 DEMO_OUT := demo-output
-DEBIAN_TOOLS := apktool zipalign apksigner dexdump java chromium
+DEBIAN_TOOLS := apktool zipalign apksigner dexdump java chromium cc
 
-.PHONY: demo test lint venv system-deps fixtures bench clean
+.PHONY: demo test lint venv system-deps fixtures agent bench clean
 
 # Two stamps: the demo needs only divulge itself, the tests also need their extras.
 $(VENV)/.installed: setup.cfg pyproject.toml
@@ -36,7 +36,7 @@ demo: $(VENV)/.installed
 	@echo "demo output: $(CURDIR)/$(DEMO_OUT)/  (open report.html in a browser; summary.md is the short version)"
 
 # Debian tools the tests drive for real (fixture builds, apksigner checks, exodus-core's dexdump, the browser,
-# and a CJK font so the zh report renders Chinese in screenshots).
+# a C compiler for the process the runtime monitor attaches to, and a CJK font so the zh report renders Chinese).
 system-deps:
 	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || missing="$$missing fonts-wqy-microhei"; \
@@ -44,7 +44,7 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages for:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      apktool zipalign apksigner dexdump openjdk-17-jdk-headless chromium fonts-wqy-microhei >/dev/null; \
+	      apktool zipalign apksigner dexdump openjdk-17-jdk-headless chromium fonts-wqy-microhei gcc >/dev/null; \
 	  else echo "warning: missing$$missing (not root: tests needing them will skip)"; fi; \
 	fi
 
@@ -57,6 +57,10 @@ test: system-deps $(VENV)/.installed-test lint
 
 fixtures: $(VENV)/.installed
 	$(BIN)/python fixtures/build.py
+
+# The Frida agent of `divulge monitor`, with frida-java-bridge compiled in (needs npm once; the bundle is committed).
+agent: $(VENV)/.installed-test
+	$(BIN)/python -m scanner.dynamic.agent_build
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/static_bench.py

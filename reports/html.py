@@ -108,7 +108,7 @@ def _evidence_view(evidence: Evidence, start: float | None, strings: dict[str, s
     view.cleartext = bool(d.get("cleartext"))
     view.snippet = _text(d["snippet"]) if d.get("snippet") is not None else None
     view.caller = _text(d["caller"]) if d.get("caller") else None
-    if view.caller is None and evidence.kind == "api_call" and evidence.location:
+    if view.caller is None and evidence.kind in ("api_call", "runtime") and evidence.location:
         view.caller = evidence.location
     view.api = _text(d["api"]) if d.get("api") else None
     view.element = _text(d["element"]) if d.get("element") else None

@@ -217,6 +217,8 @@ Exit codes:
               help="What the app declares: privacy.yaml, a Play Data safety CSV, or its privacy policy (HTML, Markdown, text, PDF, .docx).")
 @click.option("--traffic", multiple=True, type=click.Path(path_type=Path),
               help="Capture (session directory, flows, HAR) or traffic JSON (divulge/traffic/1); repeatable.")
+@click.option("--runtime", multiple=True, type=click.Path(path_type=Path),
+              help="Runtime events of `divulge monitor` (runtime.jsonl or its session directory); repeatable.")
 @click.option("--device", type=click.Path(path_type=Path, dir_okay=False), help="Device profile YAML for the captures.")
 @click.option("--category", help="App type of the 2021 necessary-PI scope (id, number or Chinese name), e.g. news.")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
@@ -236,17 +238,17 @@ Exit codes:
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write the reports into this directory instead of stdout.")
 @handle_errors
-def scan_cmd(apk: Path | None, policy: Path | None, traffic: tuple[Path, ...], device: Path | None,
-             category: str | None, rules_dirs: tuple[Path, ...], no_builtin_rules: bool, config: Path | None,
+def scan_cmd(apk: Path | None, policy: Path | None, traffic: tuple[Path, ...], runtime: tuple[Path, ...],
+             device: Path | None, category: str | None, rules_dirs: tuple[Path, ...], no_builtin_rules: bool, config: Path | None,
              baseline: Path | None, fail_on: str | None, sdk_db: Path | None, formats: list[Any], lang: str,
              out_dir: Path | None) -> None:
     """Compare what APK does (static facts, traffic) with what it declares; explain every gap."""
     from scanner.engine.suppress import find_config
     from scanner.scan import ScanOptions, failing_findings, run_scan, summarize
 
-    if apk is None and not traffic:
-        raise click.UsageError("give an APK and/or --traffic captures")
-    options = ScanOptions(apk=apk, policy=policy, traffic=traffic, device=device, category=category,
+    if apk is None and not traffic and not runtime:
+        raise click.UsageError("give an APK, --traffic captures and/or --runtime events")
+    options = ScanOptions(apk=apk, policy=policy, traffic=traffic, runtime=runtime, device=device, category=category,
                           rules_dirs=rules_dirs, config=config or find_config(Path.cwd()), fail_on=fail_on,
                           baseline=baseline, sdk_db=sdk_db, builtin_rules=not no_builtin_rules)
     result = run_scan(options)
@@ -259,6 +261,42 @@ def scan_cmd(apk: Path | None, policy: Path | None, traffic: tuple[Path, ...], d
                err=True)
     if failing:
         sys.exit(EXIT_FINDINGS)
+
+
+@main.command("monitor")
+@click.option("--device", "frida_device", default="local", show_default=True,
+              help="Frida device: local, usb (a phone running frida-server), or HOST:PORT of a remote frida-server.")
+@click.option("--pid", type=int, help="Attach to this process id.")
+@click.option("--attach", "name", help="Attach to the running process (or app package) of this name.")
+@click.option("--spawn", help="Start this program (or app package on a phone) with the hooks in place from its first "
+                              "instruction; the command line is split like a shell's.")
+@click.option("--duration", type=click.FloatRange(min=0.1), help="Stop after this many seconds [default: until the "
+                                                                  "process ends or Ctrl-C].")
+@click.option("-o", "--output", "session", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Session directory: runtime.jsonl is appended there (beside a capture's flows and marks).")
+@handle_errors
+def monitor_cmd(frida_device: str, pid: int | None, name: str | None, spawn: str | None, duration: float | None,
+                session: Path) -> None:
+    """Hook the personal-data APIs of a running app with Frida and record which code reads what, and when.
+
+    Mark consent with `divulge mark SESSION consent` while it runs; `divulge scan --runtime SESSION` judges it."""
+    import shlex
+    import signal
+    import threading
+
+    from scanner.dynamic.monitor import MonitorTarget, run_monitor
+
+    if sum(x is not None for x in (pid, name, spawn)) != 1:
+        raise click.UsageError("give exactly one of --pid, --attach or --spawn")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    target = MonitorTarget(device=frida_device, pid=pid, name=name, spawn=tuple(shlex.split(spawn)) if spawn else ())
+    result = run_monitor(target, session, duration=duration, stop=stop)
+    ended = f"; the process ended ({result.detached})" if result.detached else ""
+    java = {True: "Java hooks active", False: "no Java VM: native hooks only", None: "the agent did not start"}
+    click.echo(f"divulge: {result.events} personal-data read(s) recorded in {result.file} "
+               f"({java[result.java]}){ended}", err=True)
 
 
 @main.group("rules")

@@ -341,6 +341,38 @@ class TrafficReport:
     SCHEMA = "divulge/traffic/1"
 
 
+@dataclass
+class RuntimeCall:
+    """Reads of one personal-data API by one caller in one consent phase, as the runtime monitor saw them."""
+
+    api: str  # android.telephony.TelephonyManager.getImei, or a native read: "open /sys/class/net/wlan0/address"
+    data_type: str
+    identifier: str | None
+    caller: str  # first frame outside the platform: com.example.Foo.bar, or libfoo.so!fn for native code
+    sdk: str | None  # SDK id owning the call, or None
+    origin: str  # app | sdk | library
+    phase: str | None  # before_consent | after_consent | after_refusal | None (no consent timeline)
+    count: int
+    first: float  # epoch seconds
+    last: float
+    per_minute: float  # calls per minute over [first, last]; 0 for a single call or a burst within a second
+    kind: str = "java"  # java | native
+    reached_from: str | None = None  # for library code: the first app or SDK frame below it on the stack
+    values: int = 0  # distinct return values (by hash): 1 = the same identifier every time
+    stack: list[str] = field(default_factory=list)  # one example stack, innermost first
+
+
+@dataclass
+class RuntimeReport:
+    calls: list[RuntimeCall]
+    events: int
+    session: str | None = None
+    java: bool | None = None  # whether the agent reached a Java VM (False on a native-only process)
+    warnings: list[str] = field(default_factory=list)
+
+    SCHEMA = "divulge/runtime/1"
+
+
 # ---------------------------------------------------------------------------
 # Declarations
 # ---------------------------------------------------------------------------
@@ -475,5 +507,6 @@ class ScanResult:
     finished: str = ""
     inputs: list[dict[str, Any]] = field(default_factory=list)  # path, kind, sha256 of every input used
     fail_on: str | None = None
+    runtime: RuntimeReport | None = None  # what the runtime monitor saw (divulge monitor), when given
 
     SCHEMA = "divulge/findings/1"

@@ -29,7 +29,7 @@ from scanner.engine.suppress import (
 )
 from scanner.errors import BadConfig, DivulgeError
 from scanner.knowledge import regulation
-from scanner.model import Declaration, Finding, ScanResult, Severity, StaticReport, TrafficReport
+from scanner.model import Declaration, Finding, RuntimeReport, ScanResult, Severity, StaticReport, TrafficReport
 from scanner.policy.declaration import load_declaration
 from scanner.traffic_json import is_traffic_json, load_traffic_json
 
@@ -44,6 +44,7 @@ class ScanOptions:
     apk: Path | None = None
     policy: Path | None = None
     traffic: tuple[Path, ...] = ()
+    runtime: tuple[Path, ...] = ()  # runtime.jsonl files or session directories of `divulge monitor`
     device: Path | None = None
     category: str | None = None
     rules_dirs: tuple[Path, ...] = ()
@@ -176,10 +177,25 @@ def merge_traffic(reports: list[TrafficReport]) -> TrafficReport | None:
     return merged
 
 
+def read_runtime_inputs(options: ScanOptions, catalog: Any) -> RuntimeReport | None:
+    """Runtime events given with --runtime, and those a --traffic session directory holds beside its flows."""
+    from scanner.dynamic.runtime import read_runtime, runtime_file
+
+    paths = list(options.runtime) + [p for p in options.traffic if p.is_dir() and runtime_file(p).is_file()]
+    reports = [read_runtime(p, catalog) for p in dict.fromkeys(paths)]
+    if not reports:
+        return None
+    if len(reports) == 1:
+        return reports[0]
+    return RuntimeReport(calls=[c for r in reports for c in r.calls], events=sum(r.events for r in reports),
+                         session=None, java=any(r.java for r in reports),
+                         warnings=[w for r in reports for w in r.warnings])
+
+
 def run_scan(options: ScanOptions) -> ScanResult:
     """Scan: every input error is a DivulgeError subclass with the file (and line) it concerns."""
-    if options.apk is None and not options.traffic:
-        raise DivulgeError("nothing to scan: give an APK and/or --traffic captures")
+    if options.apk is None and not options.traffic and not options.runtime:
+        raise DivulgeError("nothing to scan: give an APK, --traffic captures and/or --runtime events")
     started = _now()
     config = scan_config(options.config)
     fail_on = options.fail_on or config.fail_on
@@ -187,8 +203,9 @@ def run_scan(options: ScanOptions) -> ScanResult:
     inputs: list[dict[str, Any]] = []
 
     for path, kind in ([(options.apk, "apk")] if options.apk else []) + \
-            ([(options.policy, "declaration")] if options.policy else []) + [(p, "traffic") for p in options.traffic]:
-        if kind == "traffic" and path.is_dir():  # a session directory written by `divulge capture`
+            ([(options.policy, "declaration")] if options.policy else []) + [(p, "traffic") for p in options.traffic] + \
+            [(p, "runtime") for p in options.runtime]:
+        if kind in ("traffic", "runtime") and path.is_dir():  # a session directory of `divulge capture` / `monitor`
             files = sorted(p for p in path.rglob("*") if p.is_file())
             inputs.extend({"path": str(p), "kind": kind, "sha256": _sha256(p)} for p in files)
             continue
@@ -220,9 +237,10 @@ def run_scan(options: ScanOptions) -> ScanResult:
     if capture_paths:
         reports.append(analyse_app_traffic(capture_paths, options, static, declaration, catalog))
     traffic = merge_traffic(reports)
+    runtime = read_runtime_inputs(options, catalog)
 
     factset = build_facts(static, traffic, declaration, category=category, sdk_aliases=_aliases(catalog),
-                          sdk_roles=getattr(catalog, "roles", None))
+                          sdk_roles=getattr(catalog, "roles", None), runtime=runtime)
     outcome = run_rules(rules, factset, params=config.params, severities=config.severities)
     findings = outcome.findings
     for warning in apply_suppressions(findings, config, today=options.today):
@@ -242,7 +260,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
     return ScanResult(
         app=app, findings=findings, static=static, traffic=traffic, declaration=declaration,
         tool_version=__version__, rule_pack=pack_info, catalog=catalog_info, started=started, finished=_now(),
-        inputs=inputs, fail_on=None if threshold is None else str(threshold))
+        inputs=inputs, fail_on=None if threshold is None else str(threshold), runtime=runtime)
 
 
 def format_text(result: ScanResult) -> str:

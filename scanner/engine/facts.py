@@ -28,6 +28,7 @@ from scanner.model import (
     Declaration,
     Evidence,
     Observation,
+    RuntimeReport,
     SdkRole,
     StaticReport,
     TrafficReport,
@@ -35,11 +36,11 @@ from scanner.model import (
 
 Fact = dict[str, Any]
 
-BEHAVIOUR_KINDS = frozenset({"observation", "frequency"})
+BEHAVIOUR_KINDS = frozenset({"observation", "frequency", "runtime_call"})
 CAPABILITY_KINDS = frozenset({"permission", "capability", "api_use", "sdk", "sdk_data", "endpoint", "manifest",
                               "special_access"})
 STATIC_KINDS = CAPABILITY_KINDS
-INPUTS = ("static", "traffic", "declaration", "category")
+INPUTS = ("static", "traffic", "declaration", "category", "runtime")
 
 # Every kind with its fields and their defaults (a fact in a rule test case may leave out any of them).
 FACT_FIELDS: dict[str, dict[str, Any]] = {
@@ -75,6 +76,10 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
     "declared": {"data_type": None, "collected": False, "shared": False, "purposes": [], "shared_purposes": [],
                  "optional": None, "ephemeral": None, "denied": False, "source": None, "confidence": "stated"},
     "disclosed": {"name": None, "sdk_id": None, "data_types": [], "purposes": [], "source": None, "role": None},
+    # What the runtime monitor saw (divulge monitor): reads of one API by one caller in one consent phase.
+    "runtime_call": {"api": None, "data_type": None, "identifier": None, "caller": "", "sdk": None, "origin": "app",
+                     "reached_from": None, "phase": None, "count": 1, "per_minute": 0.0, "first": 0.0, "last": 0.0,
+                     "values": 0, "stack": [], "kind_of_code": "java", "sdk_disclosed": False, "who": None},
     "necessary_pi": {"category": None, "data_type": None},
     "low_relevance_permission": {"category": None, "permission": None},
 }
@@ -87,6 +92,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
     "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
     "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
+    "runtime_call": ("api", "data_type", "identifier", "caller", "phase"),
     "low_relevance_permission": ("category", "permission"),
 }
 
@@ -188,6 +194,13 @@ def observation_fact(o: Observation) -> Fact:
         party=o.party, sdk=o.sdk, owner=o.owner, where=o.where, encodings=list(o.encodings), time=o.time,
         phase=o.phase, cleartext=o.cleartext, confidence=o.confidence, flow_id=o.flow_id, key=o.key,
         registrable_domain=o.registrable_domain, value_label=o.value_label)
+
+
+def runtime_facts(report: RuntimeReport) -> list[Fact]:
+    return [make_fact("runtime_call", api=c.api, data_type=c.data_type, identifier=c.identifier, caller=c.caller,
+                      sdk=c.sdk, origin=c.origin, reached_from=c.reached_from, phase=c.phase, count=c.count,
+                      per_minute=c.per_minute, first=c.first, last=c.last, values=c.values, stack=list(c.stack),
+                      kind_of_code=c.kind) for c in report.calls]
 
 
 def traffic_facts(report: TrafficReport) -> list[Fact]:
@@ -399,6 +412,16 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
                                      role_setting=sdk.get("role_setting")))
     roles_of = {**catalog_roles, **roles}
 
+    for call in by_kind.get("runtime_call", []):
+        # Who to name in a message: for library code, the app or SDK frame that called it.
+        call["who"] = call.get("caller") if not call.get("reached_from") else \
+            f"{call['reached_from']} (through {call.get('caller')})"
+        sdk_id = call.get("sdk")
+        if sdk_id:
+            in_catalog = shared_catalog(None).entries.get(sdk_id)
+            names = sdk_names.get(sdk_id) or [sdk_id, in_catalog.name if in_catalog else "", *sdk_aliases.get(sdk_id, [])]
+            call["sdk_disclosed"] = any(_party_matches(p, sdk_id, names) for p in parties)
+
     observations = by_kind.get("observation", [])
     # Observations are many and alike: read the fields that decide the recipient and the frequency key in one
     # pass, then do the work once per distinct combination; per observation only what must be per fact is left.
@@ -455,10 +478,13 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
 
 def build_facts(static: StaticReport | None, traffic: TrafficReport | None, declaration: Declaration | None, *,
                 category: str | None = None, sdk_aliases: dict[str, list[str]] | None = None,
-                sdk_roles: Mapping[str, SdkRole] | None = None) -> FactSet:
+                sdk_roles: Mapping[str, SdkRole] | None = None, runtime: RuntimeReport | None = None) -> FactSet:
     """All facts of one scan.  `category` overrides the declaration's app category."""
     facts: list[Fact] = []
     inputs: set[str] = set()
+    if runtime is not None:
+        facts.extend(runtime_facts(runtime))
+        inputs.add("runtime")
     if static is not None:
         facts.extend(static_facts(static))
         inputs.add("static")
@@ -493,7 +519,8 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
         if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "necessary_pi",
                                                 "low_relevance_permission", "declared", "disclosed", "declaration"):
             raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
-                               "app, permission, api_use, special_access, sdk, endpoint, manifest or observation facts "
+                               "app, permission, api_use, special_access, sdk, endpoint, manifest, observation or "
+                               "runtime_call facts "
                                "(the others are derived, or come from `declaration:`)")
         values = {k: v for k, v in item.items() if k != "kind"}
         if kind == "observation" and values.get("data_type") not in DATA_TYPES:
@@ -502,7 +529,8 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
     kinds = {f["kind"] for f in facts}
     present = set(inputs) if inputs is not None else (
         ({"static"} if kinds & STATIC_KINDS or "app" in kinds else set())
-        | ({"traffic"} if "observation" in kinds else set()))
+        | ({"traffic"} if "observation" in kinds else set())
+        | ({"runtime"} if "runtime_call" in kinds else set()))
     if declaration is not None:
         facts.extend(declaration_facts(declaration))
         present.add("declaration")
@@ -563,6 +591,18 @@ def evidence_for(fact: Fact) -> Evidence:
         return Evidence(kind="api_call", summary=f"calls {fact['api']}{who} ({_label(fact['data_type'])})",
                         location=fact.get("caller") or None,
                         details={k: fact.get(k) for k in ("api", "identifier", "sdk", "permission")})
+    if kind == "runtime_call":
+        what = _label(fact["data_type"]) + (f" ({fact['identifier']})" if fact.get("identifier") else "")
+        who = f"SDK {fact['sdk']}" if fact.get("sdk") else (
+            f"library code called from {fact['reached_from']}" if fact.get("reached_from") else
+            "library code" if fact.get("origin") == "library" else "the app")
+        phase = _PHASE_WORDS.get(fact.get("phase") or "", "")
+        rate = f", {fact['per_minute']} per minute" if fact.get("per_minute") else ""
+        summary = f"{fact.get('api')} read {what} {fact.get('count', 1)} time(s){rate}{phase}, by {who}"
+        return Evidence(kind="runtime", summary=summary, location=fact.get("caller") or None,
+                        details={"stack": list(fact.get("stack") or [])[:12], "first": fact.get("first"),
+                                 "last": fact.get("last"), "values": fact.get("values"),
+                                 "origin": fact.get("origin"), "sdk": fact.get("sdk")})
     if kind == "special_access":
         owner = {"sdk": f" in SDK {fact.get('sdk')}", "library": " in library code"}.get(fact.get("origin") or "", "")
         summary = f"{fact.get('label') or fact.get('access')}{owner}: {fact.get('via')}"

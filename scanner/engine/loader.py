@@ -245,15 +245,18 @@ def check_template(text: str, rule: Rule, path: list[Any]) -> None:
         if flt and flt not in TEMPLATE_FILTERS:
             raise cond.ConditionError(f"unknown template filter {flt!r} in {{{name}|{flt}}}; filters: "
                                       + ", ".join(TEMPLATE_FILTERS), path)
-        if head in ("count", "values", "params"):
+        if head in ("count", "values", "params", "total"):
             if head == "params" and name.split(".", 1)[-1] not in rule.params:
                 raise cond.ConditionError(f"template uses {{{name}}} but the rule defines no such param", path)
-            if head == "values" and name.count(".") != 1:
-                raise cond.ConditionError(f"write {{values.FIELD}} to list a field's values, not {{{name}}}", path)
+            if head in ("values", "total") and name.count(".") != 1:
+                raise cond.ConditionError(f"write {{{head}.FIELD}} with one field name, not {{{name}}}", path)
+            if head == "total" and name.split(".", 1)[1] not in known:
+                raise cond.ConditionError(f"template variable {{{name}}}: {name.split('.', 1)[1]} is not a field of "
+                                          f"{', '.join(rule.kinds)}", path)
             continue
         if head not in known:
             raise cond.ConditionError(f"template variable {{{name}}} is not a field of {', '.join(rule.kinds)} "
-                                      "(nor count, values.FIELD, params.NAME)", path)
+                                      "(nor count, values.FIELD, total.FIELD, params.NAME)", path)
 
 
 def load_pack(directories: Sequence[Path], *, builtin: bool = True) -> RulePack:

@@ -325,7 +325,7 @@ _WORDS = {"en": {"unknown": "unknown", True: "yes", False: "no"}, "zh": {"unknow
 
 
 def render(template: str, variables: dict[str, Any], lang: str = "en") -> str:
-    """Fill {field}, {field|label}, {count}, {values.FIELD} and {params.NAME}; no code runs.
+    """Fill {field}, {field|label}, {count}, {values.FIELD}, {total.FIELD} and {params.NAME}; no code runs.
 
     lang="zh" gives data types their Chinese names and lists joined the Chinese way (for message_zh).
     """
@@ -353,6 +353,10 @@ def _text_of(name: str, flt: str | None, variables: dict[str, Any], lang: str, c
         if flt == "label":
             seen = [_label(v, lang) for v in seen]
         return _listing(sorted(seen, key=str), lang)
+    if name.startswith("total."):  # a numeric field summed over the group: reads counted per fact
+        fld = name.split(".", 1)[1]
+        total = sum(float(f.get(fld) or 0) for f in variables.get("__group__", []))
+        return str(int(total)) if total.is_integer() else f"{total:g}"
     if name.startswith("params."):
         value = variables.get("__params__", {}).get(name.split(".", 1)[1])
     else:

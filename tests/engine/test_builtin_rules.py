@@ -75,7 +75,7 @@ def test_rules_about_rules(rule_id: str) -> None:
     assert doc.data.get("must_fire") and doc.data.get("must_not_fire")
     assert rule.references and all(re.match(r"https?://\S+$", ref.url) for ref in rule.references)
     assert rule.title_zh and rule.remediation_zh and rule.message_zh, "Chinese texts for regulators"
-    assert rule.requires <= {"static", "traffic", "declaration", "category"}
+    assert rule.requires <= {"static", "traffic", "declaration", "category", "runtime"}
 
 
 @pytest.mark.parametrize("directory", shipped_dirs(), ids=lambda d: d.name)

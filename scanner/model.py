@@ -386,6 +386,12 @@ class Declaration:
     parties: list[DisclosedParty] = field(default_factory=list)
     language: str | None = None
     form_answers: dict[str, str] = field(default_factory=dict)  # other Data safety answers, kept for export
+    # Issue 18: where the app is offered (cn, eea, other: empty when the declaration does not say), who it is for
+    # (children, mixed, general; None: not said), and the consents it says it asks for (None: not said).
+    markets: list[str] = field(default_factory=list)
+    audience: str | None = None
+    guardian_consent: bool | None = None
+    cross_border_consent: bool | None = None
 
     def declares_collected(self, data_type: str) -> bool:
         d = self.data_types.get(data_type)

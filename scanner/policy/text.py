@@ -24,9 +24,9 @@ from typing import Any
 from scanner.errors import BadDeclaration
 from scanner.knowledge.vocabulary import QUOTE_FOLD, Match, Vocabulary, shared_vocabulary
 from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty
-from scanner.policy.statements import read_statements
 from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
 from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
+from scanner.policy.statements import read_statements
 
 log = logging.getLogger(__name__)
 

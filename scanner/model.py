@@ -466,6 +466,22 @@ def to_jsonable(value: Any) -> Any:
 
 
 @dataclass
+class Transfer:
+    """Personal data leaving the app's market (issue 18): one recipient in one country, as the facts show it."""
+
+    recipient: str
+    country: str
+    country_source: str  # catalog (the SDK owner's country) | domain | cctld (approximate, from the name)
+    market: str  # cn | eea: the market the data leaves
+    data_types: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    sdk: str | None = None
+    disclosed: bool = False  # the declaration names the recipient
+    adequacy: str | None = None  # the certification that would cover it (EU-US Data Privacy Framework), if any
+    basis: str = "behaviour"  # behaviour (seen in traffic) | capability (an SDK in the APK known to collect it)
+
+
+@dataclass
 class ScanResult:
     """Everything one `divulge scan` knows: the facts it used and the findings; reports render this."""
 
@@ -481,5 +497,9 @@ class ScanResult:
     finished: str = ""
     inputs: list[dict[str, Any]] = field(default_factory=list)  # path, kind, sha256 of every input used
     fail_on: str | None = None
+    # Issue 18: the app's markets (cn, eea) and audience as the facts decided them, and its transfers out of them.
+    markets: list[str] = field(default_factory=list)
+    audience: str | None = None
+    transfers: list[Transfer] = field(default_factory=list)
 
     SCHEMA = "divulge/findings/1"

@@ -32,6 +32,7 @@ from scanner.model import (
     SdkRole,
     StaticReport,
     TrafficReport,
+    Transfer,
 )
 
 Fact = dict[str, Any]
@@ -528,6 +529,54 @@ def _locate(by_kind: dict[str, list[Fact]]) -> None:
             and country not in regimes.adequate
         obs["outside_eea"] = outside
         obs["adequacy"] = (regimes.adequate_if_certified.get(country or "") if outside else None)
+
+
+# SDK categories that read data on the device without a server of their own (the advertising-ID client, debug
+# tools): an SDK only of these is no transfer, whatever it reads.
+_LOCAL_CATEGORIES = frozenset({"identification", "development"})
+
+
+def transfers_of(facts: Sequence[Fact]) -> list[Transfer]:
+    """The app's transfers out of its markets, one per (market, recipient, country): what the traffic shows, and
+    for SDKs nothing was seen talking to, what their catalog entry says they collect (capability)."""
+    found: dict[tuple[str, str, str], Transfer] = {}
+    seen_sdks: set[str] = set()
+    for fact in facts:
+        if fact["kind"] != "observation" or not (fact.get("abroad_from_cn") or fact.get("outside_eea")):
+            continue
+        market = "cn" if fact.get("abroad_from_cn") else "eea"
+        recipient = str(fact.get("recipient") or fact.get("host"))
+        key = (market, recipient, fact["recipient_country"])
+        transfer = found.get(key)
+        if transfer is None:
+            transfer = found[key] = Transfer(
+                recipient=recipient, country=fact["recipient_country"],
+                country_source=fact.get("recipient_country_source") or "", market=market, sdk=fact.get("sdk"),
+                disclosed=bool(fact.get("recipient_disclosed")), adequacy=fact.get("adequacy"))
+        if fact.get("data_type") not in transfer.data_types:
+            transfer.data_types.append(fact["data_type"])
+        if fact.get("host") and fact["host"] not in transfer.hosts:
+            transfer.hosts.append(fact["host"])
+        if fact.get("sdk"):
+            seen_sdks.add(fact["sdk"])
+    regimes = regulation.transfer_regimes()
+    app = next((f for f in facts if f["kind"] == "app"), {})
+    markets = app.get("markets") or []
+    for sdk in (f for f in facts if f["kind"] == "sdk"):
+        country = sdk.get("country")
+        if not country or sdk["id"] in seen_sdks or sdk.get("status") not in ("present", "wired") \
+                or not sdk.get("data_types") or set(sdk.get("categories") or ["other"]) <= _LOCAL_CATEGORIES:
+            continue
+        for market in markets:
+            leaves = (market == "cn" and country not in regimes.cn_home) or \
+                (market == "eea" and country not in regimes.eea and country not in regimes.adequate)
+            if leaves:
+                found[(market, sdk["id"], country)] = Transfer(
+                    recipient=sdk.get("name") or sdk["id"], country=country, country_source="catalog", market=market,
+                    data_types=list(sdk["data_types"]), sdk=sdk["id"], disclosed=bool(sdk.get("disclosed")),
+                    adequacy=regimes.adequate_if_certified.get(country) if market == "eea" else None,
+                    basis="capability")
+    return sorted(found.values(), key=lambda t: (t.market, t.basis, t.recipient))
 
 
 def build_facts(static: StaticReport | None, traffic: TrafficReport | None, declaration: Declaration | None, *,

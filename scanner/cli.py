@@ -510,8 +510,8 @@ Exit codes:
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file for every app.")
 @click.option("--device", type=click.Path(dir_okay=False, path_type=Path), help="Device profile for the captures.")
 @click.option("--category", help="App type of the 2021 necessary-PI scope for apps without one in the CSV.")
-@click.option("--format", "formats", default="html,json", show_default=True,
-              help="Report formats per app (html, json, sarif, md, junit, text).")
+@click.option("--format", "formats", default="html,json,pia-html", show_default=True,
+              help="Report formats per app (html, json, sarif, md, junit, text, pia, pia-html, pia-json).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @click.option("--fail-on", type=click.Choice(["info", "low", "medium", "high", "critical", "none"]), default="none",
               show_default=True, help="Exit 1 when any app has a finding at or above this severity.")

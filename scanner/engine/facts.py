@@ -471,8 +471,8 @@ def app_markets(declared: Sequence[str], category: str | None, language: str | N
     Chinese market (PIPL): a 2021 necessary-scope category is set (whoever set it reads the app under Chinese
     rules), the declaration is in Chinese, a first-party domain is under .cn, or the app's name is Chinese.
     EEA market (GDPR): a first-party domain under an EEA country's TLD or .eu, or a declaration in an EEA
-    language.  Inference errs towards naming a market: a transfer rule that then fires says which sign placed
-    the app there, and `markets:` in privacy.yaml settles it."""
+    language.  Inference errs towards naming a market (a transfer finding is cheaper to dismiss than to miss);
+    `markets:` in privacy.yaml settles it, and `[other]` turns the inference off."""
     if declared:
         return sorted(set(declared))
     markets: set[str] = set()

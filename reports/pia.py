@@ -251,15 +251,15 @@ def build_pia(result: ScanResult, lang: str = "en") -> PiaDraft:
     third = [p for p in parties.values() if p.in_traffic or p.data_types]
     triggers = [
         PiaTrigger("sensitive", "PIPL Art. 55(1), 28", bool(sensitive), [t.data_type(d) for d in sensitive]),
-        PiaTrigger("provision", "PIPL Art. 55(3), 23", bool(third) or any(f.rule_id.startswith(_PROVISION_RULES)
+        PiaTrigger("provision", "PIPL Art. 55(3), 21, 23", bool(third) or any(f.rule_id.startswith(_PROVISION_RULES)
                                                                          for f in active),
                    sorted({p.name for p in third})[:12]),
         PiaTrigger("cross_border", "PIPL Art. 55(4), 38-39", _cross_border(result, transfers, active),
                    [f"{x.recipient} ({x.country})" for x in transfers][:12]),
-        PiaTrigger("children", "PIPL Art. 28, 31", None if app.audience is None else app.for_children,
+        PiaTrigger("children", "PIPL Art. 55(1), 28, 31", None if app.audience is None else app.for_children,
                    [t(f"pia.audience.{app.audience}")] if app.audience else []),
         PiaTrigger("automated_decision", "PIPL Art. 55(2), 24", None),
-        PiaTrigger("public_disclosure", "PIPL Art. 55(5), 25", None),
+        PiaTrigger("public_disclosure", "PIPL Art. 55(3), 25", None),
     ]
     inputs = [f"{i.get('kind')}: {i.get('path')}" for i in result.inputs if i.get("path")]
     return PiaDraft(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from scanner.reports.i18n import Translator
 
-from scanner.model import Finding, ScanResult, Severity
+from scanner.model import LOCAL_SDK_CATEGORIES, Finding, ScanResult, Severity
 
 PIA_SCHEMA = "divulge/pia/1"
 
@@ -169,8 +169,8 @@ def build_pia(result: ScanResult, lang: str = "en") -> PiaDraft:
     parties: dict[str, PiaParty] = {}
     sdk_names: dict[str, str] = {}
     for sdk in static.sdks if static else []:
-        if str(sdk.status) == "referenced":
-            continue  # only a name in the code: nothing of it runs
+        if str(sdk.status) == "referenced" or set(sdk.categories or ["other"]) <= LOCAL_SDK_CATEGORIES:
+            continue  # only a name in the code, or a library that sends nothing: no recipient
         sdk_names[sdk.id] = sdk.name
         parties[_party_key(sdk.id, None, "")] = PiaParty(
             name=sdk.name, sdk=sdk.id, owner=sdk.owner or None, country=sdk.country or None,

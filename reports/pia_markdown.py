@@ -50,7 +50,7 @@ def render_markdown(draft: PiaDraft, t: Translator) -> str:
             f"| {t('pia.recipients')} | {t('pia.legal_basis')} | {t('pia.retention')} |",
             "|---|---|---|---|---|---|---|"]
     for a in draft.activities:
-        purposes = ", ".join(md(PURPOSES.get(p, p)) for p in a.purposes) or tbc
+        purposes = ", ".join(md(t(f"pia.purpose.{p}") if p in PURPOSES else p) for p in a.purposes) or tbc
         out.append(f"| {md(t.data_type(a.data_type))} | {t('pia.yes') if a.sensitive else ''} "
                    f"| {', '.join(t(f'pia.seen.{s}') for s in a.seen_in)} | {purposes} "
                    f"| {', '.join(md(r) for r in a.recipients) or '—'} | {tbc} | {tbc} |")

@@ -89,6 +89,10 @@ PURPOSES: dict[str, str] = {
     "account_management": "Account management",
 }
 
+# SDK categories that read data on the device without a server of their own (the advertising-ID client, debug
+# tools): an SDK only of these sends nothing anywhere, so it is neither a recipient nor a transfer.
+LOCAL_SDK_CATEGORIES: frozenset[str] = frozenset({"identification", "development"})
+
 SDK_CATEGORIES: tuple[str, ...] = (
     "analytics", "advertising", "attribution", "crash_reporting", "push", "social", "payment",
     "maps_location", "engagement", "identification", "risk_control", "customer_support",

@@ -26,6 +26,7 @@ from scanner.knowledge.sdks import shared_catalog
 from scanner.knowledge.special_access import load_special_access
 from scanner.model import (
     DATA_TYPES,
+    LOCAL_SDK_CATEGORIES,
     Declaration,
     Evidence,
     Observation,
@@ -531,11 +532,6 @@ def _locate(by_kind: dict[str, list[Fact]]) -> None:
         obs["adequacy"] = (regimes.adequate_if_certified.get(country or "") if outside else None)
 
 
-# SDK categories that read data on the device without a server of their own (the advertising-ID client, debug
-# tools): an SDK only of these is no transfer, whatever it reads.
-_LOCAL_CATEGORIES = frozenset({"identification", "development"})
-
-
 def transfers_of(facts: Sequence[Fact]) -> list[Transfer]:
     """The app's transfers out of its markets, one per (market, recipient, country): what the traffic shows, and
     for SDKs nothing was seen talking to, what their catalog entry says they collect (capability)."""
@@ -565,7 +561,7 @@ def transfers_of(facts: Sequence[Fact]) -> list[Transfer]:
     for sdk in (f for f in facts if f["kind"] == "sdk"):
         country = sdk.get("country")
         if not country or sdk["id"] in seen_sdks or sdk.get("status") not in ("present", "wired") \
-                or not sdk.get("data_types") or set(sdk.get("categories") or ["other"]) <= _LOCAL_CATEGORIES:
+                or not sdk.get("data_types") or set(sdk.get("categories") or ["other"]) <= LOCAL_SDK_CATEGORIES:
             continue
         for market in markets:
             leaves = (market == "cn" and country not in regimes.cn_home) or \

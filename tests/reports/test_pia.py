@@ -87,6 +87,29 @@ def test_shopping_draft_names_countries_and_transfers() -> None:
     assert any(r.rule_id.startswith("DVG-XBORDER-") for r in draft.risks)
 
 
+def test_chinese_draft_speaks_chinese_and_skips_local_libraries() -> None:
+    draft = build_pia(scanned("shopping"), "zh")
+    # The advertising-ID client reads the ID on the device and sends it nowhere: no recipient, no transfer.
+    assert "google-ads-identifier" not in {p.sdk for p in draft.parties}
+    assert "google-ads-identifier" not in {x.sdk for x in scanned("shopping").transfers}
+    text = write_reports(scanned("shopping"), [ReportFormat.PIA], "zh")["pia"]
+    assert "应用功能" in text and "App functionality" not in text
+
+
+def test_findings_written_before_transfers_existed_still_render(tmp_path: Path) -> None:
+    from scanner.reports import load_findings
+
+    # news_cn: with its markets known its data stays in the mainland (a "no"); without them divulge cannot say.
+    document = json.loads(write_reports(scanned("news_cn"), [ReportFormat.JSON])["json"])
+    for key in ("markets", "audience", "transfers"):
+        del document[key]
+    path = tmp_path / "old-findings.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    draft = build_pia(load_findings(path))
+    assert draft.transfers == [] and draft.app.markets == []
+    assert {g.id: g.applies for g in draft.triggers}["cross_border"] is None  # unknown, not "no"
+
+
 def test_news_cn_data_stays_in_the_mainland() -> None:
     draft = build_pia(scanned("news_cn"))
     assert draft.app.markets == ["cn"] and draft.transfers == []

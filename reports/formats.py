@@ -18,6 +18,9 @@ class ReportFormat(enum.StrEnum):
     SARIF = "sarif"
     MD = "md"
     JUNIT = "junit"
+    PIA = "pia"
+    PIA_HTML = "pia-html"
+    PIA_JSON = "pia-json"
 
     @property
     def writer(self) -> ReportWriter:
@@ -29,7 +32,8 @@ class ReportFormat(enum.StrEnum):
 
 
 # Spellings people type that mean the same format.
-_ALIASES: dict[str, ReportFormat] = {"markdown": ReportFormat.MD, "txt": ReportFormat.TEXT, "xml": ReportFormat.JUNIT}
+_ALIASES: dict[str, ReportFormat] = {"markdown": ReportFormat.MD, "txt": ReportFormat.TEXT, "xml": ReportFormat.JUNIT,
+                                       "pia-md": ReportFormat.PIA}
 
 
 def writer_for(fmt: ReportFormat) -> ReportWriter:
@@ -53,6 +57,15 @@ def writer_for(fmt: ReportFormat) -> ReportWriter:
         case ReportFormat.JUNIT:
             from scanner.reports.junit import JunitWriter
             return JunitWriter()
+        case ReportFormat.PIA:
+            from scanner.reports.pia_markdown import PiaMarkdownWriter
+            return PiaMarkdownWriter()
+        case ReportFormat.PIA_HTML:
+            from scanner.reports.pia_html import PiaHtmlWriter
+            return PiaHtmlWriter()
+        case ReportFormat.PIA_JSON:
+            from scanner.reports.pia_json import PiaJsonWriter
+            return PiaJsonWriter()
     raise AssertionError(f"unmapped report format {fmt!r}")  # pragma: no cover - the exhaustiveness test guards it
 
 
@@ -77,7 +90,7 @@ def parse_formats(text: str) -> list[ReportFormat]:
 
 
 def report_file_name(fmt: ReportFormat) -> str:
-    """report.html, findings.json, findings.sarif, summary.md, junit.xml, report.txt."""
+    """report.html, findings.json, findings.sarif, summary.md, junit.xml, report.txt, pia.md, pia.html, pia.json."""
     return fmt.file_name
 
 

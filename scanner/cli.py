@@ -464,7 +464,7 @@ def policy_convert_cmd(declaration: Path, fmt: str, output: Path | None) -> None
 
 
 # --- reports (issue: reports) --------------------------------------------------------------------
-REPORT_FORMATS_HELP = "Comma-separated: html, json, sarif, md, junit, text."
+REPORT_FORMATS_HELP = "Comma-separated: html, json, sarif, md, junit, text, pia, pia-html, pia-json."
 
 
 def write_report_dir(result: Any, formats: list[Any], lang: str, out_dir: Path | None) -> None:
@@ -496,13 +496,18 @@ def _report_formats(ctx: click.Context, param: click.Parameter, value: str) -> l
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the report's fixed strings and finding texts.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for report.html, findings.json, findings.sarif, summary.md, junit.xml, report.txt.")
+              help="Directory for report.html, findings.json, findings.sarif, summary.md, junit.xml, report.txt, pia.md, pia.html, pia.json.")
 @handle_errors
 def report_cmd(findings: Path, formats: list[Any], lang: str, out_dir: Path | None) -> None:
-    """Re-render saved FINDINGS.json (from `divulge scan --format json`) without re-scanning."""
+    """Re-render saved FINDINGS.json (from `divulge scan --format json`) without re-scanning.
+
+    `--format pia` (Markdown), `pia-html` and `pia-json` draft a personal-information impact assessment."""
+    from scanner.batch.evidence import check_recorded_output
     from scanner.reports import load_findings
 
-    write_report_dir(load_findings(findings), formats, lang, out_dir)
+    result = load_findings(findings)
+    check_recorded_output(findings)  # findings of a batch or evidence folder must match their manifest
+    write_report_dir(result, formats, lang, out_dir)
 
 
 # --- batch and evidence (issue: batch) ----------------------------------------------------------
@@ -543,8 +548,8 @@ Exit codes:
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file for every app.")
 @click.option("--device", type=click.Path(dir_okay=False, path_type=Path), help="Device profile for the captures.")
 @click.option("--category", help="App type of the 2021 necessary-PI scope for apps without one in the CSV.")
-@click.option("--format", "formats", default="html,json", show_default=True,
-              help="Report formats per app (html, json, sarif, md, junit, text).")
+@click.option("--format", "formats", default="html,json,pia-html", show_default=True,
+              help="Report formats per app (html, json, sarif, md, junit, text, pia, pia-html, pia-json).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @click.option("--fail-on", type=click.Choice(["info", "low", "medium", "high", "critical", "none"]), default="none",
               show_default=True, help="Exit 1 when any app has a finding at or above this severity.")

@@ -89,6 +89,10 @@ PURPOSES: dict[str, str] = {
     "account_management": "Account management",
 }
 
+# SDK categories that read data on the device without a server of their own (the advertising-ID client, debug
+# tools): an SDK only of these sends nothing anywhere, so it is neither a recipient nor a transfer.
+LOCAL_SDK_CATEGORIES: frozenset[str] = frozenset({"identification", "development"})
+
 SDK_CATEGORIES: tuple[str, ...] = (
     "analytics", "advertising", "attribution", "crash_reporting", "push", "social", "payment",
     "maps_location", "engagement", "identification", "risk_control", "customer_support",
@@ -418,6 +422,12 @@ class Declaration:
     parties: list[DisclosedParty] = field(default_factory=list)
     language: str | None = None
     form_answers: dict[str, str] = field(default_factory=dict)  # other Data safety answers, kept for export
+    # Issue 18: where the app is offered (cn, eea, other: empty when the declaration does not say), who it is for
+    # (children, mixed, general; None: not said), and the consents it says it asks for (None: not said).
+    markets: list[str] = field(default_factory=list)
+    audience: str | None = None
+    guardian_consent: bool | None = None
+    cross_border_consent: bool | None = None
 
     def declares_collected(self, data_type: str) -> bool:
         d = self.data_types.get(data_type)
@@ -492,6 +502,22 @@ def to_jsonable(value: Any) -> Any:
 
 
 @dataclass
+class Transfer:
+    """Personal data leaving the app's market (issue 18): one recipient in one country, as the facts show it."""
+
+    recipient: str
+    country: str
+    country_source: str  # catalog (the SDK owner's country) | domain | cctld (approximate, from the name)
+    market: str  # cn | eea: the market the data leaves
+    data_types: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    sdk: str | None = None
+    disclosed: bool = False  # the declaration names the recipient
+    adequacy: str | None = None  # the certification that would cover it (EU-US Data Privacy Framework), if any
+    basis: str = "behaviour"  # behaviour (seen in traffic) | capability (an SDK in the APK known to collect it)
+
+
+@dataclass
 class ScanResult:
     """Everything one `divulge scan` knows: the facts it used and the findings; reports render this."""
 
@@ -508,5 +534,9 @@ class ScanResult:
     inputs: list[dict[str, Any]] = field(default_factory=list)  # path, kind, sha256 of every input used
     fail_on: str | None = None
     runtime: RuntimeReport | None = None  # what the runtime monitor saw (divulge monitor), when given
+    # Issue 18: the app's markets (cn, eea) and audience as the facts decided them, and its transfers out of them.
+    markets: list[str] = field(default_factory=list)
+    audience: str | None = None
+    transfers: list[Transfer] = field(default_factory=list)
 
     SCHEMA = "divulge/findings/1"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.engine.facts import build_facts
+from scanner.engine.facts import build_facts, transfers_of
 from scanner.engine.loader import RulePack, load_pack
 from scanner.engine.runner import run_rules
 from scanner.engine.suppress import (
@@ -257,10 +257,13 @@ def run_scan(options: ScanOptions) -> ScanResult:
     catalog_info = ({"version": getattr(catalog, "version", ""), "sha256": getattr(catalog, "sha256", ""),
                      "entries": len(getattr(catalog, "entries", {}))} if catalog is not None else {})
     app = static.app if static is not None else None
+    app_fact = next((f for f in factset.facts if f["kind"] == "app"), {})
     return ScanResult(
         app=app, findings=findings, static=static, traffic=traffic, declaration=declaration,
         tool_version=__version__, rule_pack=pack_info, catalog=catalog_info, started=started, finished=_now(),
-        inputs=inputs, fail_on=None if threshold is None else str(threshold), runtime=runtime)
+        inputs=inputs, fail_on=None if threshold is None else str(threshold), runtime=runtime,
+        markets=list(app_fact.get("markets") or []), audience=app_fact.get("audience"),
+        transfers=transfers_of(factset.facts))
 
 
 def format_text(result: ScanResult) -> str:

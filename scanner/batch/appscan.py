@@ -40,7 +40,7 @@ class ErrorKind:
 class ScanSettings:
     """What every app of a batch is scanned with (picklable: it travels to worker processes and Dask workers)."""
 
-    formats: tuple[str, ...] = ("html", "json")
+    formats: tuple[str, ...] = ("html", "json", "pia-html")  # pia-html: the per-app PIA draft the dashboard links
     lang: str = "en"
     rules: tuple[Path, ...] = ()
     config: Path | None = None
@@ -159,7 +159,7 @@ def _warm_reports() -> None:
     from scanner.reports import parse_formats, write_reports
     app = AppIdentity(package="warm.up", label=None, version_name=None, version_code=None, min_sdk=None,
                       target_sdk=None, sha256="0" * 64)
-    write_reports(ScanResult(app=app, findings=[]), parse_formats("html,json,sarif,md"), "en")
+    write_reports(ScanResult(app=app, findings=[]), parse_formats("html,json,sarif,md,pia-html"), "en")
 
 
 def _scan_one_app(job: AppJob, settings: ScanSettings) -> ScanResult:

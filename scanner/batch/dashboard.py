@@ -40,6 +40,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "catalog": "SDK catalog", "rule_pack": "Rule pack", "none": "None.", "ok": "ok", "error": "error",
         "csv": "All findings as CSV", "generated": "generated", "no_findings": "No findings in any app.",
         "evidence": "Evidence index head", "verify": "check with `divulge verify`",
+        "regulator": "Regulator summary", "pia": "PIA draft",
+        "regulator_lead": "Each app with its findings per rule family and the countries of the SDK owners it embeds "
+                          "(SDKs present or wired; the catalog's owner country). Open an app's PIA draft to complete it.",
+        "countries": "SDK owners' countries", "regulator_csv": "Regulator summary as CSV",
     },
     "zh": {
         "title": "divulge 批量检测总览", "apps": "应用", "overview": "概览", "scanned": "个应用已检测",
@@ -58,6 +62,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "workers": "进程数", "tool": "工具", "catalog": "SDK 目录", "rule_pack": "规则包", "none": "无。",
         "ok": "正常", "error": "错误", "csv": "全部问题（CSV）", "generated": "生成于",
         "no_findings": "所有应用均未发现问题。", "evidence": "证据索引头哈希", "verify": "可用 `divulge verify` 校验",
+        "regulator": "监管汇总", "pia": "影响评估草稿",
+        "regulator_lead": "每个应用按规则类别统计的问题，以及其集成的 SDK 所属公司的国家/地区（已打包或已调用的 SDK；取自目录）。"
+                          "打开应用的个人信息保护影响评估草稿以补充完成。",
+        "countries": "SDK 所属公司国家/地区", "regulator_csv": "监管汇总（CSV）",
     },
 }
 SEVERITY_NAMES = {"zh": {"critical": "严重", "high": "高", "medium": "中", "low": "低", "info": "提示"}}
@@ -76,6 +84,19 @@ class AppRow:
     sdks: int
     report: str | None
     error: str | None
+    pia: str | None = None  # the app's PIA draft (pia.html, else pia.md), when the batch wrote one
+
+
+@dataclass
+class RegulatorRow:
+    """One app of the regulator summary: findings per rule family, and its SDK owners' countries with counts."""
+
+    app_id: str
+    name: str
+    package: str | None
+    families: dict[str, int]
+    countries: list[tuple[str, int]]
+    pia: str | None
 
 
 @dataclass
@@ -120,11 +141,13 @@ def build_view(store: Store, out: Path) -> dict[str, Any]:
                     break
         counts = {s: int(r[s]) for s in SEVERITIES}
         err = errors.get(r["app_id"])
+        pia = next((f"{r['report_dir']}/{name}" for name in ("pia.html", "pia.md")
+                    if r["report_dir"] and (out / r["report_dir"] / name).is_file()), None)
         apps.append(AppRow(app_id=r["app_id"], name=r["label"] or r["package"] or r["app_id"], package=r["package"],
                            version=r["version_name"], status=r["status"], counts=counts, total=int(r["findings"]),
                            max_severity=-1 if r["max_severity"] is None else int(r["max_severity"]),
                            sdks=sdk_counts.get(r["app_id"], 0), report=report,
-                           error=f"{err[0]}: {err[1]}" if err else None))
+                           error=f"{err[0]}: {err[1]}" if err else None, pia=pia))
     apps.sort(key=lambda a: (a.status != "ok", -a.max_severity, *(-a.counts[s] for s in SEVERITIES), a.app_id))
     ok_apps = sum(1 for a in apps if a.status == "ok")
     totals = {s: sum(a.counts[s] for a in apps) for s in SEVERITIES}
@@ -140,7 +163,34 @@ def build_view(store: Store, out: Path) -> dict[str, Any]:
         "errors": [dict(r) for r in store.query("SELECT * FROM errors ORDER BY kind, app_id")],
         "runs": store.runs(),
         "index_head": _index_head(out),
+        "regulator": regulator_summary(store, apps),
     }
+
+
+def rule_family(rule_id: str) -> str:
+    """DVG-XBORDER-002 -> DVG-XBORDER: the rules of one concern, as a regulator groups them."""
+    head, _, tail = rule_id.rpartition("-")
+    return head if head and tail.isdigit() else rule_id
+
+
+def regulator_summary(store: Store, apps: list[AppRow]) -> tuple[list[str], list[RegulatorRow]]:
+    """Apps x finding families x SDK owners' countries: the families seen in any app, and one row per scanned app."""
+    families: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in store.query("SELECT app_id, rule_id, COUNT(*) AS n FROM findings WHERE suppressed IS NULL "
+                         "GROUP BY app_id, rule_id"):
+        family = families[r["app_id"]]
+        name = rule_family(r["rule_id"])
+        family[name] = family.get(name, 0) + int(r["n"])
+    countries: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for r in store.query("SELECT app_id, COALESCE(NULLIF(country, ''), '?') AS country, COUNT(*) AS n FROM sdks "
+                         "WHERE status IN ('present', 'wired') GROUP BY app_id, country ORDER BY app_id, n DESC, country"):
+        countries[r["app_id"]].append((r["country"], int(r["n"])))
+    columns = sorted({f for per_app in families.values() for f in per_app})
+    rows = [RegulatorRow(app_id=a.app_id, name=a.name, package=a.package,
+                         families={f: families[a.app_id].get(f, 0) for f in columns},
+                         countries=countries.get(a.app_id, []), pia=a.pia) for a in apps if a.status == "ok"]
+    return columns, rows
+
 
 
 def _sdk_rows(store: Store, app_total: int) -> list[SdkRow]:

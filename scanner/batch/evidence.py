@@ -282,3 +282,24 @@ def _verify_index(index_path: Path, manifests: list[Path]) -> Verdict:
         verdict.notes.append(f"app {app_id} is not in the index (added after the batch finished?)")
     verdict.checked_files = len(manifests)
     return verdict
+
+
+def check_recorded_output(path: Path) -> None:
+    """Raise BadEvidence (one line) when `path` sits beside an evidence manifest whose hash chain is broken or which
+    recorded this file with another SHA-256: a report must not be rendered from findings changed after the scan.
+    A file with no manifest beside it is not checked (a plain `divulge scan -o` writes none)."""
+    manifest_path = path.parent / MANIFEST_NAME
+    if not manifest_path.is_file():
+        return
+    manifest = _load(manifest_path, SCHEMA)
+    entries = manifest.get("entries")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise BadEvidence("evidence manifest has no entry list", path=str(manifest_path))
+    resealed = chain({k: v for k, v in e.items() if k not in ("seq", "prev", "hash")} for e in entries)
+    if resealed != entries or (entries and manifest.get("head") != entries[-1].get("hash")):
+        raise BadEvidence(f"evidence manifest's hash chain is broken; `divulge verify {path.parent}` shows where",
+                          path=str(manifest_path))
+    recorded = next((e for e in entries if e.get("kind") == "output" and e.get("file") == path.name), None)
+    if recorded is not None and recorded.get("sha256") != hashlib.sha256(path.read_bytes()).hexdigest():
+        raise BadEvidence(f"changed after the scan: its SHA-256 differs from the one {MANIFEST_NAME} recorded; "
+                          f"`divulge verify {path.parent}` shows which lines", path=str(path))

@@ -148,6 +148,9 @@ def _run(options: BatchOptions, store: Store, jobs: list[AppJob],
         dashboard.write_text(render_dashboard(store, options.out, lang=options.settings.lang), encoding="utf-8")
         csv_path = options.out / "findings.csv"
         csv_path.write_text(findings_csv(store), encoding="utf-8", newline="")
+        # Beside it, the regulator's view: apps x finding families x SDK owners' countries (issue 18).
+        (options.out / "regulator-summary.csv").write_text(regulator_csv(store, options.out), encoding="utf-8",
+                                                           newline="")
         index_head = _write_index(store, options.out)
     severity_counts = _severity_counts(store)
     failing = 0
@@ -260,6 +263,24 @@ def findings_csv(store: Store) -> str:
         writer.writerow([_cell(r[c]) for c in ("app_id", "package", "version_name", "rule_id", "severity",
                                                  "confidence", "basis", "title", "data_type", "sdk", "message",
                                                  "fingerprint", "suppressed")] + [report])
+    return buffer.getvalue()
+
+
+REGULATOR_CSV_FIXED = ("app_id", "package", "name")
+
+
+def regulator_csv(store: Store, out: Path) -> str:
+    """The regulator summary as CSV: app, one column per finding family, the SDK owners' countries, the PIA draft."""
+    from scanner.batch.dashboard import build_view
+
+    columns, rows = build_view(store, out)["regulator"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*REGULATOR_CSV_FIXED, *columns, "sdk_owner_countries", "pia"])
+    for row in rows:
+        writer.writerow([_cell(v) for v in (row.app_id, row.package, row.name)]
+                        + [row.families[c] for c in columns]
+                        + [_cell(";".join(f"{c}:{n}" for c, n in row.countries)), row.pia or ""])
     return buffer.getvalue()
 
 

@@ -298,7 +298,8 @@ def destinations(flow_index: list[dict[str, Any]], observations: list[Observatio
         if row is None:
             row = by_host[r.host] = {
                 "host": r.host, "registrable_domain": r.registrable_domain, "party": r.party, "sdk": r.sdk,
-                "sdk_name": r.sdk_name, "owner": r.owner, "country": r.country, "categories": list(r.categories),
+                "sdk_name": r.sdk_name, "owner": r.owner, "country": r.country, "country_source": r.country_source,
+                "categories": list(r.categories),
                 "flows": 0, "cleartext_flows": 0, "first_seen": flow["time"], "last_seen": flow["time"],
                 "data_types": set(), "cleartext_data_types": set(),
             }

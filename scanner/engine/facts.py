@@ -21,10 +21,12 @@ from scanner.errors import DivulgeError
 from scanner.gcpause import gc_paused
 from scanner.knowledge import regulation
 from scanner.knowledge.apis import load_api_catalog
+from scanner.knowledge.recipients import recipient_country
 from scanner.knowledge.sdks import shared_catalog
 from scanner.knowledge.special_access import load_special_access
 from scanner.model import (
     DATA_TYPES,
+    LOCAL_SDK_CATEGORIES,
     Declaration,
     Evidence,
     Observation,
@@ -32,6 +34,7 @@ from scanner.model import (
     SdkRole,
     StaticReport,
     TrafficReport,
+    Transfer,
 )
 
 Fact = dict[str, Any]
@@ -45,7 +48,7 @@ INPUTS = ("static", "traffic", "declaration", "category", "runtime")
 # Every kind with its fields and their defaults (a fact in a rule test case may leave out any of them).
 FACT_FIELDS: dict[str, dict[str, Any]] = {
     "app": {"package": None, "label": None, "target_sdk": None, "min_sdk": None, "version_name": None,
-            "category": None, "play_category": None},
+            "category": None, "play_category": None, "markets": [], "audience": None, "for_children": False},
     "permission": {"name": None, "short_name": None, "protection_level": "dangerous", "data_types": [],
                    "max_sdk": None},
     "capability": {"data_type": None, "source": None, "via": None, "sdk": None, "caller": None,
@@ -58,7 +61,8 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                        "whose": None, "user_action": None, "label_zh": None, "sees_zh": None, "whose_zh": None},
     "sdk": {"id": None, "name": None, "owner": "", "country": "", "categories": [], "status": "wired",
             "auto_init": False, "data_types": [], "bases": [], "disclosed": False, "disclosed_data_types": [],
-            "role": None, "role_setting": None, "role_source": None, "role_manifest": []},
+            "role": None, "role_setting": None, "role_source": None, "role_manifest": [],
+            "families_certified": False, "abroad_from_cn": False},
     "sdk_data": {"sdk": None, "sdk_name": None, "data_type": None, "status": "wired", "disclosed": False,
                  "categories": [], "role": None, "role_setting": None},
     "endpoint": {"url": None, "host": None, "scheme": None, "source": None, "sdk": None, "cleartext": False},
@@ -69,10 +73,14 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                     "party": "first", "sdk": None, "owner": None, "where": "body", "encodings": [], "time": 0.0,
                     "phase": None, "cleartext": False, "confidence": "confirmed", "flow_id": "", "key": None,
                     "registrable_domain": None, "recipient": None, "recipient_disclosed": False,
-                    "recipient_data_types": None, "recipient_role": None, "recipient_role_setting": None},
+                    "recipient_data_types": None, "recipient_role": None, "recipient_role_setting": None,
+                    "recipient_country": None, "recipient_country_source": None, "abroad_from_cn": False,
+                    "outside_eea": False, "adequacy": None, "recipient_categories": []},
     "frequency": {"data_type": None, "identifier": None, "host": "", "sdk": None, "count": 0, "span_s": 0.0,
                   "per_minute": 0.0},
-    "declaration": {"format": None, "path": None, "package": None},
+    "declaration": {"format": None, "path": None, "package": None, "language": None, "markets": [],
+                    "first_party_domains": [], "audience": None, "guardian_consent": None,
+                    "cross_border_consent": None},
     "declared": {"data_type": None, "collected": False, "shared": False, "purposes": [], "shared_purposes": [],
                  "optional": None, "ephemeral": None, "denied": False, "source": None, "confidence": "stated"},
     "disclosed": {"name": None, "sdk_id": None, "data_types": [], "purposes": [], "source": None, "role": None},
@@ -209,7 +217,11 @@ def traffic_facts(report: TrafficReport) -> list[Fact]:
 
 def declaration_facts(declaration: Declaration) -> list[Fact]:
     facts: list[Fact] = [make_fact("declaration", format=declaration.kind, path=declaration.path,
-                                   package=declaration.package)]
+                                   package=declaration.package, language=declaration.language,
+                                   markets=list(declaration.markets),
+                                   first_party_domains=list(declaration.first_party_domains),
+                                   audience=declaration.audience, guardian_consent=declaration.guardian_consent,
+                                   cross_border_consent=declaration.cross_border_consent)]
     for item in declaration.data_types.values():
         facts.append(make_fact(
             "declared", data_type=item.data_type, collected=item.collected and not item.denied,
@@ -466,6 +478,8 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
                         "host": host, "sdk": rows[positions[0]][0], "count": count, "span_s": round(span, 1),
                         "per_minute": per_minute})
 
+    _locate(by_kind)
+
     if category:
         app_type = regulation.app_types()[category]
         for data_type in app_type.necessary:
@@ -474,6 +488,123 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
             derived.append(make_fact("low_relevance_permission", category=category, permission=perm_name))
     facts.extend(derived)
     return facts
+
+
+# --- markets, audience and where recipients are (issue 18) ------------------------------------------------------
+
+# Declaration languages that place an app in the EEA market when the declaration does not name its markets.
+_EEA_LANGUAGES = frozenset({"de", "fr", "it", "es", "nl", "pl", "pt", "sv", "da", "fi", "cs", "sk", "sl", "hu", "ro",
+                            "bg", "el", "hr", "lt", "lv", "et", "ga", "mt", "is", "no", "nb", "nn"})
+
+
+def app_markets(declared: Sequence[str], category: str | None, language: str | None,
+                first_party_domains: Iterable[str], label: str | None = None) -> list[str]:
+    """Where an app is offered: the declaration's `markets` when it names them, else inferred.
+
+    Chinese market (PIPL): a 2021 necessary-scope category is set (whoever set it reads the app under Chinese
+    rules), the declaration is in Chinese, a first-party domain is under .cn, or the app's name is Chinese.
+    EEA market (GDPR): a first-party domain under an EEA country's TLD or .eu, or a declaration in an EEA
+    language.  Inference errs towards naming a market (a transfer finding is cheaper to dismiss than to miss);
+    `markets:` in privacy.yaml settles it, and `[other]` turns the inference off."""
+    if declared:
+        return sorted(set(declared))
+    markets: set[str] = set()
+    domains = [d.lower().rstrip(".") for d in first_party_domains]
+    tlds = {d.rsplit(".", 1)[-1] for d in domains}
+    cjk = sum(1 for ch in label or "" if "\u4e00" <= ch <= "\u9fff")
+    if category or language == "zh" or "cn" in tlds or (label and cjk * 2 >= len(label.strip() or "x")):
+        markets.add("cn")
+    eea = regulation.transfer_regimes().eea
+    if language in _EEA_LANGUAGES or any(tld.upper() in eea for tld in tlds):
+        markets.add("eea")
+    return sorted(markets)
+
+
+def _locate(by_kind: dict[str, list[Fact]]) -> None:
+    """Mark the app's markets and audience, SDKs' Families certification, and each observation's recipient
+    country and whether its transfer leaves the app's market (PIPL Art. 38 from China; GDPR Chapter V from the
+    EEA to a country without an adequacy decision)."""
+    declaration = next(iter(by_kind.get("declaration", [])), {})
+    regimes = regulation.transfer_regimes()
+    families = regulation.families_ads_sdks()
+    for app in by_kind.get("app", []):
+        # A test case (or a caller) may give the markets; otherwise the declaration and the app decide.
+        app["markets"] = app.get("markets") or app_markets(declaration.get("markets") or [], app.get("category"),
+                                     declaration.get("language"), declaration.get("first_party_domains") or [],
+                                     app.get("label"))
+        app["audience"] = app.get("audience") or declaration.get("audience")
+        app["for_children"] = app["audience"] in ("children", "mixed")
+    markets = set(next(iter(by_kind.get("app", [])), {}).get("markets") or [])
+    countries: dict[str, str] = {}
+    for sdk in by_kind.get("sdk", []):
+        sdk["families_certified"] = sdk.get("id") in families.sdks
+        sdk["abroad_from_cn"] = "cn" in markets and bool(sdk.get("country")) and sdk["country"] not in regimes.cn_home
+        if sdk.get("country"):
+            countries[sdk["id"]] = sdk["country"]
+    entries = shared_catalog().entries
+    located: dict[tuple[Any, ...], tuple[str | None, str | None, list[str]]] = {}
+    for obs in by_kind.get("observation", []):
+        key = (obs.get("sdk"), obs.get("host"), obs.get("registrable_domain"))
+        where = located.get(key)
+        if where is None:
+            sdk_id = obs.get("sdk") or ""
+            entry = entries.get(sdk_id)
+            found = recipient_country(obs.get("host") or "", obs.get("registrable_domain"),
+                                      countries.get(sdk_id) or (entry.country if entry else None))
+            categories = list(entry.categories) if entry else []
+            where = located[key] = (found.country, found.source, categories) if found else (None, None, categories)
+        country, source, categories = where
+        obs["recipient_country"], obs["recipient_country_source"] = country, source
+        obs["recipient_categories"] = list(categories)
+        third = obs.get("party") == "third"
+        obs["abroad_from_cn"] = third and "cn" in markets and country is not None and country not in regimes.cn_home
+        outside = third and "eea" in markets and country is not None and country not in regimes.eea \
+            and country not in regimes.adequate
+        obs["outside_eea"] = outside
+        obs["adequacy"] = (regimes.adequate_if_certified.get(country or "") if outside else None)
+
+
+def transfers_of(facts: Sequence[Fact]) -> list[Transfer]:
+    """The app's transfers out of its markets, one per (market, recipient, country): what the traffic shows, and
+    for SDKs nothing was seen talking to, what their catalog entry says they collect (capability)."""
+    found: dict[tuple[str, str, str], Transfer] = {}
+    seen_sdks: set[str] = set()
+    for fact in facts:
+        if fact["kind"] != "observation" or not (fact.get("abroad_from_cn") or fact.get("outside_eea")):
+            continue
+        market = "cn" if fact.get("abroad_from_cn") else "eea"
+        recipient = str(fact.get("recipient") or fact.get("host"))
+        key = (market, recipient, fact["recipient_country"])
+        transfer = found.get(key)
+        if transfer is None:
+            transfer = found[key] = Transfer(
+                recipient=recipient, country=fact["recipient_country"],
+                country_source=fact.get("recipient_country_source") or "", market=market, sdk=fact.get("sdk"),
+                disclosed=bool(fact.get("recipient_disclosed")), adequacy=fact.get("adequacy"))
+        if fact.get("data_type") not in transfer.data_types:
+            transfer.data_types.append(fact["data_type"])
+        if fact.get("host") and fact["host"] not in transfer.hosts:
+            transfer.hosts.append(fact["host"])
+        if fact.get("sdk"):
+            seen_sdks.add(fact["sdk"])
+    regimes = regulation.transfer_regimes()
+    app = next((f for f in facts if f["kind"] == "app"), {})
+    markets = app.get("markets") or []
+    for sdk in (f for f in facts if f["kind"] == "sdk"):
+        country = sdk.get("country")
+        if not country or sdk["id"] in seen_sdks or sdk.get("status") not in ("present", "wired") \
+                or not sdk.get("data_types") or set(sdk.get("categories") or ["other"]) <= LOCAL_SDK_CATEGORIES:
+            continue
+        for market in markets:
+            leaves = (market == "cn" and country not in regimes.cn_home) or \
+                (market == "eea" and country not in regimes.eea and country not in regimes.adequate)
+            if leaves:
+                found[(market, sdk["id"], country)] = Transfer(
+                    recipient=sdk.get("name") or sdk["id"], country=country, country_source="catalog", market=market,
+                    data_types=list(sdk["data_types"]), sdk=sdk["id"], disclosed=bool(sdk.get("disclosed")),
+                    adequacy=regimes.adequate_if_certified.get(country) if market == "eea" else None,
+                    basis="capability")
+    return sorted(found.values(), key=lambda t: (t.market, t.basis, t.recipient))
 
 
 def build_facts(static: StaticReport | None, traffic: TrafficReport | None, declaration: Declaration | None, *,

@@ -10,6 +10,8 @@ from typing import Protocol
 
 from publicsuffixlist import PublicSuffixList
 
+from scanner.knowledge.regulation import Located, domain_country
+
 
 class _SdkLike(Protocol):
     id: str
@@ -35,6 +37,9 @@ class Recipient:
     owner: str | None
     country: str | None
     categories: tuple[str, ...] = ()
+    # How the country is known: `catalog` (the SDK owner's), `domain` or `cctld` (the approximate table of
+    # rules/regulation/recipient_countries.yaml), None when it is not.
+    country_source: str | None = None
 
 
 @functools.cache
@@ -82,13 +87,24 @@ class Recipients:
             return hit
         entry = self.catalog.sdk_for_host(host) if self.catalog is not None else None
         first = self.is_first_party(host)
+        domain = registrable_domain(host)
+        located = recipient_country(host, domain, None if first or entry is None else entry.country)
         hit = Recipient(
-            host=host, registrable_domain=registrable_domain(host), party="first" if first else "third",
+            host=host, registrable_domain=domain, party="first" if first else "third",
             sdk=None if first or entry is None else entry.id,
             sdk_name=None if first or entry is None else entry.name,
             owner=None if first or entry is None else entry.owner,
-            country=None if first or entry is None else entry.country,
+            country=located.country if located else None,
             categories=() if first or entry is None else tuple(entry.categories),
+            country_source=located.source if located else None,
         )
         self._cache[host] = hit
         return hit
+
+
+def recipient_country(host: str, registrable: str | None, catalog_country: str | None) -> Located | None:
+    """Where a recipient is: the catalog's owner country when the host is a catalog SDK's, else the approximate
+    domain table (the domain's owner, then the ccTLD)."""
+    if catalog_country:
+        return Located(catalog_country, "catalog")
+    return domain_country(host, registrable)

@@ -82,6 +82,9 @@ def declaration_from_doc(doc: YamlDoc) -> Declaration:
         kind="privacy-yaml", path=doc.path, package=app.get("package"),
         first_party_domains=[d.lower() for d in app.get("first_party_domains", [])],
         category_cn=category, play_category=app.get("play_category"),
+        markets=list(app.get("markets", [])), audience=app.get("audience"),
+        guardian_consent=(data.get("consents") or {}).get("guardian"),
+        cross_border_consent=(data.get("consents") or {}).get("cross_border"),
     )
     for data_type, entry in (data.get("data_types") or {}).items():
         entry = entry or {}
@@ -144,6 +147,14 @@ def dump_privacy_yaml(declaration: Declaration, *, comments: dict[str, str] | No
         out.append("  # category: one of the 39 types of the 2021 necessary-PI scope, e.g. news, online_shopping")
     if declaration.play_category:
         out.append(f"  play_category: {_scalar(declaration.play_category)}")
+    if declaration.markets:
+        out.append(f"  markets: {_flow(declaration.markets)}")
+    if declaration.audience:
+        out.append(f"  audience: {_scalar(declaration.audience)}")
+    consents = {name: value for name, value in (("guardian", declaration.guardian_consent),
+                                                ("cross_border", declaration.cross_border_consent)) if value is not None}
+    if consents:
+        out.append("consents: {" + ", ".join(f"{k}: {_scalar(v)}" for k, v in consents.items()) + "}")
     declared = {k: v for k, v in declaration.data_types.items() if not v.denied}
     denied = [k for k, v in declaration.data_types.items() if v.denied]
     out.append("data_types:" + ("" if declared else " {}"))

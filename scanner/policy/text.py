@@ -26,6 +26,7 @@ from scanner.knowledge.vocabulary import QUOTE_FOLD, Match, Vocabulary, shared_v
 from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty
 from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
 from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
+from scanner.policy.statements import read_statements
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,9 @@ def extract_text(text: str, fmt: str, path: str = "<policy>", options: ExtractOp
     document = parse_policy(text, fmt, path)
     language = "zh" if cjk_share(" ".join(b.text for b in document.blocks[:2000])) >= 0.3 else "en"
     extractor = _Extractor(shared_vocabulary(options.vocabulary_dir), language, path, options)
-    return extractor.run(document)
+    declaration = extractor.run(document)
+    read_statements(declaration, (b.text for b in document.blocks))
+    return declaration
 
 
 @functools.lru_cache(maxsize=4)

@@ -35,7 +35,7 @@ def test_manifest_content(evidence_batch: Path) -> None:
     manifest = json.loads((evidence_batch / "apps" / "weather" / "evidence.json").read_text())
     kinds = [e["kind"] for e in manifest["entries"]]
     assert kinds[:4] == ["tool", "rule_pack", "catalog", "command"] and kinds[-1] == "timestamps"
-    assert kinds.count("apk") == 1 and kinds.count("output") == 2
+    assert kinds.count("apk") == 1 and kinds.count("output") == 3  # report.html, findings.json, pia.html (the default formats)
     apk = next(e for e in manifest["entries"] if e["kind"] == "apk")
     assert len(apk["sha256"]) == 64 and "classes.dex" in apk["entries"]
     assert len(manifest["entries"][1]["sha256"]) == 64  # the rule pack hash

@@ -29,7 +29,8 @@ def test_every_format_has_a_writer_and_every_writer_a_format() -> None:
 def test_file_names_are_the_documented_ones() -> None:
     names = {fmt.value: report_file_name(fmt) for fmt in ReportFormat}
     assert names == {"html": "report.html", "json": "findings.json", "sarif": "findings.sarif", "md": "summary.md",
-                     "junit": "junit.xml", "text": "report.txt"}
+                     "junit": "junit.xml", "text": "report.txt", "pia": "pia.md", "pia-html": "pia.html",
+                     "pia-json": "pia.json"}
 
 
 def test_parse_formats_keeps_order_drops_duplicates_and_accepts_aliases() -> None:

@@ -299,6 +299,41 @@ def monitor_cmd(frida_device: str, pid: int | None, name: str | None, spawn: str
                f"({java[result.java]}){ended}", err=True)
 
 
+@main.command("run")
+@click.argument("apk", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--path", "consent_path", type=click.Choice(["accept", "refuse", "idle"]), required=True,
+              help="Tap the dialog's accept or refuse button, or never answer it (idle).")
+@click.option("-o", "--output", "session", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Session directory (give the same one to `divulge capture` / `divulge monitor`).")
+@click.option("--serial", help="The phone's adb serial [default: the only device].")
+@click.option("--adb", "adb_server", default="127.0.0.1:5037", show_default=True, help="The adb server.")
+@click.option("--proxy", help="Set the phone's global HTTP proxy to HOST:PORT for the run (cleared afterwards).")
+@click.option("--pre-consent", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Seconds the app runs before the dialog is answered.")
+@click.option("--dialog-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait for the consent dialog to show.")
+@click.option("--after", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to keep the app running after the choice.")
+@click.option("--monkey", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random UI events (adb monkey, fixed seed) after the choice.")
+@handle_errors
+def run_cmd(apk: Path, consent_path: str, session: Path, serial: str | None, adb_server: str, proxy: str | None,
+            pre_consent: float, dialog_timeout: float, after: float, monkey: int) -> None:
+    """Install APK fresh on a phone over adb, launch it, and take one consent path, marking the moment.
+
+    The screens (UI dump and screenshot) at each step are kept in SESSION/screens as evidence."""
+    from scanner.dynamic.device_run import RunOptions, run_path
+    from scanner.static.archive import open_app
+    from scanner.static.manifest import load_androguard_apk
+
+    package = load_androguard_apk(open_app(apk).base).get_package()
+    record = run_path(RunOptions(apk=apk, package=package, path=consent_path, session=session, serial=serial,
+                                 adb=adb_server, proxy=proxy, pre_consent_s=pre_consent,
+                                 dialog_timeout_s=dialog_timeout, after_s=after, monkey_events=monkey))
+    chosen = f"tapped {record.button['text']!r}" if record.button else "left the dialog unanswered"
+    click.echo(f"divulge: {package}: {consent_path} path done, {chosen}; evidence in {session}", err=True)
+
+
 @main.group("rules")
 def rules_group() -> None:
     """List, show, validate and test rule packs."""

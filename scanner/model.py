@@ -375,6 +375,20 @@ class DisclosedParty:
 
 
 @dataclass
+class PolicyTopic:
+    """Whether a policy text addresses one thing a regulator checks (rules/vocabulary/policy_topics.yaml): the
+    first sentence or heading that does, or none -- then the absence is the evidence."""
+
+    topic: str
+    group: str
+    label: str
+    label_zh: str
+    found: bool
+    source: str | None = None  # file:line: sentence
+    section: str | None = None  # the heading it sits under
+
+
+@dataclass
 class Declaration:
     kind: str  # privacy-yaml | datasafety-csv | policy-text | draft
     path: str | None
@@ -386,6 +400,7 @@ class Declaration:
     parties: list[DisclosedParty] = field(default_factory=list)
     language: str | None = None
     form_answers: dict[str, str] = field(default_factory=dict)  # other Data safety answers, kept for export
+    policy_topics: list[PolicyTopic] = field(default_factory=list)  # policy text only: what it addresses
 
     def declares_collected(self, data_type: str) -> bool:
         d = self.data_types.get(data_type)

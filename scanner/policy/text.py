@@ -23,7 +23,7 @@ from typing import Any
 
 from scanner.errors import BadDeclaration
 from scanner.knowledge.vocabulary import QUOTE_FOLD, Match, Vocabulary, shared_vocabulary
-from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty
+from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty, PolicyTopic
 from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
 from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
 
@@ -164,6 +164,9 @@ class _Extractor:
         self._previous: list[Match] = []  # affirmed data terms of the previous sentence of this block
         self._previous_named: list[Match] = []  # every data term it named, whatever its verb
         self._named: set[str] = set()  # ambiguous SDK names ("Adjust") already read as names in this document
+        self.topics: dict[str, tuple[str, str | None]] = {}  # topic -> (first evidence, heading it sits under)
+        self.section_title: str | None = None
+        self._weak_topics: set[str] = set()  # topics whose evidence so far is only a heading
 
     # -- document walk ---------------------------------------------------------------------------
     def run(self, document: PolicyDocument) -> Declaration:
@@ -177,19 +180,31 @@ class _Extractor:
         records, used_blocks = text_records(document.blocks, self.vocab)
         for record in records:
             self._sdk_record(record)
-        headings: list[tuple[int, str | None]] = []  # (level, action) of the open sections
+        # (level, action, kind) of the open sections; kind is a TOPIC_SECTIONS kind ("definitions", "rights")
+        headings: list[tuple[int, str | None, str | None]] = []
         lead: str | None = None  # action of a lead-in line ("We collect:") for the items below it
         for index, block in enumerate(document.blocks):
             if id(block) in sdk_rows or index in used_blocks:
                 continue
             if block.kind == "heading":
                 action = self._heading_action(block.text)
+                kinds = self._note_topics(block.text, block, heading=True)
                 while headings and headings[-1][0] >= block.level:
                     headings.pop()
-                headings.append((block.level, action))
+                # A heading that names a practice ("Information we collect and your choices") is a practice's.
+                kind = None if action else next(iter(kinds), None)
+                headings.append((block.level, action, kind or (headings[-1][2] if headings else None)))
+                self.section_title = block.text[:120]
                 lead = None
                 continue
-            section = next((a for _, a in reversed(headings) if a), None)
+            section_kind = headings[-1][2] if headings else None
+            if section_kind is not None:
+                # Definitions say what personal information *may* be; a rights section what the user can do
+                # ("you can access and correct your name and email"): neither declares a practice.
+                for sentence in _sentences(block.text):
+                    self._note_topics(sentence, block)
+                continue
+            section = next((a for _, a, _ in reversed(headings) if a), None)
             context = lead if block.kind in ("item", "row") and lead else section
             if block.kind == "row" and block.table is not None:
                 header = document.tables[block.table][0]
@@ -201,12 +216,35 @@ class _Extractor:
             self._previous = []
             self._previous_named = []
             for sentence in _sentences(block.text):
+                self._note_topics(sentence, block)
                 last_action = self._sentence(sentence, block, context) or last_action
             if block.kind == "para":
                 lead = last_action if block.text.rstrip().endswith((":", "：")) else None
         if document.truncated:
             log.warning("%s: policy text truncated to its first part; statements after it were not read", self.path)
         return self._declaration()
+
+    def _note_topics(self, text: str, block: Block, heading: bool = False) -> list[str]:
+        """Mark the topics a sentence or heading addresses (first evidence wins); return the section kinds a
+        heading opens."""
+        display, folded = _display_and_folded(text)
+        topics = {m.value for m in self.vocab.matcher("topics").find(folded)}
+        for spec in self.vocab.topics.values():
+            if spec.patterns and spec.id not in self.topics and spec.id not in topics and \
+                    any(p.search(folded) for p in spec.patterns):
+                topics.add(spec.id)
+        # A heading or a table-of-contents line ("本政策如何更新及如何联系我们") names a topic; a sentence says it.
+        # The first sentence replaces a first heading as the evidence.
+        weak = heading or (len(display) < 40 and display[-1:] not in ".。;；:：")
+        for topic in topics:
+            if topic not in self.topics or (not weak and topic in self._weak_topics):
+                self.topics[topic] = (f"{self.path}:{block.line}: {display[:400]}",
+                                      None if heading else self.section_title)
+                if weak:
+                    self._weak_topics.add(topic)
+                else:
+                    self._weak_topics.discard(topic)
+        return [spec.section for t in sorted(topics) if (spec := self.vocab.topics[t]).section] if heading else []
 
     def _processors_only(self, header: Block, row: Block) -> bool:
         """A row whose "Disclosed to" cell names only processors ("Service providers") or nobody."""
@@ -263,6 +301,11 @@ class _Extractor:
             # Play does not count a transfer to a service provider as sharing, so the data is collected.
             events = [dataclasses.replace(e, action="collected") if e.action == "shared" and not e.negated else e
                       for e in events]
+        if any(m.role == "corporate" for m in modifiers):
+            # "In a merger … your data may be transferred to the buyer": Play does not count a transfer in a
+            # merger, acquisition or insolvency as sharing; the data is still collected.
+            events = [dataclasses.replace(e, action="collected") if e.action == "shared" and not e.negated else e
+                      for e in events]
         if any(m.role == "deidentified" for m in modifiers):
             # "De-identified data has had names removed and is shared with researchers": no personal data shared.
             events = [e for e in events if e.action != "shared" or e.negated]
@@ -274,7 +317,11 @@ class _Extractor:
         # A sentence whose only verbs were cancelled ("we do not sell ...", "... except as described") says
         # nothing: it must not fall back to the section's action either.
         had_verbs = any(v.role in ("collect", "share", "share_weak", "sell") for v in verbs)
-        condition = _condition(display, folded, modifiers)
+        conditions = _conditions(display, folded, modifiers, clauses)
+        if _is_definition(folded, modifiers, verbs):
+            # "Personal information means any information such as your name or location": what data may be, not
+            # what is collected.  The sentence still names its SDKs below.
+            data, events = [], []
         assigned: set[int] = set()  # ids of the events that took a data term of their own
         affirmed_here: list[Match] = []
         for match in data:
@@ -285,11 +332,13 @@ class _Extractor:
                 if self.language == "en" and _denied_term(folded, match, event, negations, clauses):
                     negated = True  # "we receive your purchase history but never see your card number"
                 action = _negate(event.action) if negated else event.action
-                self._add(match, action, source, event.condition or condition, purposes)
+                self._add(match, action, source, event.condition or conditions.get(
+                    bisect.bisect_right(clauses, match.start)), purposes)
                 if not negated:
                     affirmed_here.append(match)
             elif not had_verbs and context:
-                self._add(match, context, source, condition, purposes)
+                self._add(match, context, source, conditions.get(bisect.bisect_right(clauses, match.start)),
+                          purposes)
                 if not context.startswith("not_"):
                     affirmed_here.append(match)
         # "We collect your location and share it with advertisers": an affirmed sharing verb with no data of
@@ -369,9 +418,12 @@ class _Extractor:
             if verb.role in ("recipient", "neutral"):
                 continue
             same_clause_recipient = any(bisect.bisect_right(clauses, r.start) == clause for r in recipients)
-            if verb.role == "share_weak" and not same_clause_recipient:
-                continue
             action = "collected" if verb.role == "collect" else "shared"
+            if verb.role == "share_weak" and not same_clause_recipient:
+                # "You can optionally provide your phone number": the user gives it to us, which is collection.
+                if not _USER_GIVES.search(folded, max(0, verb.start - 40), verb.start):
+                    continue
+                action = "collected"
             # "由第三方平台提供", "provided by our partners", "received from": the third party is where the data
             # comes from, so this is collection, not sharing.
             if verb.role in ("share", "share_weak") and any(
@@ -434,6 +486,7 @@ class _Extractor:
                                             and self.options.segment else None)
         purposes = sorted({m.value for m in self.vocab.matcher("purposes").find(_fold(fields.get("purpose", "")))})
         source = f"{self.path}:{record.line}: {record.source[:400]}"
+        self.topics.setdefault("sdk_list", (source, self.section_title))
         role = _role_of(self.vocab.matcher("roles").find(_fold(" ".join(fields.values()))))
         data_types: list[str] = []
         for match in data_matches:
@@ -466,7 +519,26 @@ class _Extractor:
             if entry is not None:
                 declaration.data_types[data_type] = entry
         declaration.parties = self.parties
+        declaration.policy_topics = self._policy_topics(declaration)
         return declaration
+
+    def _policy_topics(self, declaration: Declaration) -> list[PolicyTopic]:
+        """Every checked topic, found or not; structure topics (definitions…) only shape the reading.  Purposes are
+        asked for only when the policy says it collects something, and are found as well where a data type or
+        a party carries one."""
+        collected = [d for d in declaration.data_types.values() if d.collected]
+        with_purpose = next((d for d in collected if d.purposes or d.shared_purposes), None) or next(
+            (p for p in declaration.parties if p.purposes), None)
+        if with_purpose is not None and with_purpose.source:
+            self.topics.setdefault("purposes", (with_purpose.source, None))
+        out = []
+        for spec in self.vocab.topics.values():
+            if spec.section is not None or (spec.id == "purposes" and not collected):
+                continue
+            source, section = self.topics.get(spec.id, (None, None))
+            out.append(PolicyTopic(spec.id, spec.group, spec.label, spec.label_zh, source is not None, source,
+                                   section))
+        return out
 
 
 def _merge(data_type: str, statements: list[Statement]) -> DeclaredDataType | None:
@@ -510,6 +582,8 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
             continue
         if _OTHERS_DATA.search(folded, max(0, match.start - 24), match.start):
             continue  # "接收方的名称和联系方式", "the recipient's name and contact details": not the user's data
+        if folded.endswith("their ", 0, match.start) and _OTHER_PEOPLE.search(folded):
+            continue  # "information about your friends when you invite them, such as their phone number"
         if match.role == "data" and match.value == "contacts" and _TO_RECIPIENT.search(
                 folded, max(0, match.start - 16), match.start):
             continue
@@ -522,8 +596,12 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
 
 
 _OTHERS_DATA = re.compile(r"(?:(?:接收方|受让方|对方|合作方|第三方)的(?:[\u4e00-\u9fff]{1,6}[和及、与])?"
-                          r"|\b(?:recipient|recipients|buyer|acquirer|partner|partners|third party)'s?\s+"
+                          r"|(?:他人|好友|朋友|其他用户)的(?:[\u4e00-\u9fff]{1,6}[和及、与])?"
+                          r"|\b(?:recipient|recipients|buyer|acquirer|partner|partners|third party|friends?|"
+                          r"contacts|other users|other people)'s?\s+"
                           r"(?:[a-z]+\s+(?:and|or)\s+)?)$")
+_OTHER_PEOPLE = re.compile(r"\b(?:friends?|other users|other people|people you|recipients?|invitees?|family members|"
+                           r"children|your contacts)\b")
 _PERMISSION_AFTER = re.compile(r"\s*(?:权限|permission\b|permissions\b)")
 # A recipient position: "…给/向 (您指定的) 联系人", "…with (all) your (selected) contacts" (not "access to
 # your contacts": after "to" the contacts are as often the data as the audience).
@@ -682,6 +760,9 @@ def _legal_exception(exception: Match, legal: list[Match], folded: str) -> bool:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;，；。]")
+# The user as the subject of a weak verb ("you may provide", "if you choose to send us"): data given to us.
+_USER_GIVES = re.compile(r"\byou\s+(?:can\s+|may\s+|might\s+|will\s+|choose\s+to\s+|decide\s+to\s+|"
+                         r"need\s+to\s+|are\s+asked\s+to\s+)?(?:also\s+)?(?:optionally\s+)?$")
 
 
 def _negate(action: str) -> str:
@@ -705,12 +786,25 @@ def _nearest_event(match: Match, events: list[_Event], clauses: list[int]) -> _E
     return earlier[-1] if earlier else None
 
 
-def _condition(display: str, folded: str, modifiers: list[Match]) -> str | None:
+def _conditions(display: str, folded: str, modifiers: list[Match], clauses: list[int]) -> dict[int, str]:
+    """The condition of each clause that has one: "我们会收集您的手机号码；如果您使用导航功能，我们会收集您的精确位置"
+    makes the location conditional, not the phone number of the clause before."""
+    found: dict[int, str] = {}
+    text = display if len(display) == len(folded) else folded
     for m in modifiers:
         if m.role == "conditional":
-            text = display if len(display) == len(folded) else folded
-            return re.split(r"[,，;；。]", text[m.start:m.start + 120])[0].strip()
-    return None
+            found.setdefault(bisect.bisect_right(clauses, m.start),
+                             re.split(r"[,，;；。]", text[m.start:m.start + 120])[0].strip())
+    return found
+
+
+def _is_definition(folded: str, modifiers: list[Match], verbs: list[Match]) -> bool:
+    """A definition cue before the first verb and no "we" in the sentence: "X means …", "个人信息是指…"."""
+    cues = [m for m in modifiers if m.role == "definition"]
+    if not cues or _FIRST_PERSON_RE.search(folded):
+        return False
+    first_verb = min((v.start for v in verbs if v.role in ("collect", "share", "share_weak", "sell")), default=1 << 30)
+    return cues[0].start < first_verb
 
 
 def _fold(text: str) -> str:
@@ -759,8 +853,10 @@ def extraction_document(declaration: Declaration) -> dict[str, object]:
         data_types[data_type] = item
     parties = [{"name": p.name, "sdk": p.sdk_id, "role": p.role, "data_types": p.data_types, "purposes": p.purposes,
                 "source": p.source} for p in declaration.parties]
+    topics = [{"topic": t.topic, "found": t.found, **({"source": t.source} if t.source else {})}
+              for t in declaration.policy_topics]
     return {"schema": "divulge/policy-text/1", "path": declaration.path, "language": declaration.language,
-            "data_types": data_types, "third_parties": parties}
+            "data_types": data_types, "third_parties": parties, "topics": topics}
 
 
 def render_extraction(declaration: Declaration, fmt: str = "yaml") -> str:

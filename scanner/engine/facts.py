@@ -79,6 +79,11 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
     "low_relevance_permission": {"category": None, "permission": None},
 }
 
+# The policy text's own completeness (issue 14): one fact per topic a regulator checks, found or not -- from a
+# policy read as text only (a privacy.yaml says nothing of its controller or retention).
+FACT_FIELDS["policy_topic"] = {"topic": None, "group": None, "label": None, "label_zh": None, "found": False,
+                               "source": None, "section": None, "path": None}
+
 # Fields that identify a fact across runs: they make fingerprints, never timestamps or line numbers.
 IDENTITY: dict[str, tuple[str, ...]] = {
     "app": ("package",), "permission": ("name",), "capability": ("data_type", "source", "via"),
@@ -87,7 +92,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
     "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
     "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
-    "low_relevance_permission": ("category", "permission"),
+    "low_relevance_permission": ("category", "permission"), "policy_topic": ("topic",),
 }
 
 
@@ -206,6 +211,9 @@ def declaration_facts(declaration: Declaration) -> list[Fact]:
     for party in declaration.parties:
         facts.append(make_fact("disclosed", name=party.name, sdk_id=party.sdk_id, data_types=party.data_types,
                                purposes=party.purposes, source=party.source, role=party.role))
+    facts.extend(make_fact("policy_topic", topic=t.topic, group=t.group, label=t.label, label_zh=t.label_zh,
+                           found=t.found, source=t.source, section=t.section, path=declaration.path)
+                 for t in declaration.policy_topics)
     return facts
 
 
@@ -484,7 +492,8 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
         if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "necessary_pi",
                                                 "low_relevance_permission", "declared", "disclosed", "declaration"):
             raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
-                               "app, permission, api_use, special_access, sdk, endpoint, manifest or observation facts "
+                               "app, permission, api_use, special_access, sdk, endpoint, manifest, observation or "
+                               "policy_topic facts "
                                "(the others are derived, or come from `declaration:`)")
         values = {k: v for k, v in item.items() if k != "kind"}
         if kind == "observation" and values.get("data_type") not in DATA_TYPES:
@@ -493,7 +502,8 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
     kinds = {f["kind"] for f in facts}
     present = set(inputs) if inputs is not None else (
         ({"static"} if kinds & STATIC_KINDS or "app" in kinds else set())
-        | ({"traffic"} if "observation" in kinds else set()))
+        | ({"traffic"} if "observation" in kinds else set())
+        | ({"declaration"} if "policy_topic" in kinds else set()))  # topics are read from a policy
     if declaration is not None:
         facts.extend(declaration_facts(declaration))
         present.add("declaration")
@@ -613,6 +623,12 @@ def evidence_for(fact: Fact) -> Evidence:
     if kind == "low_relevance_permission":
         return Evidence(kind="permission", summary=f"{fact['permission']} has low relevance to {fact['category']} apps "
                         "(GB/T 41391 Annex E reading)")
+    if kind == "policy_topic":
+        if fact.get("found"):
+            return Evidence(kind="policy_text", summary=f"the policy states {fact.get('label')}",
+                            location=fact.get("source"), details={"topic": fact.get("topic")})
+        return Evidence(kind="policy_text", summary=f"the policy does not state {fact.get('label')} (no sentence found)",
+                        location=fact.get("path"), details={"topic": fact.get("topic"), "absent": True})
     if kind == "app":
         return Evidence(kind="manifest", summary=f"app {fact.get('package')} targets SDK {fact.get('target_sdk')}",
                         location="AndroidManifest.xml <uses-sdk>")

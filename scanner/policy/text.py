@@ -38,7 +38,8 @@ _SENTENCE_RE = re.compile(r"(?<=[。！？!?])|(?<=[.;；])(?=\s+[A-Z\"“(（\d
 _CLAUSE_RE = re.compile(r"[;；]|，\s*但|,\s*but\b|\bbut\b|\bhowever\b|\bwhereas\b|但是|同时，|另外，")
 _FIRST_PERSON_RE = re.compile(r"\b(we|us)\b|我们")  # "our" is no subject: "Intercom runs our chat and receives"
 _SINGULAR_PRONOUNS = frozenset({"it", "将其", "把它", "将它"})
-_PRONOUN_RE = re.compile(r"\b(it|them|this information|this data|such information|such data|these)\b|"
+_PRONOUN_RE = re.compile(r"\b(it|them|this information|this data|such information|such data|these|"
+                         r"the collected data|the collected information|collected data)\b|"
                          r"上述信息|这些信息|该信息|该等信息|前述信息|上述个人信息|将其(?!他)|把它|将它")
 
 
@@ -167,6 +168,7 @@ class _Extractor:
         self.topics: dict[str, tuple[str, str | None]] = {}  # topic -> (first evidence, heading it sits under)
         self.section_title: str | None = None
         self._weak_topics: set[str] = set()  # topics whose evidence so far is only a heading
+        self._defined: dict[str, set[str]] = {}  # umbrella -> the data types the policy's own label list gives it
 
     # -- document walk ---------------------------------------------------------------------------
     def run(self, document: PolicyDocument) -> Declaration:
@@ -178,8 +180,14 @@ class _Extractor:
                 for record in records:
                     self._sdk_record(record)
         records, used_blocks = text_records(document.blocks, self.vocab)
+        # "Definitions / Personal data: your name, email…" has the shape of a plain-text SDK record; in a
+        # definitions section it is what personal data may be, not an SDK.
+        definitions = self._definition_blocks(document.blocks)
         for record in records:
-            self._sdk_record(record)
+            if definitions.isdisjoint(record.blocks):
+                self._sdk_record(record)
+            else:
+                used_blocks.difference_update(record.blocks)
         # (level, action, kind) of the open sections; kind is a TOPIC_SECTIONS kind ("definitions", "rights")
         headings: list[tuple[int, str | None, str | None]] = []
         lead: str | None = None  # action of a lead-in line ("We collect:") for the items below it
@@ -224,13 +232,29 @@ class _Extractor:
             log.warning("%s: policy text truncated to its first part; statements after it were not read", self.path)
         return self._declaration()
 
+    def _definition_blocks(self, blocks: list[Block]) -> set[int]:
+        """Indexes of the blocks of every definitions section, its heading included."""
+        out: set[int] = set()
+        level: int | None = None  # level of the open definitions heading
+        for index, block in enumerate(blocks):
+            if block.kind == "heading":
+                if level is not None and block.level <= level:
+                    level = None
+                if level is None and self._heading_action(block.text) is None and any(
+                        self.vocab.topics[m.value].section == "definitions"
+                        for m in self.vocab.matcher("topics").find(_fold(block.text))):
+                    level = block.level
+            if level is not None:
+                out.add(index)
+        return out
+
     def _note_topics(self, text: str, block: Block, heading: bool = False) -> list[str]:
         """Mark the topics a sentence or heading addresses (first evidence wins); return the section kinds a
         heading opens."""
         display, folded = _display_and_folded(text)
         topics = {m.value for m in self.vocab.matcher("topics").find(folded)}
         for spec in self.vocab.topics.values():
-            if spec.patterns and spec.id not in self.topics and spec.id not in topics and \
+            if spec.patterns and (spec.id not in self.topics or spec.id in self._weak_topics) and spec.id not in topics and \
                     any(p.search(folded) for p in spec.patterns):
                 topics.add(spec.id)
         # A heading or a table-of-contents line ("本政策如何更新及如何联系我们") names a topic; a sentence says it.
@@ -277,11 +301,20 @@ class _Extractor:
     def _sentence(self, sentence: str, block: Block, context: str | None) -> str | None:
         display, folded = _display_and_folded(sentence)
         accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
-        data = _drop_listed_umbrellas(self._coordinated(_drop_labels(_drop_non_data(
-            self._data_terms(folded, accept), folded), folded), folded), folded)
-        sdks = self.names.in_prose(display, folded, self._named)
+        named = _drop_non_data(self._data_terms(folded, accept), folded)
+        data = _drop_labels(named, folded)
+        for label in named[:1]:
+            if label.role == "umbrella" and label not in data:
+                # "设备信息：手机型号、系统版本、内存占用": the policy says what its "device information" is, and the
+                # same words elsewhere in it mean those items, not everything the umbrella usually covers.
+                self._defined.setdefault(label.value, set()).update(
+                    t for m in data if m.role == "data" for t in self._types(m)[0])
+        data = _drop_listed_umbrellas(self._coordinated(data, folded), folded)
+        sdks = [s for s in self.names.in_prose(display, folded, self._named) if not _named_as_absent(folded, s)]
         verbs = [v for v in self.vocab.matcher("verbs").find(folded, accept)
-                 if not any(d.start < v.end and v.start < d.end for d in data)]
+                 if not any(d.start < v.end and v.start < d.end for d in data)
+                 and not (self.language == "en" and v.role in ("collect", "share", "share_weak")
+                          and _DETERMINER.search(folded, max(0, v.start - 8), v.start))]
         modifiers = self.vocab.matcher("modifiers").find(folded)
         # A purpose word inside a data term is not a purpose: "advertising identifier" is no advertising.
         purpose_matches = [m for m in self.vocab.matcher("purposes").find(folded)
@@ -378,8 +411,11 @@ class _Extractor:
                 types = [] if all_denied else sorted({dt for m in own_data for dt in self._types(m)[0]})
                 self._party(name, sdk.value or None, types, sorted({m.value for m in own_purposes}), source,
                             roles.get(id(sdk)))
-        self._previous = affirmed_here
-        self._previous_named = data
+        if data:
+            # "…collect … the device location. This information is stored locally. The collected data can be
+            # shared to …": a sentence that names no data leaves the earlier one as what "it" points to.
+            self._previous = affirmed_here
+            self._previous_named = data
         return first_action or (context if data and not had_verbs else None)
 
     def _data_terms(self, folded: str, accept: Callable[[int, int], bool] | None) -> list[Match]:
@@ -429,6 +465,10 @@ class _Extractor:
             if verb.role in ("share", "share_weak") and any(
                     _you_by(folded, r, verb) or (r.start >= verb.end and _FROM_SOURCE.fullmatch(folded[verb.end:r.start]))
                     for r in recipients):
+                action = "collected"
+            # "Failure reports are shared only with the developer": the developer is the app's side, so this is
+            # collection.
+            if verb.role in ("share", "share_weak") and _TO_US.match(folded, verb.end):
                 action = "collected"
             # "Third-party SDKs collect ..." / "第三方SDK会收集": a third party collecting is sharing.
             # ... but not "we use X, a Google service, to collect": an infinitive's subject is "we".
@@ -513,6 +553,8 @@ class _Extractor:
         declaration = Declaration(kind=KIND, path=self.path, language=self.language)
         by_type: dict[str, list[Statement]] = {}
         for statement in _drop_shadowed(self.statements, self.vocab.umbrella_covers):
+            if statement.umbrella in self._defined and statement.data_type not in self._defined[statement.umbrella]:
+                continue
             by_type.setdefault(statement.data_type, []).append(statement)
         for data_type in sorted(by_type, key=list(DATA_TYPES).index):
             entry = _merge(data_type, by_type[data_type])
@@ -572,6 +614,19 @@ def _merge(data_type: str, statements: list[Statement]) -> DeclaredDataType | No
         denied=denied, share_denied=share_denied, conditions=conditions)
 
 
+def _named_as_absent(folded: str, sdk: Match) -> bool:
+    """"The app does not include any analytics code, such as Google Analytics", "我们未集成友盟": the SDK is named as
+    one the app does not use, so it is no disclosed party."""
+    start = max([sdk.start - 160] + [folded.rfind(c, 0, sdk.start) + 1 for c in ";；。!?"])
+    return _ABSENT.search(folded, start, sdk.start) is not None
+
+
+_ABSENT = re.compile(r"\b(?:do|does|did|will)\s+not\s+(?:include|use|contain|integrate|embed|ship)|"
+                     r"\b(?:doesn't|don't|won't|never)\s+(?:include|use|contain|integrate|embed)|"
+                     r"\bno\s+(?:third[- ]party\s+|3rd[- ]party\s+)?(?:sdks?|libraries|trackers?|tracking|analytics|ads)\b|"
+                     r"(?:不会|没有|未|不)(?:集成|接入|使用|包含|嵌入)")
+
+
 def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
     """Terms that are no data of the user's here: the people a link is sent to ("发送给您指定的联系人",
     "share your trip with your contacts"), and "files" right after the data they hold ("录音文件",
@@ -601,7 +656,7 @@ _OTHERS_DATA = re.compile(r"(?:(?:接收方|受让方|对方|合作方|第三方
                           r"contacts|other users|other people)'s?\s+"
                           r"(?:[a-z]+\s+(?:and|or)\s+)?)$")
 _OTHER_PEOPLE = re.compile(r"\b(?:friends?|other users|other people|people you|recipients?|invitees?|family members|"
-                           r"children|your contacts)\b")
+                           r"your contacts)\b")
 _PERMISSION_AFTER = re.compile(r"\s*(?:权限|permission\b|permissions\b)")
 # A recipient position: "…给/向 (您指定的) 联系人", "…with (all) your (selected) contacts" (not "access to
 # your contacts": after "to" the contacts are as often the data as the audience).
@@ -672,7 +727,8 @@ def _drop_listed_umbrellas(data: list[Match], folded: str) -> list[Match]:
     return out
 
 
-_LIST_OPENER = re.compile(r"\s*(?:[(（]\s*)?(?:,\s*)?(?:including|such as|e\.g\.|i\.e\.|namely|like|包括|包含|例如|如|即|含)")
+_LIST_OPENER = re.compile(r"\s*(?:[(（]\s*)?(?:,\s*)?(?:including|such as|e\.g\.|i\.e\.|namely|like|包括|包含|例如|如|即|含)"
+                          r"|\s*[(（](?=[^()（）]{1,60}[)）])")  # "the device location (coordinates)", "位置（经纬度）"
 
 
 _CUE_ROLE = {"entrusted": "service_provider", "controller": "third_party"}
@@ -760,6 +816,11 @@ def _legal_exception(exception: Match, legal: list[Match], folded: str) -> bool:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;，；。]")
+# "The log may contain…", "the collected data", "a record": after a determiner the word is a noun or an
+# adjective, not the verb of the clause.
+_DETERMINER = re.compile(r"\b(?:the|a|an|these|those|its|their|each|every)\s+$")
+_TO_US = re.compile(r"\s+(?:only\s+)?(?:with|to)\s+(?:the\s+)?(?:app(?:'s)?\s+)?(?:developers?|us)\b"
+                    r"(?!\s+(?:and|or)\s+(?:our\s+|its\s+|the\s+)?(?:partners|third|advertis|affiliates|other))")
 # The user as the subject of a weak verb ("you may provide", "if you choose to send us"): data given to us.
 _USER_GIVES = re.compile(r"\byou\s+(?:can\s+|may\s+|might\s+|will\s+|choose\s+to\s+|decide\s+to\s+|"
                          r"need\s+to\s+|are\s+asked\s+to\s+)?(?:also\s+)?(?:optionally\s+)?$")

@@ -28,6 +28,17 @@ _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "header", "as
                          "ul", "ol", "dl", "dt", "dd", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr",
                          "td", "th", "thead", "tbody", "tfoot", "caption", "figure", "figcaption", "address",
                          "form", "fieldset", "body", "html"})
+# Page furniture that is not policy text: landmarks by ARIA role, and elements whose class or id names a menu,
+# breadcrumb, sidebar, table of contents, footer or a cookie / consent banner.  ("cookie" alone is not enough:
+# a policy's own section on cookies is often <section id="cookies">.)
+_BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menu", "menubar"})
+_BOILERPLATE_TOKENS = frozenset({"nav", "navbar", "navigation", "menu", "menubar", "breadcrumb", "breadcrumbs",
+                                 "sidebar", "footer", "toc", "skip-link", "skiplink"})
+_BANNER_RE = re.compile(r"cookie[-_]?(?:banner|consent|notice|bar|popup|modal|law|wall)|consent[-_]?(?:banner|manager|"
+                        r"popup|modal|bar)|onetrust|cookiebot|cc[-_](?:window|banner)|gdpr[-_]?(?:banner|consent|popup)|"
+                        r"truste-|osano", re.I)
+_REPEATED_MAX_CHARS = 80  # a short paragraph seen this often is a page header, footer or menu, not a statement
+_REPEATED_MIN_COUNT = 3
 _CHARSET_RE = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-]{2,20})""", re.I)
 
 
@@ -135,9 +146,44 @@ def parse_policy(text: str, fmt: str, path: str) -> PolicyDocument:
         text = text[: MAX_CHARS * (4 if fmt == "html" else 1)]
     doc = _parse_html(text, path) if fmt == "html" else _parse_lines(text, path, fmt)
     doc.truncated = doc.truncated or truncated
+    _drop_repeated(doc)
     if not any(b.text.strip() for b in doc.blocks):
         raise BadDeclaration("no text found in the policy (only markup?)", path=path)
     return doc
+
+
+def _drop_repeated(doc: PolicyDocument) -> None:
+    """Drop short paragraphs repeated on every page or screen ("Acme Privacy Policy – page 3", "Home | Apps |
+    Contact"): page headers, footers and menus that survived the markup, as in a PDF.  Numbers are ignored in the
+    comparison so that page numbers do not make them differ."""
+    def key(block: Block) -> str:
+        return re.sub(r"\d+", "#", block.text.strip().lower())
+
+    def furniture(block: Block) -> bool:  # a sentence, even a short one, is a statement: it ends like one
+        return block.kind == "para" and len(block.text) <= _REPEATED_MAX_CHARS and \
+            block.text.rstrip()[-1:] not in _SENTENCE_END + "!！?？"
+
+    counts: dict[str, int] = {}
+    for block in doc.blocks:
+        if furniture(block):
+            counts[key(block)] = counts.get(key(block), 0) + 1
+    repeated = {k for k, n in counts.items() if n >= _REPEATED_MIN_COUNT}
+    if repeated:
+        doc.blocks = [b for b in doc.blocks if not (furniture(b) and key(b) in repeated)]
+
+
+def _boilerplate(attrs: list[tuple[str, str | None]]) -> bool:
+    for name, value in attrs:
+        if not value:
+            continue
+        if name == "role" and value.strip().lower() in _BOILERPLATE_ROLES:
+            return True
+        if name in ("class", "id"):
+            tokens = {t.lower() for t in re.split(r"[\s_]+", value) if t}
+            if tokens & _BOILERPLATE_TOKENS or any(t.rsplit("-", 1)[-1] in _BOILERPLATE_TOKENS - {"toc"}
+                                                   for t in tokens) or _BANNER_RE.search(value):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,6 +207,7 @@ class _PolicyHtml(HTMLParser):
         self._table_stack: list[dict[str, object]] = []
         self.truncated = False
         self._hidden_tag: str | None = None
+        self._hidden_depth = 0  # open elements named like the skipped one, itself included
 
     # -- text flow ---------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -185,8 +232,10 @@ class _PolicyHtml(HTMLParser):
                 self._skip += 1
             return
         if self._skip:
+            if tag == self._hidden_tag:
+                self._hidden_depth += 1  # a <div> inside the skipped <div>: its end is not the skipped one's
             return
-        hidden = any(k == "hidden" or (k == "aria-hidden" and v == "true") for k, v in attrs)
+        hidden = any(k == "hidden" or (k == "aria-hidden" and v == "true") for k, v in attrs) or _boilerplate(attrs)
         if tag == "br":
             self._buffer.append("\n")
         elif tag == "table":
@@ -212,6 +261,7 @@ class _PolicyHtml(HTMLParser):
         if hidden and tag not in _VOID_TAGS:
             self._skip += 1
             self._hidden_tag = tag
+            self._hidden_depth = 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
@@ -219,8 +269,10 @@ class _PolicyHtml(HTMLParser):
             return
         if self._skip:
             if self._hidden_tag == tag:
-                self._skip -= 1
-                self._hidden_tag = None
+                self._hidden_depth -= 1
+                if self._hidden_depth == 0:
+                    self._skip -= 1
+                    self._hidden_tag = None
             return
         if tag in ("td", "th") and self._table_stack:
             self._flush()

@@ -289,3 +289,34 @@ def test_channels_of_a_report_and_the_apps_own_images_are_no_data() -> None:
               "images caches.")
     assert "email" not in d.data_types and "photos" not in d.data_types
     assert "address" not in _read("支付宝SDK收集的个人信息：IP 地址、网络类型。").data_types
+
+
+# -- real pages: furniture around the policy ------------------------------------------------------------------
+
+
+def test_menus_cookie_banners_and_footers_named_by_class_or_role_are_not_policy_text() -> None:
+    page = ("<html><body>"
+            "<div class='main-menu'><ul><li>We collect your location</li></ul></div>"
+            "<div id='cookie-banner'><div><p>We use cookies to collect your device ID.</p></div>"
+            "<p>Accept all to share your email address with partners.</p></div>"
+            "<div role='navigation'><p>Contacts</p></div>"
+            "<div class='site-footer'><p>Your phone number is shared with advertisers.</p></div>"
+            "<main><h2>What we collect</h2><p>We collect your name.</p>"
+            "<section id='cookies'><h2>Cookies</h2><p>We collect your purchase history through cookies.</p></section>"
+            "</main></body></html>")
+    d = extract_text(page, "html", "<t>")
+    # The nested <div> inside the banner does not end it early; the policy's own cookie section stays.
+    assert set(d.data_types) == {"name", "purchase_history"}
+
+
+def test_a_paragraph_repeated_on_every_page_is_page_furniture() -> None:
+    pages = "\n\n".join(f"Acme Privacy Policy - contact us - page {n}\n\nWe collect your email address for "
+                        f"receipt number {n}." for n in range(1, 5))
+    d = extract_text(pages, "text", "<t>")
+    assert _flags(d, "email") == {"collected"}
+    # The repeated header is gone; the statements, repeated too but long, are kept.
+    from scanner.policy.html_text import parse_policy
+
+    texts = [b.text for b in parse_policy(pages, "text", "<t>").blocks]
+    assert not any(t.startswith("Acme Privacy Policy") for t in texts)
+    assert sum(t.startswith("We collect") for t in texts) == 4

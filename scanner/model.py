@@ -372,6 +372,11 @@ class DisclosedParty:
     # What the declaration says the party is (one of SDK_ROLES but `depends`), None when it does not say:
     # "Crashlytics, our service provider" / "受托处理" -> service_provider.
     role: str | None = None
+    listed: bool = False  # read from the policy's SDK list (a table or key：value records), not from prose
+    company: str | None = None  # the company the SDK list names for it
+    # What its SDK-list entry leaves out of what the 2019 method asks for each SDK: "purpose", "personal
+    # information", "company" (judged on the entry's own cells, whether or not we understood their words).
+    list_gaps: list[str] = field(default_factory=list)
 
 
 @dataclass

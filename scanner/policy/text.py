@@ -536,18 +536,28 @@ class _Extractor:
             for data_type in self._types(match)[0]:
                 if data_type not in data_types:
                     data_types.append(data_type)
-        self._party(record.name, sdk_id, data_types, purposes, source, role)
+        gaps = [gap for gap, column in (("purpose", "purpose"), ("personal information", "data"),
+                                        ("company", "company")) if not fields.get(column, "").strip()]
+        self._party(record.name, sdk_id, data_types, purposes, source, role, listed=True,
+                    company=fields.get("company", "").strip() or None, gaps=gaps)
 
     def _party(self, name: str, sdk_id: str | None, data_types: list[str], purposes: list[str], source: str,
-               role: str | None = None) -> None:
+               role: str | None = None, listed: bool = False, company: str | None = None,
+               gaps: list[str] | None = None) -> None:
         for party in self.parties:
             if (sdk_id and party.sdk_id == sdk_id) or (not sdk_id and party.name == name):
                 party.data_types.extend(d for d in data_types if d not in party.data_types)
                 party.purposes.extend(p for p in purposes if p not in party.purposes)
                 party.role = party.role or role
+                party.company = party.company or company
+                if listed and not party.listed:  # the SDK list's row is the evidence the completeness rule shows
+                    party.listed, party.source, party.list_gaps = True, source, list(gaps or [])
+                elif listed:  # a second row for the same SDK fills what the first left out
+                    party.list_gaps = [g for g in party.list_gaps if g in (gaps or [])]
                 return
         self.parties.append(DisclosedParty(name=name.strip(), sdk_id=sdk_id, data_types=list(data_types),
-                                           purposes=list(purposes), source=source, role=role))
+                                           purposes=list(purposes), source=source, role=role, listed=listed,
+                                           company=company, list_gaps=list(gaps or [])))
 
     def _declaration(self) -> Declaration:
         declaration = Declaration(kind=KIND, path=self.path, language=self.language)

@@ -130,6 +130,7 @@ class PolicyTopicSpec:
     label_zh: str
     section: str | None = None  # a heading with this topic opens a section of this kind (TOPIC_SECTIONS)
     patterns: tuple[re.Pattern[str], ...] = ()  # over one folded sentence, for what has no fixed words
+    needs_user: bool = False  # a sentence says it only with the user acting in it ("you can delete…")
 
 
 @dataclass
@@ -310,7 +311,7 @@ def _read_topic(doc: YamlDoc, vocab: Vocabulary, topic_id: str, entry: Any) -> N
             raise BadRule(f"topic {topic_id!r}: bad pattern: {exc}", path=doc.path,
                           line=doc.line_of([*where, "patterns", index])) from None
     vocab.topics[topic_id] = PolicyTopicSpec(topic_id, entry["group"], entry["label"], entry["label_zh"], section,
-                                             tuple(patterns))
+                                             tuple(patterns), bool(entry.get("needs_user")))
     terms = _terms(doc, where, {k: v for k, v in entry.items() if k in ("en", "zh") and v})
     vocab.topic_terms.extend((term, "topic", topic_id) for term in terms)
 

@@ -168,6 +168,7 @@ class _Extractor:
         self.topics: dict[str, tuple[str, str | None]] = {}  # topic -> (first evidence, heading it sits under)
         self.section_title: str | None = None
         self._weak_topics: set[str] = set()  # topics whose evidence so far is only a heading
+        self._user_lead = False  # the items below a lead-in line in which the user acts ("You can:")
         self._defined: dict[str, set[str]] = {}  # umbrella -> the data types the policy's own label list gives it
 
     # -- document walk ---------------------------------------------------------------------------
@@ -211,6 +212,7 @@ class _Extractor:
                 # ("you can access and correct your name and email"): neither declares a practice.
                 for sentence in _sentences(block.text):
                     self._note_topics(sentence, block)
+                self._update_user_lead(block)
                 continue
             section = next((a for _, a, _ in reversed(headings) if a), None)
             context = lead if block.kind in ("item", "row") and lead else section
@@ -228,9 +230,15 @@ class _Extractor:
                 last_action = self._sentence(sentence, block, context) or last_action
             if block.kind == "para":
                 lead = last_action if block.text.rstrip().endswith((":", "：")) else None
+            self._update_user_lead(block)
         if document.truncated:
             log.warning("%s: policy text truncated to its first part; statements after it were not read", self.path)
         return self._declaration()
+
+    def _update_user_lead(self, block: Block) -> None:
+        """"Parents can, at any time and from the Parent Dashboard:" -- the items below say what they can do."""
+        if block.kind != "item":
+            self._user_lead = block.text.rstrip().endswith((":", "：")) and bool(_USER_ACTS.search(_fold(block.text)))
 
     def _definition_blocks(self, blocks: list[Block]) -> set[int]:
         """Indexes of the blocks of every definitions section, its heading included."""
@@ -253,6 +261,10 @@ class _Extractor:
         heading opens."""
         display, folded = _display_and_folded(text)
         topics = {m.value for m in self.vocab.matcher("topics").find(folded)}
+        if not heading and not (block.kind == "item" and self._user_lead) and not _USER_ACTS.search(folded):
+            # "a proxy server that could access your data", "Android saves a copy of your phone's data": a right is
+            # stated only where the user is the one who can act.
+            topics = {t for t in topics if not self.vocab.topics[t].needs_user}
         for spec in self.vocab.topics.values():
             if spec.patterns and (spec.id not in self.topics or spec.id in self._weak_topics) and spec.id not in topics and \
                     any(p.search(folded) for p in spec.patterns):
@@ -826,6 +838,9 @@ def _legal_exception(exception: Match, legal: list[Match], folded: str) -> bool:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;，；。]")
+_USER_ACTS = re.compile(r"\b(?:you|users?|parents?)\s+(?:can|may|could|have|has|are able|will be able|might)\b|"
+                        r"\byour right|\bright to\b|\brequest|\bcontact us\b|\bat any time\b|\bin settings\b|"
+                        r"您可以|您有权|用户可以|您可通过|您可|申请|请求|您也可以|随时")
 # "The log may contain…", "the collected data", "a record": after a determiner the word is a noun or an
 # adjective, not the verb of the clause.
 _DETERMINER = re.compile(r"\b(?:the|a|an|these|those|its|their|each|every)\s+$")

@@ -320,3 +320,16 @@ def test_a_paragraph_repeated_on_every_page_is_page_furniture() -> None:
     texts = [b.text for b in parse_policy(pages, "text", "<t>").blocks]
     assert not any(t.startswith("Acme Privacy Policy") for t in texts)
     assert sum(t.startswith("We collect") for t in texts) == 4
+
+
+def test_a_right_is_stated_only_where_the_user_acts() -> None:
+    # The app's own access, or Android's backup, is no right of the user's.
+    d = _read("The app does not use any proxy server that could access your data in transit. Android itself saves "
+              "a copy of your phone's data in Google's servers.")
+    assert _topics(d)["right_access"] is False
+    assert _topics(_read("You can request a copy of your data at any time."))["right_access"] is True
+    # Items under a lead-in where the user acts inherit it.
+    items = _read("Parents can, at any time and from the Parent Dashboard:\n\n- download a copy of that information;\n"
+                  "- withdraw consent;\n- delete the player profile and all save data.\n")
+    assert all(_topics(items)[t] for t in ("right_access", "right_withdraw", "right_delete"))
+    assert not _topics(_read("Our staff:\n\n- delete the player profile after 24 months.\n"))["right_delete"]

@@ -37,6 +37,7 @@ _BOILERPLATE_TOKENS = frozenset({"nav", "navbar", "navigation", "menu", "menubar
 _BANNER_RE = re.compile(r"cookie[-_]?(?:banner|consent|notice|bar|popup|modal|law|wall)|consent[-_]?(?:banner|manager|"
                         r"popup|modal|bar)|onetrust|cookiebot|cc[-_](?:window|banner)|gdpr[-_]?(?:banner|consent|popup)|"
                         r"truste-|osano", re.I)
+_FOOTER_MAX_CHARS = 4000  # footer text kept for the controller's name and contact
 _REPEATED_MAX_CHARS = 80  # a short paragraph seen this often is a page header, footer or menu, not a statement
 _REPEATED_MIN_COUNT = 3
 _CHARSET_RE = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-]{2,20})""", re.I)
@@ -59,6 +60,8 @@ class PolicyDocument:
     blocks: list[Block]
     tables: list[list[Block]]  # rows of each table, header row first
     truncated: bool = False
+    # Text of the page footer, skipped as policy text but kept for who runs the site ("© 2025 Acme Inc.").
+    footer: list[Block] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,6 +175,14 @@ def _drop_repeated(doc: PolicyDocument) -> None:
         doc.blocks = [b for b in doc.blocks if not (furniture(b) and key(b) in repeated)]
 
 
+def _footer_attrs(attrs: list[tuple[str, str | None]]) -> bool:
+    for name, value in attrs:
+        if value and ((name == "role" and value.strip().lower() == "contentinfo") or (
+                name in ("class", "id") and re.search(r"(?:^|[\s_-])footer(?:$|[\s_-])", value, re.I))):
+            return True
+    return False
+
+
 def _boilerplate(attrs: list[tuple[str, str | None]]) -> bool:
     for name, value in attrs:
         if not value:
@@ -208,6 +219,10 @@ class _PolicyHtml(HTMLParser):
         self.truncated = False
         self._hidden_tag: str | None = None
         self._hidden_depth = 0  # open elements named like the skipped one, itself included
+        self._footers = 0  # open <footer> elements, or the skipped element is a footer by class or role
+        self._hidden_footer = False
+        self.footer: list[Block] = []
+        self._footer_chars = 0
 
     # -- text flow ---------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -227,6 +242,8 @@ class _PolicyHtml(HTMLParser):
         self._kind, self._level, self._line = kind, level, self.getpos()[0]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "footer":
+            self._footers += 1
         if tag in _SKIP_TAGS:
             if tag not in _VOID_TAGS:
                 self._skip += 1
@@ -262,8 +279,11 @@ class _PolicyHtml(HTMLParser):
             self._skip += 1
             self._hidden_tag = tag
             self._hidden_depth = 1
+            self._hidden_footer = _footer_attrs(attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "footer":
+            self._footers = max(0, self._footers - 1)
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
             return
@@ -318,6 +338,10 @@ class _PolicyHtml(HTMLParser):
         self.blocks.extend(table_rows)
 
     def handle_data(self, data: str) -> None:
+        if self._skip and (self._footers or self._hidden_footer) and data.strip() and \
+                self._footer_chars < _FOOTER_MAX_CHARS:
+            self.footer.append(Block("para", _clean(data), self.getpos()[0]))
+            self._footer_chars += len(data)
         if self._skip or self.truncated:
             return
         room = MAX_CHARS - self._chars
@@ -343,7 +367,7 @@ def _parse_html(text: str, path: str) -> PolicyDocument:
     while parser._table_stack:  # unclosed tables in a truncated or sloppy page
         parser._end_row()
         parser._end_table()
-    return PolicyDocument(path, "html", parser.blocks, parser.tables, parser.truncated)
+    return PolicyDocument(path, "html", parser.blocks, parser.tables, parser.truncated, parser.footer)
 
 
 # ---------------------------------------------------------------------------------------------

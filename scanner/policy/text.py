@@ -231,6 +231,12 @@ class _Extractor:
             if block.kind == "para":
                 lead = last_action if block.text.rstrip().endswith((":", "：")) else None
             self._update_user_lead(block)
+        # The page footer is no policy text, but it often names who runs the site and how to reach them
+        # ("© 2025 Chirp Inc. · Contact"): it may state those topics when the policy itself did not.
+        for block in document.footer:
+            for topic, evidence in self._topics_in(block.text, block).items():
+                if self.vocab.topics[topic].group == "identity":
+                    self.topics.setdefault(topic, evidence)
         if document.truncated:
             log.warning("%s: policy text truncated to its first part; statements after it were not read", self.path)
         return self._declaration()
@@ -255,6 +261,13 @@ class _Extractor:
             if level is not None:
                 out.add(index)
         return out
+
+    def _topics_in(self, text: str, block: Block) -> dict[str, tuple[str, str | None]]:
+        """The topics a footer line names, each with its evidence (cue words and patterns alike)."""
+        display, folded = _display_and_folded(text)
+        found = {m.value for m in self.vocab.matcher("topics").find(folded)} | {
+            spec.id for spec in self.vocab.topics.values() if any(p.search(folded) for p in spec.patterns)}
+        return {topic: (f"{self.path}:{block.line}: {display[:400]} [page footer]", None) for topic in found}
 
     def _note_topics(self, text: str, block: Block, heading: bool = False) -> list[str]:
         """Mark the topics a sentence or heading addresses (first evidence wins); return the section kinds a

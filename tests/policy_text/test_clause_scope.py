@@ -333,3 +333,16 @@ def test_a_right_is_stated_only_where_the_user_acts() -> None:
                   "- withdraw consent;\n- delete the player profile and all save data.\n")
     assert all(_topics(items)[t] for t in ("right_access", "right_withdraw", "right_delete"))
     assert not _topics(_read("Our staff:\n\n- delete the player profile after 24 months.\n"))["right_delete"]
+
+
+def test_the_page_footer_can_name_who_runs_the_site() -> None:
+    page = ("<html><body><main><h1>Privacy</h1><p>We collect your email address to send receipts.</p></main>"
+            "<footer><p>© 2025 Chirp Inc. · <a href='mailto:privacy@chirp.example'>privacy@chirp.example</a></p>"
+            "<p>We collect your phone number.</p></footer></body></html>")
+    d = extract_text(page, "html", "<t>")
+    by_topic = {t.topic: t for t in d.policy_topics}
+    assert by_topic["controller"].found and "[page footer]" in (by_topic["controller"].source or "")
+    assert by_topic["contact"].found
+    # Only who and how to reach them: the footer states no practice and no other topic.
+    assert "phone" not in d.data_types
+    assert not by_topic["effective_date"].found

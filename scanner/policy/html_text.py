@@ -37,6 +37,7 @@ _BOILERPLATE_TOKENS = frozenset({"nav", "navbar", "navigation", "menu", "menubar
 _BANNER_RE = re.compile(r"cookie[-_]?(?:banner|consent|notice|bar|popup|modal|law|wall)|consent[-_]?(?:banner|manager|"
                         r"popup|modal|bar)|onetrust|cookiebot|cc[-_](?:window|banner)|gdpr[-_]?(?:banner|consent|popup)|"
                         r"truste-|osano", re.I)
+_CODE_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 _FOOTER_MAX_CHARS = 4000  # footer text kept for the controller's name and contact
 _REPEATED_MAX_CHARS = 80  # a short paragraph seen this often is a page header, footer or menu, not a statement
 _REPEATED_MIN_COUNT = 3
@@ -223,6 +224,7 @@ class _PolicyHtml(HTMLParser):
         self._hidden_footer = False
         self.footer: list[Block] = []
         self._footer_chars = 0
+        self._code = 0  # open script/style/template elements: their text is no footer line either
 
     # -- text flow ---------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -244,6 +246,8 @@ class _PolicyHtml(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "footer":
             self._footers += 1
+        elif tag in _CODE_TAGS:
+            self._code += 1
         if tag in _SKIP_TAGS:
             if tag not in _VOID_TAGS:
                 self._skip += 1
@@ -284,6 +288,8 @@ class _PolicyHtml(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "footer":
             self._footers = max(0, self._footers - 1)
+        elif tag in _CODE_TAGS:
+            self._code = max(0, self._code - 1)
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
             return
@@ -293,6 +299,7 @@ class _PolicyHtml(HTMLParser):
                 if self._hidden_depth == 0:
                     self._skip -= 1
                     self._hidden_tag = None
+                    self._hidden_footer = False
             return
         if tag in ("td", "th") and self._table_stack:
             self._flush()
@@ -338,7 +345,7 @@ class _PolicyHtml(HTMLParser):
         self.blocks.extend(table_rows)
 
     def handle_data(self, data: str) -> None:
-        if self._skip and (self._footers or self._hidden_footer) and data.strip() and \
+        if self._skip and (self._footers or self._hidden_footer) and not self._code and data.strip() and \
                 self._footer_chars < _FOOTER_MAX_CHARS:
             self.footer.append(Block("para", _clean(data), self.getpos()[0]))
             self._footer_chars += len(data)

@@ -346,3 +346,13 @@ def test_the_page_footer_can_name_who_runs_the_site() -> None:
     # Only who and how to reach them: the footer states no practice and no other topic.
     assert "phone" not in d.data_types
     assert not by_topic["effective_date"].found
+
+
+def test_only_the_footer_itself_is_read_for_who_runs_the_site() -> None:
+    page = ("<html><body><div class='site-footer'><p>Menu</p></div>"
+            "<nav><p>Written by Acme Software Ltd.</p></nav>"
+            "<footer><script>var x = 'ops@tracker.example';</script><p>Imprint</p></footer>"
+            "<main><p>We collect your email address to send receipts.</p></main></body></html>")
+    topics = {t.topic: t.found for t in extract_text(page, "html", "<t>").policy_topics}
+    assert topics["controller"] is False  # the nav after a class footer is no footer
+    assert topics["contact"] is False  # a script inside the footer is no contact line

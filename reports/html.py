@@ -250,7 +250,7 @@ class HtmlWriter(ReportWriter):
             flows=flows, observations=observations, js_strings=js_strings, page_size=options.page_size,
             table_page_size=options.table_page_size, red_phases=RED_PHASES,
             generated=result.finished or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            special=_special_rows(result, t),
+            special=_special_rows(result, t), checklist=_checklist_rows(result, t),
             input_notes=[*(result.static.warnings if result.static else []),
                          *(result.traffic.warnings if result.traffic else [])],
         )
@@ -277,6 +277,15 @@ def _special_rows(result: ScanResult, t: Translator) -> list[dict[str, Any]]:
                      "sees": (kind.sees_zh if zh else kind.sees) if kind else "", "via": access.via, "whose": whose,
                      "dormant": dormant, "notes": access_notes(access.config)})
     return sorted(rows, key=lambda r: r["dormant"])
+
+
+def _checklist_rows(result: ScanResult, t: Translator) -> list[dict[str, Any]]:
+    """What the policy text states of what a regulator checks (DVG-POLICY-010..018), found or not, by group."""
+    if result.declaration is None:
+        return []
+    return [{"group": _label(t.strings, f"checklist.group.{topic.group}", topic.group),
+             "label": topic.label_zh if t.lang == "zh" else topic.label, "found": topic.found,
+             "source": topic.source} for topic in result.declaration.policy_topics]
 
 
 def _worst(views: list[FindingView], n: int = 3) -> list[FindingView]:

@@ -408,6 +408,25 @@ class DisclosedParty:
     # What the declaration says the party is (one of SDK_ROLES but `depends`), None when it does not say:
     # "Crashlytics, our service provider" / "受托处理" -> service_provider.
     role: str | None = None
+    listed: bool = False  # read from the policy's SDK list (a table or key：value records), not from prose
+    company: str | None = None  # the company the SDK list names for it
+    # What its SDK-list entry leaves out of what the 2019 method asks for each SDK: "purpose", "personal
+    # information", "company" (judged on the entry's own cells, whether or not we understood their words).
+    list_gaps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PolicyTopic:
+    """Whether a policy text addresses one thing a regulator checks (rules/vocabulary/policy_topics.yaml): the
+    first sentence or heading that does, or none -- then the absence is the evidence."""
+
+    topic: str
+    group: str
+    label: str
+    label_zh: str
+    found: bool
+    source: str | None = None  # file:line: sentence
+    section: str | None = None  # the heading it sits under
 
 
 @dataclass
@@ -428,6 +447,7 @@ class Declaration:
     audience: str | None = None
     guardian_consent: bool | None = None
     cross_border_consent: bool | None = None
+    policy_topics: list[PolicyTopic] = field(default_factory=list)  # policy text only: what it addresses
 
     def declares_collected(self, data_type: str) -> bool:
         d = self.data_types.get(data_type)

@@ -92,6 +92,15 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
     "low_relevance_permission": {"category": None, "permission": None},
 }
 
+# The policy text's own completeness (issue 14): one fact per topic a regulator checks, found or not -- from a
+# policy read as text only (a privacy.yaml says nothing of its controller or retention).
+FACT_FIELDS["policy_topic"] = {"topic": None, "group": None, "label": None, "label_zh": None, "found": False,
+                               "source": None, "section": None, "path": None}
+# One per entry of the policy's SDK list; `missing` names what the entry leaves out ("purpose, company").
+FACT_FIELDS["policy_sdk_entry"] = {"name": None, "sdk_id": None, "company": None, "missing": "", "source": None,
+                                   "path": None}
+POLICY_KINDS = frozenset({"policy_topic", "policy_sdk_entry"})
+
 # Fields that identify a fact across runs: they make fingerprints, never timestamps or line numbers.
 IDENTITY: dict[str, tuple[str, ...]] = {
     "app": ("package",), "permission": ("name",), "capability": ("data_type", "source", "via"),
@@ -101,7 +110,8 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
     "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
     "runtime_call": ("api", "data_type", "identifier", "caller", "phase"),
-    "low_relevance_permission": ("category", "permission"),
+    "low_relevance_permission": ("category", "permission"), "policy_topic": ("topic",),
+    "policy_sdk_entry": ("name",),
 }
 
 
@@ -231,6 +241,12 @@ def declaration_facts(declaration: Declaration) -> list[Fact]:
     for party in declaration.parties:
         facts.append(make_fact("disclosed", name=party.name, sdk_id=party.sdk_id, data_types=party.data_types,
                                purposes=party.purposes, source=party.source, role=party.role))
+        if party.listed:
+            facts.append(make_fact("policy_sdk_entry", name=party.name, sdk_id=party.sdk_id, company=party.company,
+                                   missing=", ".join(party.list_gaps), source=party.source, path=declaration.path))
+    facts.extend(make_fact("policy_topic", topic=t.topic, group=t.group, label=t.label, label_zh=t.label_zh,
+                           found=t.found, source=t.source, section=t.section, path=declaration.path)
+                 for t in declaration.policy_topics)
     return facts
 
 
@@ -650,8 +666,8 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
         if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "necessary_pi",
                                                 "low_relevance_permission", "declared", "disclosed", "declaration"):
             raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
-                               "app, permission, api_use, special_access, sdk, endpoint, manifest, observation or "
-                               "runtime_call facts "
+                               "app, permission, api_use, special_access, sdk, endpoint, manifest, observation, "
+                               "runtime_call, policy_topic or policy_sdk_entry facts "
                                "(the others are derived, or come from `declaration:`)")
         values = {k: v for k, v in item.items() if k != "kind"}
         if kind == "observation" and values.get("data_type") not in DATA_TYPES:
@@ -661,7 +677,8 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
     present = set(inputs) if inputs is not None else (
         ({"static"} if kinds & STATIC_KINDS or "app" in kinds else set())
         | ({"traffic"} if "observation" in kinds else set())
-        | ({"runtime"} if "runtime_call" in kinds else set()))
+        | ({"runtime"} if "runtime_call" in kinds else set())
+        | ({"declaration"} if kinds & POLICY_KINDS else set()))  # read from a policy
     if declaration is not None:
         facts.extend(declaration_facts(declaration))
         present.add("declaration")
@@ -793,6 +810,15 @@ def evidence_for(fact: Fact) -> Evidence:
     if kind == "low_relevance_permission":
         return Evidence(kind="permission", summary=f"{fact['permission']} has low relevance to {fact['category']} apps "
                         "(GB/T 41391 Annex E reading)")
+    if kind == "policy_topic":
+        if fact.get("found"):
+            return Evidence(kind="policy_text", summary=f"the policy states {fact.get('label')}",
+                            location=fact.get("source"), details={"topic": fact.get("topic")})
+        return Evidence(kind="policy_text", summary=f"the policy does not state {fact.get('label')} (no sentence found)",
+                        location=fact.get("path"), details={"topic": fact.get("topic"), "absent": True})
+    if kind == "policy_sdk_entry":
+        return Evidence(kind="policy_text", summary=f"the SDK list entry for {fact.get('name')} does not state its "
+                        f"{fact.get('missing')}", location=fact.get("source"), details={"sdk": fact.get("sdk_id")})
     if kind == "app":
         return Evidence(kind="manifest", summary=f"app {fact.get('package')} targets SDK {fact.get('target_sdk')}",
                         location="AndroidManifest.xml <uses-sdk>")

@@ -27,9 +27,10 @@ from scanner.yaml_lines import YamlDoc, parse_yaml, suggest
 log = logging.getLogger(__name__)
 
 CUE_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "processor", "negation", "exception", "legal",
-             "conditional", "deidentified", "neutral", "entrusted", "controller")
+             "conditional", "deidentified", "neutral", "entrusted", "controller", "corporate", "definition")
 VERB_ROLES = ("collect", "share", "share_weak", "sell", "recipient", "neutral")
-MODIFIER_ROLES = ("negation", "exception", "legal", "conditional", "processor", "deidentified", "neutral")
+MODIFIER_ROLES = ("negation", "exception", "legal", "conditional", "processor", "deidentified", "neutral",
+                  "corporate", "definition")
 # What a named party is to the app (issue 19): a service provider processing on its behalf, or a handler using
 # the data for its own purposes.  Matched on their own (the `roles` matcher), so they never shadow the verbs.
 PARTY_ROLE_CUES = ("entrusted", "controller")
@@ -116,6 +117,22 @@ class TermMatcher:
         return matches
 
 
+TOPIC_SECTIONS = ("definitions", "rights")  # section kinds a topic heading can open
+
+
+@dataclass(frozen=True)
+class PolicyTopicSpec:
+    """A topic a policy must address (policy_topics.yaml): who runs the app, retention, the user's rights..."""
+
+    id: str
+    group: str
+    label: str
+    label_zh: str
+    section: str | None = None  # a heading with this topic opens a section of this kind (TOPIC_SECTIONS)
+    patterns: tuple[re.Pattern[str], ...] = ()  # over one folded sentence, for what has no fixed words
+    needs_user: bool = False  # a sentence says it only with the user acting in it ("you can delete…")
+
+
 @dataclass
 class Vocabulary:
     data_terms: list[tuple[str, str, str]] = field(default_factory=list)  # (term, role, value)
@@ -126,18 +143,23 @@ class Vocabulary:
     ambiguous: set[str] = field(default_factory=set)  # sdk_key()s never matched loose in prose
     columns: dict[str, set[str]] = field(default_factory=dict)  # role -> sdk_key()s of header texts
     files: list[str] = field(default_factory=list)
+    topics: dict[str, PolicyTopicSpec] = field(default_factory=dict)
+    topic_terms: list[tuple[str, str, str]] = field(default_factory=list)  # (term, "topic", topic id)
 
     def __post_init__(self) -> None:
         self._matchers: dict[str, TermMatcher] = {}
 
     def matcher(self, name: str) -> TermMatcher:
-        """`data` (data types, umbrella, ignore), `verbs`, `modifiers`, `roles` or `purposes`; built once each."""
+        """`data` (data types, umbrella, ignore), `verbs`, `modifiers`, `roles`, `purposes` or `topics`; built once
+        each."""
         found = self._matchers.get(name)
         if found is None:
             if name == "data":
                 terms = self.data_terms
             elif name == "purposes":
                 terms = self.purpose_terms
+            elif name == "topics":
+                terms = self.topic_terms
             else:
                 roles = VERB_ROLES if name == "verbs" else PARTY_ROLE_CUES if name == "roles" else MODIFIER_ROLES
                 terms = [(t, role, t) for role in roles for t in self.cue_terms.get(role, [])]
@@ -233,7 +255,7 @@ def _read_doc(doc: YamlDoc, vocab: Vocabulary, seen_data: dict[str, str]) -> Non
         vocab.data_terms.append((term, role, value))
 
     for key in data:
-        if key not in ("data_types", "umbrella", "ignore", "purposes", "aliases", "ambiguous", "columns",
+        if key not in ("data_types", "umbrella", "ignore", "purposes", "aliases", "ambiguous", "columns", "topics",
                        *CUE_ROLES):
             raise BadRule(f"unknown section {key!r}", path=doc.path, line=doc.key_line([], str(key)))
     for data_type, value in (data.get("data_types") or {}).items():
@@ -263,11 +285,35 @@ def _read_doc(doc: YamlDoc, vocab: Vocabulary, seen_data: dict[str, str]) -> Non
             vocab.sdk_aliases[name] = str(sdk_id)
     if "ambiguous" in data:
         vocab.ambiguous.update(sdk_key(t) for t in _terms(doc, ["ambiguous"], data["ambiguous"]))
+    for topic_id, entry in (data.get("topics") or {}).items():
+        _read_topic(doc, vocab, str(topic_id), entry)
     for role, value in (data.get("columns") or {}).items():
         if role not in COLUMN_ROLES:
             raise BadRule(f"unknown column role {role!r}: one of {', '.join(COLUMN_ROLES)}", path=doc.path,
                           line=doc.key_line(["columns"], str(role)))
         vocab.columns.setdefault(role, set()).update(sdk_key(t) for t in _terms(doc, ["columns", role], value))
+
+
+def _read_topic(doc: YamlDoc, vocab: Vocabulary, topic_id: str, entry: Any) -> None:
+    where = ["topics", topic_id]
+    if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("group", "label", "label_zh")):
+        raise BadRule(f"topic {topic_id!r} needs `group`, `label` and `label_zh`", path=doc.path,
+                      line=doc.line_of(where))
+    section = entry.get("section")
+    if section is not None and section not in TOPIC_SECTIONS:
+        raise BadRule(f"topic {topic_id!r}: unknown section {section!r}: one of {', '.join(TOPIC_SECTIONS)}",
+                      path=doc.path, line=doc.line_of([*where, "section"]))
+    patterns = []
+    for index, pattern in enumerate(entry.get("patterns") or []):
+        try:
+            patterns.append(re.compile(str(pattern)))
+        except re.error as exc:
+            raise BadRule(f"topic {topic_id!r}: bad pattern: {exc}", path=doc.path,
+                          line=doc.line_of([*where, "patterns", index])) from None
+    vocab.topics[topic_id] = PolicyTopicSpec(topic_id, entry["group"], entry["label"], entry["label_zh"], section,
+                                             tuple(patterns), bool(entry.get("needs_user")))
+    terms = _terms(doc, where, {k: v for k, v in entry.items() if k in ("en", "zh") and v})
+    vocab.topic_terms.extend((term, "topic", topic_id) for term in terms)
 
 
 _GENERIC_FEATURES = frozenset({"一键登录", "号码认证", "本机号码认证", "实名认证", "消息推送", "统计分析", "崩溃上报",

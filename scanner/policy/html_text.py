@@ -28,6 +28,19 @@ _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "header", "as
                          "ul", "ol", "dl", "dt", "dd", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr",
                          "td", "th", "thead", "tbody", "tfoot", "caption", "figure", "figcaption", "address",
                          "form", "fieldset", "body", "html"})
+# Page furniture that is not policy text: landmarks by ARIA role, and elements whose class or id names a menu,
+# breadcrumb, sidebar, table of contents, footer or a cookie / consent banner.  ("cookie" alone is not enough:
+# a policy's own section on cookies is often <section id="cookies">.)
+_BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menu", "menubar"})
+_BOILERPLATE_TOKENS = frozenset({"nav", "navbar", "navigation", "menu", "menubar", "breadcrumb", "breadcrumbs",
+                                 "sidebar", "footer", "toc", "skip-link", "skiplink"})
+_BANNER_RE = re.compile(r"cookie[-_]?(?:banner|consent|notice|bar|popup|modal|law|wall)|consent[-_]?(?:banner|manager|"
+                        r"popup|modal|bar)|onetrust|cookiebot|cc[-_](?:window|banner)|gdpr[-_]?(?:banner|consent|popup)|"
+                        r"truste-|osano", re.I)
+_CODE_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
+_FOOTER_MAX_CHARS = 4000  # footer text kept for the controller's name and contact
+_REPEATED_MAX_CHARS = 80  # a short paragraph seen this often is a page header, footer or menu, not a statement
+_REPEATED_MIN_COUNT = 3
 _CHARSET_RE = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-]{2,20})""", re.I)
 
 
@@ -48,6 +61,8 @@ class PolicyDocument:
     blocks: list[Block]
     tables: list[list[Block]]  # rows of each table, header row first
     truncated: bool = False
+    # Text of the page footer, skipped as policy text but kept for who runs the site ("© 2025 Acme Inc.").
+    footer: list[Block] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,9 +150,52 @@ def parse_policy(text: str, fmt: str, path: str) -> PolicyDocument:
         text = text[: MAX_CHARS * (4 if fmt == "html" else 1)]
     doc = _parse_html(text, path) if fmt == "html" else _parse_lines(text, path, fmt)
     doc.truncated = doc.truncated or truncated
+    _drop_repeated(doc)
     if not any(b.text.strip() for b in doc.blocks):
         raise BadDeclaration("no text found in the policy (only markup?)", path=path)
     return doc
+
+
+def _drop_repeated(doc: PolicyDocument) -> None:
+    """Drop short paragraphs repeated on every page or screen ("Acme Privacy Policy – page 3", "Home | Apps |
+    Contact"): page headers, footers and menus that survived the markup, as in a PDF.  Numbers are ignored in the
+    comparison so that page numbers do not make them differ."""
+    def key(block: Block) -> str:
+        return re.sub(r"\d+", "#", block.text.strip().lower())
+
+    def furniture(block: Block) -> bool:  # a sentence, even a short one, is a statement: it ends like one
+        return block.kind == "para" and len(block.text) <= _REPEATED_MAX_CHARS and \
+            block.text.rstrip()[-1:] not in _SENTENCE_END + "!！?？"
+
+    counts: dict[str, int] = {}
+    for block in doc.blocks:
+        if furniture(block):
+            counts[key(block)] = counts.get(key(block), 0) + 1
+    repeated = {k for k, n in counts.items() if n >= _REPEATED_MIN_COUNT}
+    if repeated:
+        doc.blocks = [b for b in doc.blocks if not (furniture(b) and key(b) in repeated)]
+
+
+def _footer_attrs(attrs: list[tuple[str, str | None]]) -> bool:
+    for name, value in attrs:
+        if value and ((name == "role" and value.strip().lower() == "contentinfo") or (
+                name in ("class", "id") and re.search(r"(?:^|[\s_-])footer(?:$|[\s_-])", value, re.I))):
+            return True
+    return False
+
+
+def _boilerplate(attrs: list[tuple[str, str | None]]) -> bool:
+    for name, value in attrs:
+        if not value:
+            continue
+        if name == "role" and value.strip().lower() in _BOILERPLATE_ROLES:
+            return True
+        if name in ("class", "id"):
+            tokens = {t.lower() for t in re.split(r"[\s_]+", value) if t}
+            if tokens & _BOILERPLATE_TOKENS or any(t.rsplit("-", 1)[-1] in _BOILERPLATE_TOKENS - {"toc"}
+                                                   for t in tokens) or _BANNER_RE.search(value):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,6 +219,12 @@ class _PolicyHtml(HTMLParser):
         self._table_stack: list[dict[str, object]] = []
         self.truncated = False
         self._hidden_tag: str | None = None
+        self._hidden_depth = 0  # open elements named like the skipped one, itself included
+        self._footers = 0  # open <footer> elements, or the skipped element is a footer by class or role
+        self._hidden_footer = False
+        self.footer: list[Block] = []
+        self._footer_chars = 0
+        self._code = 0  # open script/style/template elements: their text is no footer line either
 
     # -- text flow ---------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -180,13 +244,19 @@ class _PolicyHtml(HTMLParser):
         self._kind, self._level, self._line = kind, level, self.getpos()[0]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "footer":
+            self._footers += 1
+        elif tag in _CODE_TAGS:
+            self._code += 1
         if tag in _SKIP_TAGS:
             if tag not in _VOID_TAGS:
                 self._skip += 1
             return
         if self._skip:
+            if tag == self._hidden_tag:
+                self._hidden_depth += 1  # a <div> inside the skipped <div>: its end is not the skipped one's
             return
-        hidden = any(k == "hidden" or (k == "aria-hidden" and v == "true") for k, v in attrs)
+        hidden = any(k == "hidden" or (k == "aria-hidden" and v == "true") for k, v in attrs) or _boilerplate(attrs)
         if tag == "br":
             self._buffer.append("\n")
         elif tag == "table":
@@ -212,15 +282,24 @@ class _PolicyHtml(HTMLParser):
         if hidden and tag not in _VOID_TAGS:
             self._skip += 1
             self._hidden_tag = tag
+            self._hidden_depth = 1
+            self._hidden_footer = _footer_attrs(attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "footer":
+            self._footers = max(0, self._footers - 1)
+        elif tag in _CODE_TAGS:
+            self._code = max(0, self._code - 1)
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
             return
         if self._skip:
             if self._hidden_tag == tag:
-                self._skip -= 1
-                self._hidden_tag = None
+                self._hidden_depth -= 1
+                if self._hidden_depth == 0:
+                    self._skip -= 1
+                    self._hidden_tag = None
+                    self._hidden_footer = False
             return
         if tag in ("td", "th") and self._table_stack:
             self._flush()
@@ -266,6 +345,10 @@ class _PolicyHtml(HTMLParser):
         self.blocks.extend(table_rows)
 
     def handle_data(self, data: str) -> None:
+        if self._skip and (self._footers or self._hidden_footer) and not self._code and data.strip() and \
+                self._footer_chars < _FOOTER_MAX_CHARS:
+            self.footer.append(Block("para", _clean(data), self.getpos()[0]))
+            self._footer_chars += len(data)
         if self._skip or self.truncated:
             return
         room = MAX_CHARS - self._chars
@@ -291,7 +374,7 @@ def _parse_html(text: str, path: str) -> PolicyDocument:
     while parser._table_stack:  # unclosed tables in a truncated or sloppy page
         parser._end_row()
         parser._end_table()
-    return PolicyDocument(path, "html", parser.blocks, parser.tables, parser.truncated)
+    return PolicyDocument(path, "html", parser.blocks, parser.tables, parser.truncated, parser.footer)
 
 
 # ---------------------------------------------------------------------------------------------

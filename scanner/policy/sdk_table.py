@@ -192,6 +192,12 @@ def _lead(text: str, vocab: Vocabulary) -> str:
 _PERSON = re.compile(r"我们|您|我|\b(?:we|you|our|your|us)\b", re.IGNORECASE)
 
 
+def _is_company_key(text: str, vocab: Vocabulary) -> bool:
+    """The line's key is also a company column name ("第三方名称" names the SDK or its company)."""
+    first = next((m for m in _KEY_RE.finditer(text) if vocab.column_role(m.group(1))), None)
+    return first is not None and sdk_key(first.group(1)) in vocab.columns.get("company", set())
+
+
 _UNKNOWN_FIELD = re.compile(r"^\s*[^\s：:，,。；;]{1,8}\s*[：:]\s*\S")
 
 
@@ -209,6 +215,11 @@ def text_records(blocks: list[Block], vocab: Vocabulary) -> tuple[list[SdkRecord
             if current is None or not _UNKNOWN_FIELD.match(block.text):
                 current = None
             continue
+        if len(pairs) == 1 and pairs[0][0] == "name" and current is not None and "name" in current.fields \
+                and _is_company_key(block.text, vocab):
+            # "第三方 SDK 名称：支付宝客户端 SDK / 第三方名称：支付宝支付科技有限公司": the record has its name, and this
+            # key is also a company column -- it names the company, not a new SDK.
+            pairs = [("company", pairs[0][1])]
         roles = {role for role, _ in pairs}
         lead = _lead(block.text, vocab) if "name" not in roles else ""
         if _PERSON.search(lead):

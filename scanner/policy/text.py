@@ -23,7 +23,7 @@ from typing import Any
 
 from scanner.errors import BadDeclaration
 from scanner.knowledge.vocabulary import QUOTE_FOLD, Match, Vocabulary, shared_vocabulary
-from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty
+from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty, PolicyTopic
 from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
 from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
 from scanner.policy.statements import read_statements
@@ -39,7 +39,8 @@ _SENTENCE_RE = re.compile(r"(?<=[。！？!?])|(?<=[.;；])(?=\s+[A-Z\"“(（\d
 _CLAUSE_RE = re.compile(r"[;；]|，\s*但|,\s*but\b|\bbut\b|\bhowever\b|\bwhereas\b|但是|同时，|另外，")
 _FIRST_PERSON_RE = re.compile(r"\b(we|us)\b|我们")  # "our" is no subject: "Intercom runs our chat and receives"
 _SINGULAR_PRONOUNS = frozenset({"it", "将其", "把它", "将它"})
-_PRONOUN_RE = re.compile(r"\b(it|them|this information|this data|such information|such data|these)\b|"
+_PRONOUN_RE = re.compile(r"\b(it|them|this information|this data|such information|such data|these|"
+                         r"the collected data|the collected information|collected data)\b|"
                          r"上述信息|这些信息|该信息|该等信息|前述信息|上述个人信息|将其(?!他)|把它|将它")
 
 
@@ -167,6 +168,11 @@ class _Extractor:
         self._previous: list[Match] = []  # affirmed data terms of the previous sentence of this block
         self._previous_named: list[Match] = []  # every data term it named, whatever its verb
         self._named: set[str] = set()  # ambiguous SDK names ("Adjust") already read as names in this document
+        self.topics: dict[str, tuple[str, str | None]] = {}  # topic -> (first evidence, heading it sits under)
+        self.section_title: str | None = None
+        self._weak_topics: set[str] = set()  # topics whose evidence so far is only a heading
+        self._user_lead = False  # the items below a lead-in line in which the user acts ("You can:")
+        self._defined: dict[str, set[str]] = {}  # umbrella -> the data types the policy's own label list gives it
 
     # -- document walk ---------------------------------------------------------------------------
     def run(self, document: PolicyDocument) -> Declaration:
@@ -178,21 +184,40 @@ class _Extractor:
                 for record in records:
                     self._sdk_record(record)
         records, used_blocks = text_records(document.blocks, self.vocab)
+        # "Definitions / Personal data: your name, email…" has the shape of a plain-text SDK record; in a
+        # definitions section it is what personal data may be, not an SDK.
+        definitions = self._definition_blocks(document.blocks)
         for record in records:
-            self._sdk_record(record)
-        headings: list[tuple[int, str | None]] = []  # (level, action) of the open sections
+            if definitions.isdisjoint(record.blocks):
+                self._sdk_record(record)
+            else:
+                used_blocks.difference_update(record.blocks)
+        # (level, action, kind) of the open sections; kind is a TOPIC_SECTIONS kind ("definitions", "rights")
+        headings: list[tuple[int, str | None, str | None]] = []
         lead: str | None = None  # action of a lead-in line ("We collect:") for the items below it
         for index, block in enumerate(document.blocks):
             if id(block) in sdk_rows or index in used_blocks:
                 continue
             if block.kind == "heading":
                 action = self._heading_action(block.text)
+                kinds = self._note_topics(block.text, block, heading=True)
                 while headings and headings[-1][0] >= block.level:
                     headings.pop()
-                headings.append((block.level, action))
+                # A heading that names a practice ("Information we collect and your choices") is a practice's.
+                kind = None if action else next(iter(kinds), None)
+                headings.append((block.level, action, kind or (headings[-1][2] if headings else None)))
+                self.section_title = block.text[:120]
                 lead = None
                 continue
-            section = next((a for _, a in reversed(headings) if a), None)
+            section_kind = headings[-1][2] if headings else None
+            if section_kind is not None:
+                # Definitions say what personal information *may* be; a rights section what the user can do
+                # ("you can access and correct your name and email"): neither declares a practice.
+                for sentence in _sentences(block.text):
+                    self._note_topics(sentence, block)
+                self._update_user_lead(block)
+                continue
+            section = next((a for _, a, _ in reversed(headings) if a), None)
             context = lead if block.kind in ("item", "row") and lead else section
             if block.kind == "row" and block.table is not None:
                 header = document.tables[block.table][0]
@@ -204,12 +229,74 @@ class _Extractor:
             self._previous = []
             self._previous_named = []
             for sentence in _sentences(block.text):
+                self._note_topics(sentence, block)
                 last_action = self._sentence(sentence, block, context) or last_action
             if block.kind == "para":
                 lead = last_action if block.text.rstrip().endswith((":", "：")) else None
+            self._update_user_lead(block)
+        # The page footer is no policy text, but it often names who runs the site and how to reach them
+        # ("© 2025 Chirp Inc. · Contact"): it may state those topics when the policy itself did not.
+        for block in document.footer:
+            for topic, evidence in self._topics_in(block.text, block).items():
+                if self.vocab.topics[topic].group == "identity":
+                    self.topics.setdefault(topic, evidence)
         if document.truncated:
             log.warning("%s: policy text truncated to its first part; statements after it were not read", self.path)
         return self._declaration()
+
+    def _update_user_lead(self, block: Block) -> None:
+        """"Parents can, at any time and from the Parent Dashboard:" -- the items below say what they can do."""
+        if block.kind != "item":
+            self._user_lead = block.text.rstrip().endswith((":", "：")) and bool(_USER_ACTS.search(_fold(block.text)))
+
+    def _definition_blocks(self, blocks: list[Block]) -> set[int]:
+        """Indexes of the blocks of every definitions section, its heading included."""
+        out: set[int] = set()
+        level: int | None = None  # level of the open definitions heading
+        for index, block in enumerate(blocks):
+            if block.kind == "heading":
+                if level is not None and block.level <= level:
+                    level = None
+                if level is None and self._heading_action(block.text) is None and any(
+                        self.vocab.topics[m.value].section == "definitions"
+                        for m in self.vocab.matcher("topics").find(_fold(block.text))):
+                    level = block.level
+            if level is not None:
+                out.add(index)
+        return out
+
+    def _topics_in(self, text: str, block: Block) -> dict[str, tuple[str, str | None]]:
+        """The topics a footer line names, each with its evidence (cue words and patterns alike)."""
+        display, folded = _display_and_folded(text)
+        found = {m.value for m in self.vocab.matcher("topics").find(folded)} | {
+            spec.id for spec in self.vocab.topics.values() if any(p.search(folded) for p in spec.patterns)}
+        return {topic: (f"{self.path}:{block.line}: {display[:400]} [page footer]", None) for topic in found}
+
+    def _note_topics(self, text: str, block: Block, heading: bool = False) -> list[str]:
+        """Mark the topics a sentence or heading addresses (first evidence wins); return the section kinds a
+        heading opens."""
+        display, folded = _display_and_folded(text)
+        topics = {m.value for m in self.vocab.matcher("topics").find(folded)}
+        if not heading and not (block.kind == "item" and self._user_lead) and not _USER_ACTS.search(folded):
+            # "a proxy server that could access your data", "Android saves a copy of your phone's data": a right is
+            # stated only where the user is the one who can act.
+            topics = {t for t in topics if not self.vocab.topics[t].needs_user}
+        for spec in self.vocab.topics.values():
+            if spec.patterns and (spec.id not in self.topics or spec.id in self._weak_topics) and spec.id not in topics and \
+                    any(p.search(folded) for p in spec.patterns):
+                topics.add(spec.id)
+        # A heading or a table-of-contents line ("本政策如何更新及如何联系我们") names a topic; a sentence says it.
+        # The first sentence replaces a first heading as the evidence.
+        weak = heading or (len(display) < 40 and display[-1:] not in ".。;；:：")
+        for topic in topics:
+            if topic not in self.topics or (not weak and topic in self._weak_topics):
+                self.topics[topic] = (f"{self.path}:{block.line}: {display[:400]}",
+                                      None if heading else self.section_title)
+                if weak:
+                    self._weak_topics.add(topic)
+                else:
+                    self._weak_topics.discard(topic)
+        return [spec.section for t in sorted(topics) if (spec := self.vocab.topics[t]).section] if heading else []
 
     def _processors_only(self, header: Block, row: Block) -> bool:
         """A row whose "Disclosed to" cell names only processors ("Service providers") or nobody."""
@@ -242,11 +329,20 @@ class _Extractor:
     def _sentence(self, sentence: str, block: Block, context: str | None) -> str | None:
         display, folded = _display_and_folded(sentence)
         accept = _segment_checker(folded) if self.language == "zh" and self.options.segment else None
-        data = _drop_listed_umbrellas(self._coordinated(_drop_labels(_drop_non_data(
-            self._data_terms(folded, accept), folded), folded), folded), folded)
-        sdks = self.names.in_prose(display, folded, self._named)
+        named = _drop_non_data(self._data_terms(folded, accept), folded)
+        data = _drop_labels(named, folded)
+        for label in named[:1]:
+            if label.role == "umbrella" and label not in data:
+                # "设备信息：手机型号、系统版本、内存占用": the policy says what its "device information" is, and the
+                # same words elsewhere in it mean those items, not everything the umbrella usually covers.
+                self._defined.setdefault(label.value, set()).update(
+                    t for m in data if m.role == "data" for t in self._types(m)[0])
+        data = _drop_listed_umbrellas(self._coordinated(data, folded), folded)
+        sdks = [s for s in self.names.in_prose(display, folded, self._named) if not _named_as_absent(folded, s)]
         verbs = [v for v in self.vocab.matcher("verbs").find(folded, accept)
-                 if not any(d.start < v.end and v.start < d.end for d in data)]
+                 if not any(d.start < v.end and v.start < d.end for d in data)
+                 and not (self.language == "en" and v.role in ("collect", "share", "share_weak")
+                          and _DETERMINER.search(folded, max(0, v.start - 8), v.start))]
         modifiers = self.vocab.matcher("modifiers").find(folded)
         # A purpose word inside a data term is not a purpose: "advertising identifier" is no advertising.
         purpose_matches = [m for m in self.vocab.matcher("purposes").find(folded)
@@ -266,6 +362,11 @@ class _Extractor:
             # Play does not count a transfer to a service provider as sharing, so the data is collected.
             events = [dataclasses.replace(e, action="collected") if e.action == "shared" and not e.negated else e
                       for e in events]
+        if any(m.role == "corporate" for m in modifiers):
+            # "In a merger … your data may be transferred to the buyer": Play does not count a transfer in a
+            # merger, acquisition or insolvency as sharing; the data is still collected.
+            events = [dataclasses.replace(e, action="collected") if e.action == "shared" and not e.negated else e
+                      for e in events]
         if any(m.role == "deidentified" for m in modifiers):
             # "De-identified data has had names removed and is shared with researchers": no personal data shared.
             events = [e for e in events if e.action != "shared" or e.negated]
@@ -277,7 +378,11 @@ class _Extractor:
         # A sentence whose only verbs were cancelled ("we do not sell ...", "... except as described") says
         # nothing: it must not fall back to the section's action either.
         had_verbs = any(v.role in ("collect", "share", "share_weak", "sell") for v in verbs)
-        condition = _condition(display, folded, modifiers)
+        conditions = _conditions(display, folded, modifiers, clauses)
+        if _is_definition(folded, modifiers, verbs):
+            # "Personal information means any information such as your name or location": what data may be, not
+            # what is collected.  The sentence still names its SDKs below.
+            data, events = [], []
         assigned: set[int] = set()  # ids of the events that took a data term of their own
         affirmed_here: list[Match] = []
         for match in data:
@@ -288,11 +393,13 @@ class _Extractor:
                 if self.language == "en" and _denied_term(folded, match, event, negations, clauses):
                     negated = True  # "we receive your purchase history but never see your card number"
                 action = _negate(event.action) if negated else event.action
-                self._add(match, action, source, event.condition or condition, purposes)
+                self._add(match, action, source, event.condition or conditions.get(
+                    bisect.bisect_right(clauses, match.start)), purposes)
                 if not negated:
                     affirmed_here.append(match)
             elif not had_verbs and context:
-                self._add(match, context, source, condition, purposes)
+                self._add(match, context, source, conditions.get(bisect.bisect_right(clauses, match.start)),
+                          purposes)
                 if not context.startswith("not_"):
                     affirmed_here.append(match)
         # "We collect your location and share it with advertisers": an affirmed sharing verb with no data of
@@ -332,8 +439,11 @@ class _Extractor:
                 types = [] if all_denied else sorted({dt for m in own_data for dt in self._types(m)[0]})
                 self._party(name, sdk.value or None, types, sorted({m.value for m in own_purposes}), source,
                             roles.get(id(sdk)))
-        self._previous = affirmed_here
-        self._previous_named = data
+        if data:
+            # "…collect … the device location. This information is stored locally. The collected data can be
+            # shared to …": a sentence that names no data leaves the earlier one as what "it" points to.
+            self._previous = affirmed_here
+            self._previous_named = data
         return first_action or (context if data and not had_verbs else None)
 
     def _data_terms(self, folded: str, accept: Callable[[int, int], bool] | None) -> list[Match]:
@@ -372,14 +482,21 @@ class _Extractor:
             if verb.role in ("recipient", "neutral"):
                 continue
             same_clause_recipient = any(bisect.bisect_right(clauses, r.start) == clause for r in recipients)
-            if verb.role == "share_weak" and not same_clause_recipient:
-                continue
             action = "collected" if verb.role == "collect" else "shared"
+            if verb.role == "share_weak" and not same_clause_recipient:
+                # "You can optionally provide your phone number": the user gives it to us, which is collection.
+                if not _USER_GIVES.search(folded, max(0, verb.start - 40), verb.start):
+                    continue
+                action = "collected"
             # "由第三方平台提供", "provided by our partners", "received from": the third party is where the data
             # comes from, so this is collection, not sharing.
             if verb.role in ("share", "share_weak") and any(
                     _you_by(folded, r, verb) or (r.start >= verb.end and _FROM_SOURCE.fullmatch(folded[verb.end:r.start]))
                     for r in recipients):
+                action = "collected"
+            # "Failure reports are shared only with the developer": the developer is the app's side, so this is
+            # collection.
+            if verb.role in ("share", "share_weak") and _TO_US.match(folded, verb.end):
                 action = "collected"
             # "Third-party SDKs collect ..." / "第三方SDK会收集": a third party collecting is sharing.
             # ... but not "we use X, a Google service, to collect": an infinitive's subject is "we".
@@ -437,6 +554,7 @@ class _Extractor:
                                             and self.options.segment else None)
         purposes = sorted({m.value for m in self.vocab.matcher("purposes").find(_fold(fields.get("purpose", "")))})
         source = f"{self.path}:{record.line}: {record.source[:400]}"
+        self.topics.setdefault("sdk_list", (source, self.section_title))
         role = _role_of(self.vocab.matcher("roles").find(_fold(" ".join(fields.values()))))
         data_types: list[str] = []
         for match in data_matches:
@@ -446,30 +564,61 @@ class _Extractor:
             for data_type in self._types(match)[0]:
                 if data_type not in data_types:
                     data_types.append(data_type)
-        self._party(record.name, sdk_id, data_types, purposes, source, role)
+        gaps = [gap for gap, column in (("purpose", "purpose"), ("personal information", "data"),
+                                        ("company", "company")) if not fields.get(column, "").strip()]
+        self._party(record.name, sdk_id, data_types, purposes, source, role, listed=True,
+                    company=fields.get("company", "").strip() or None, gaps=gaps)
 
     def _party(self, name: str, sdk_id: str | None, data_types: list[str], purposes: list[str], source: str,
-               role: str | None = None) -> None:
+               role: str | None = None, listed: bool = False, company: str | None = None,
+               gaps: list[str] | None = None) -> None:
         for party in self.parties:
             if (sdk_id and party.sdk_id == sdk_id) or (not sdk_id and party.name == name):
                 party.data_types.extend(d for d in data_types if d not in party.data_types)
                 party.purposes.extend(p for p in purposes if p not in party.purposes)
                 party.role = party.role or role
+                party.company = party.company or company
+                if listed and not party.listed:  # the SDK list's row is the evidence the completeness rule shows
+                    party.listed, party.source, party.list_gaps = True, source, list(gaps or [])
+                elif listed:  # a second row for the same SDK fills what the first left out
+                    party.list_gaps = [g for g in party.list_gaps if g in (gaps or [])]
                 return
         self.parties.append(DisclosedParty(name=name.strip(), sdk_id=sdk_id, data_types=list(data_types),
-                                           purposes=list(purposes), source=source, role=role))
+                                           purposes=list(purposes), source=source, role=role, listed=listed,
+                                           company=company, list_gaps=list(gaps or [])))
 
     def _declaration(self) -> Declaration:
         declaration = Declaration(kind=KIND, path=self.path, language=self.language)
         by_type: dict[str, list[Statement]] = {}
         for statement in _drop_shadowed(self.statements, self.vocab.umbrella_covers):
+            if statement.umbrella in self._defined and statement.data_type not in self._defined[statement.umbrella]:
+                continue
             by_type.setdefault(statement.data_type, []).append(statement)
         for data_type in sorted(by_type, key=list(DATA_TYPES).index):
             entry = _merge(data_type, by_type[data_type])
             if entry is not None:
                 declaration.data_types[data_type] = entry
         declaration.parties = self.parties
+        declaration.policy_topics = self._policy_topics(declaration)
         return declaration
+
+    def _policy_topics(self, declaration: Declaration) -> list[PolicyTopic]:
+        """Every checked topic, found or not; structure topics (definitions…) only shape the reading.  Purposes are
+        asked for only when the policy says it collects something, and are found as well where a data type or
+        a party carries one."""
+        collected = [d for d in declaration.data_types.values() if d.collected]
+        with_purpose = next((d for d in collected if d.purposes or d.shared_purposes), None) or next(
+            (p for p in declaration.parties if p.purposes), None)
+        if with_purpose is not None and with_purpose.source:
+            self.topics.setdefault("purposes", (with_purpose.source, None))
+        out = []
+        for spec in self.vocab.topics.values():
+            if spec.section is not None or (spec.id == "purposes" and not collected):
+                continue
+            source, section = self.topics.get(spec.id, (None, None))
+            out.append(PolicyTopic(spec.id, spec.group, spec.label, spec.label_zh, source is not None, source,
+                                   section))
+        return out
 
 
 def _merge(data_type: str, statements: list[Statement]) -> DeclaredDataType | None:
@@ -503,6 +652,19 @@ def _merge(data_type: str, statements: list[Statement]) -> DeclaredDataType | No
         denied=denied, share_denied=share_denied, conditions=conditions)
 
 
+def _named_as_absent(folded: str, sdk: Match) -> bool:
+    """"The app does not include any analytics code, such as Google Analytics", "我们未集成友盟": the SDK is named as
+    one the app does not use, so it is no disclosed party."""
+    start = max([sdk.start - 160] + [folded.rfind(c, 0, sdk.start) + 1 for c in ";；。!?"])
+    return _ABSENT.search(folded, start, sdk.start) is not None
+
+
+_ABSENT = re.compile(r"\b(?:do|does|did|will)\s+not\s+(?:include|use|contain|integrate|embed|ship)|"
+                     r"\b(?:doesn't|don't|won't|never)\s+(?:include|use|contain|integrate|embed)|"
+                     r"\bno\s+(?:third[- ]party\s+|3rd[- ]party\s+)?(?:sdks?|libraries|trackers?|tracking|analytics|ads)\b|"
+                     r"(?:不会|没有|未|不)(?:集成|接入|使用|包含|嵌入)")
+
+
 def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
     """Terms that are no data of the user's here: the people a link is sent to ("发送给您指定的联系人",
     "share your trip with your contacts"), and "files" right after the data they hold ("录音文件",
@@ -513,6 +675,8 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
             continue
         if _OTHERS_DATA.search(folded, max(0, match.start - 24), match.start):
             continue  # "接收方的名称和联系方式", "the recipient's name and contact details": not the user's data
+        if folded.endswith("their ", 0, match.start) and _OTHER_PEOPLE.search(folded):
+            continue  # "information about your friends when you invite them, such as their phone number"
         if match.role == "data" and match.value == "contacts" and _TO_RECIPIENT.search(
                 folded, max(0, match.start - 16), match.start):
             continue
@@ -525,8 +689,12 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
 
 
 _OTHERS_DATA = re.compile(r"(?:(?:接收方|受让方|对方|合作方|第三方)的(?:[\u4e00-\u9fff]{1,6}[和及、与])?"
-                          r"|\b(?:recipient|recipients|buyer|acquirer|partner|partners|third party)'s?\s+"
+                          r"|(?:他人|好友|朋友|其他用户)的(?:[\u4e00-\u9fff]{1,6}[和及、与])?"
+                          r"|\b(?:recipient|recipients|buyer|acquirer|partner|partners|third party|friends?|"
+                          r"contacts|other users|other people)'s?\s+"
                           r"(?:[a-z]+\s+(?:and|or)\s+)?)$")
+_OTHER_PEOPLE = re.compile(r"\b(?:friends?|other users|other people|people you|recipients?|invitees?|family members|"
+                           r"your contacts)\b")
 _PERMISSION_AFTER = re.compile(r"\s*(?:权限|permission\b|permissions\b)")
 # A recipient position: "…给/向 (您指定的) 联系人", "…with (all) your (selected) contacts" (not "access to
 # your contacts": after "to" the contacts are as often the data as the audience).
@@ -597,7 +765,8 @@ def _drop_listed_umbrellas(data: list[Match], folded: str) -> list[Match]:
     return out
 
 
-_LIST_OPENER = re.compile(r"\s*(?:[(（]\s*)?(?:,\s*)?(?:including|such as|e\.g\.|i\.e\.|namely|like|包括|包含|例如|如|即|含)")
+_LIST_OPENER = re.compile(r"\s*(?:[(（]\s*)?(?:,\s*)?(?:including|such as|e\.g\.|i\.e\.|namely|like|包括|包含|例如|如|即|含)"
+                          r"|\s*[(（](?=[^()（）]{1,60}[)）])")  # "the device location (coordinates)", "位置（经纬度）"
 
 
 _CUE_ROLE = {"entrusted": "service_provider", "controller": "third_party"}
@@ -685,6 +854,17 @@ def _legal_exception(exception: Match, legal: list[Match], folded: str) -> bool:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;，；。]")
+_USER_ACTS = re.compile(r"\b(?:you|users?|parents?)\s+(?:can|may|could|have|has|are able|will be able|might)\b|"
+                        r"\byour right|\bright to\b|\brequest|\bcontact us\b|\bat any time\b|\bin settings\b|"
+                        r"您可以|您有权|用户可以|您可通过|您可|申请|请求|您也可以|随时")
+# "The log may contain…", "the collected data", "a record": after a determiner the word is a noun or an
+# adjective, not the verb of the clause.
+_DETERMINER = re.compile(r"\b(?:the|a|an|these|those|its|their|each|every)\s+$")
+_TO_US = re.compile(r"\s+(?:only\s+)?(?:with|to)\s+(?:the\s+)?(?:app(?:'s)?\s+)?(?:developers?|us)\b"
+                    r"(?!\s+(?:and|or)\s+(?:our\s+|its\s+|the\s+)?(?:partners|third|advertis|affiliates|other))")
+# The user as the subject of a weak verb ("you may provide", "if you choose to send us"): data given to us.
+_USER_GIVES = re.compile(r"\byou\s+(?:can\s+|may\s+|might\s+|will\s+|choose\s+to\s+|decide\s+to\s+|"
+                         r"need\s+to\s+|are\s+asked\s+to\s+)?(?:also\s+)?(?:optionally\s+)?$")
 
 
 def _negate(action: str) -> str:
@@ -708,12 +888,25 @@ def _nearest_event(match: Match, events: list[_Event], clauses: list[int]) -> _E
     return earlier[-1] if earlier else None
 
 
-def _condition(display: str, folded: str, modifiers: list[Match]) -> str | None:
+def _conditions(display: str, folded: str, modifiers: list[Match], clauses: list[int]) -> dict[int, str]:
+    """The condition of each clause that has one: "我们会收集您的手机号码；如果您使用导航功能，我们会收集您的精确位置"
+    makes the location conditional, not the phone number of the clause before."""
+    found: dict[int, str] = {}
+    text = display if len(display) == len(folded) else folded
     for m in modifiers:
         if m.role == "conditional":
-            text = display if len(display) == len(folded) else folded
-            return re.split(r"[,，;；。]", text[m.start:m.start + 120])[0].strip()
-    return None
+            found.setdefault(bisect.bisect_right(clauses, m.start),
+                             re.split(r"[,，;；。]", text[m.start:m.start + 120])[0].strip())
+    return found
+
+
+def _is_definition(folded: str, modifiers: list[Match], verbs: list[Match]) -> bool:
+    """A definition cue before the first verb and no "we" in the sentence: "X means …", "个人信息是指…"."""
+    cues = [m for m in modifiers if m.role == "definition"]
+    if not cues or _FIRST_PERSON_RE.search(folded):
+        return False
+    first_verb = min((v.start for v in verbs if v.role in ("collect", "share", "share_weak", "sell")), default=1 << 30)
+    return cues[0].start < first_verb
 
 
 def _fold(text: str) -> str:
@@ -762,8 +955,10 @@ def extraction_document(declaration: Declaration) -> dict[str, object]:
         data_types[data_type] = item
     parties = [{"name": p.name, "sdk": p.sdk_id, "role": p.role, "data_types": p.data_types, "purposes": p.purposes,
                 "source": p.source} for p in declaration.parties]
+    topics = [{"topic": t.topic, "found": t.found, **({"source": t.source} if t.source else {})}
+              for t in declaration.policy_topics]
     return {"schema": "divulge/policy-text/1", "path": declaration.path, "language": declaration.language,
-            "data_types": data_types, "third_parties": parties}
+            "data_types": data_types, "third_parties": parties, "topics": topics}
 
 
 def render_extraction(declaration: Declaration, fmt: str = "yaml") -> str:

@@ -73,3 +73,21 @@ def test_verdict_names_three_different_problems() -> None:
     worst = _html(result).split('<ol class="worst">', 1)[1].split("</ol>", 1)[0]
     titles = re.findall(r"<strong>([^<]+)</strong>", worst)
     assert len(titles) == 3 and len(set(titles)) == 3, titles
+
+
+def test_policy_checklist_section_in_both_languages(builder) -> None:
+    from scanner.model import PolicyTopic
+
+    result = builder.sample_result()
+    assert "id=\"checklist\"" not in _html(result)  # a privacy.yaml has no checklist
+    result.declaration.policy_topics = [
+        PolicyTopic("retention", "storage", "how long data is kept (retention period)", "保存期限", True,
+                    "policy.html:12: We keep <b>receipts</b> for 30 days."),
+        PolicyTopic("minors", "other", "how children's data is handled", "未成年人个人信息的处理规则", False),
+    ]
+    html = _html(result)
+    assert 'id="checklist"' in html and "1 of 2 stated" in html
+    assert "We keep &lt;b&gt;receipts&lt;/b&gt; for 30 days." in html  # the sentence, escaped
+    assert "no sentence found" in html and "How long and where" in html
+    zh = _html(result, "zh")
+    assert "隐私政策写明了什么" in zh and "未成年人个人信息的处理规则" in zh and "未找到相关表述" in zh

@@ -360,10 +360,11 @@ class RuntimeCall:
     first: float  # epoch seconds
     last: float
     per_minute: float  # calls per minute over [first, last]; 0 for a single call or a burst within a second
-    kind: str = "java"  # java | native
+    kind: str = "java"  # java | native | permission_request (the user was asked for a permission opening it)
     reached_from: str | None = None  # for library code: the first app or SDK frame below it on the stack
     values: int = 0  # distinct return values (by hash): 1 = the same identifier every time
     stack: list[str] = field(default_factory=list)  # one example stack, innermost first
+    screen: str | None = None  # the session's screenshot nearest before the first call (divulge run), if any
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 from scanner.dynamic.marks import MARKS_FILE, Timeline, read_marks
 from scanner.errors import BadCapture
-from scanner.knowledge.apis import RESOLVER_METHODS, ApiCatalog, ApiEntry, load_api_catalog
+from scanner.knowledge.apis import RESOLVER_METHODS, ApiCatalog, ApiEntry, load_api_catalog, permission_data_types
 from scanner.knowledge.runtime import RuntimeCatalog, load_runtime_catalog
 from scanner.knowledge.sdks import SdkCatalog
 from scanner.model import RuntimeCall, RuntimeReport
@@ -78,7 +78,24 @@ def read_runtime(path: Path, catalog: SdkCatalog, *, apis: ApiCatalog | None = N
         call.values = len(group.values)
         calls.append(call)
     calls.sort(key=lambda c: (c.first, c.api, c.caller))
+    _link_screens(calls, file.parent, warnings)
     return RuntimeReport(calls=calls, events=events, session=str(file.parent), java=java, warnings=warnings)
+
+
+def _link_screens(calls: list[RuntimeCall], session: Path, warnings: list[str]) -> None:
+    """Give each call the screenshot `divulge run` took last before it: what the user saw when the data was read."""
+    run = session / "run.json"
+    if not run.is_file():
+        return
+    try:
+        steps = json.loads(run.read_text(encoding="utf-8")).get("steps") or []
+        shots = sorted((float(s["time"]), str(s["screenshot"])) for s in steps if s.get("screenshot"))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        _warn(warnings, f"{run}: unreadable, no screenshots linked ({type(exc).__name__}: {exc})")
+        return
+    for call in calls:
+        before = [path for when, path in shots if when <= call.first]
+        call.screen = before[-1] if before else (shots[0][1] if shots else None)
 
 
 def _warn(warnings: list[str], text: str) -> None:
@@ -111,8 +128,9 @@ def _records(file: Path, warnings: list[str]) -> Iterator[tuple[int, dict[str, A
                 _warn(warnings, f"{file}:{number}: not an event object, skipped")
 
 
-def _entries(record: dict[str, Any], apis: ApiCatalog, runtime: RuntimeCatalog) -> list[tuple[str, str | None, str]]:
-    """(data type, identifier, api label) of one event; [] when the hooked call read no personal data
+def _entries(record: dict[str, Any], apis: ApiCatalog,
+             runtime: RuntimeCatalog) -> list[tuple[str, str | None, str, str]]:
+    """(data type, identifier, api label, kind) of one event; [] when the hooked call read no personal data
     (Settings.Secure.getString of another setting, a query of a URI no entry names)."""
     api = str(record["api"])
     args = [str(a) for a in record.get("args") or [] if a is not None]
@@ -121,8 +139,14 @@ def _entries(record: dict[str, Any], apis: ApiCatalog, runtime: RuntimeCatalog) 
         if read is None:
             return []
         label = f"{api} {args[0]}" if args else api
-        return [(read.data_type, read.identifier, label)]
+        return [(read.data_type, read.identifier, label, "native")]
     cls, _, member = api.rpartition(".")
+    if (cls, member) in runtime.permission_requests:
+        # Asking for a permission before consent is itself a finding; the data types are what it would open.
+        wanted = [p for a in args for p in a.split(",") if "permission" in p]
+        mapping = permission_data_types()
+        return [(mapping[p][0], None, f"{api} {p}", "permission_request") for p in dict.fromkeys(wanted)
+                if mapping.get(p)]
     found: list[ApiEntry] = []
     if (cls, member) in _RESOLVERS:
         for text in args:
@@ -131,7 +155,7 @@ def _entries(record: dict[str, Any], apis: ApiCatalog, runtime: RuntimeCatalog) 
         if entry.requires_strings and not set(entry.requires_strings) & set(args):
             continue
         found.append(entry)
-    return [(e.data_type, e.identifier, api) for e in dict.fromkeys(found)]
+    return [(e.data_type, e.identifier, api, "java") for e in dict.fromkeys(found)]
 
 
 _RESOLVERS = frozenset(RESOLVER_METHODS)  # a query's URI argument says what it reads
@@ -175,13 +199,13 @@ def _add(record: dict[str, Any], groups: dict[tuple[Any, ...], _Group], catalog:
     caller, sdk, origin, reached_from = attribute(stack, native, catalog, runtime)
     phase = timeline.phase_at(when)
     value = (record.get("ret") or {}).get("sha256")
-    for data_type, identifier, api in entries:
+    for data_type, identifier, api, kind in entries:
         key = (api, data_type, identifier, caller, phase)
         group = groups.get(key)
         if group is None:
             group = groups[key] = _Group(RuntimeCall(
                 api=api, data_type=data_type, identifier=identifier, caller=caller, sdk=sdk, origin=origin,
-                phase=phase, count=0, first=when, last=when, per_minute=0.0, kind="native" if native else "java",
+                phase=phase, count=0, first=when, last=when, per_minute=0.0, kind=kind,
                 reached_from=reached_from, stack=stack[:12]))
         call = group.call
         call.count += 1

@@ -87,7 +87,8 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
     # What the runtime monitor saw (divulge monitor): reads of one API by one caller in one consent phase.
     "runtime_call": {"api": None, "data_type": None, "identifier": None, "caller": "", "sdk": None, "origin": "app",
                      "reached_from": None, "phase": None, "count": 1, "per_minute": 0.0, "first": 0.0, "last": 0.0,
-                     "values": 0, "stack": [], "kind_of_code": "java", "sdk_disclosed": False, "who": None},
+                     "values": 0, "stack": [], "kind_of_code": "java", "sdk_disclosed": False, "who": None,
+                     "screen": None},
     "necessary_pi": {"category": None, "data_type": None},
     "low_relevance_permission": {"category": None, "permission": None},
 }
@@ -218,7 +219,7 @@ def runtime_facts(report: RuntimeReport) -> list[Fact]:
     return [make_fact("runtime_call", api=c.api, data_type=c.data_type, identifier=c.identifier, caller=c.caller,
                       sdk=c.sdk, origin=c.origin, reached_from=c.reached_from, phase=c.phase, count=c.count,
                       per_minute=c.per_minute, first=c.first, last=c.last, values=c.values, stack=list(c.stack),
-                      kind_of_code=c.kind) for c in report.calls]
+                      kind_of_code=c.kind, screen=c.screen) for c in report.calls]
 
 
 def traffic_facts(report: TrafficReport) -> list[Fact]:
@@ -750,7 +751,7 @@ def evidence_for(fact: Fact) -> Evidence:
         return Evidence(kind="runtime", summary=summary, location=fact.get("caller") or None,
                         details={"stack": list(fact.get("stack") or [])[:12], "first": fact.get("first"),
                                  "last": fact.get("last"), "values": fact.get("values"),
-                                 "origin": fact.get("origin"), "sdk": fact.get("sdk")})
+                                 "origin": fact.get("origin"), "sdk": fact.get("sdk"), "screen": fact.get("screen")})
     if kind == "special_access":
         owner = {"sdk": f" in SDK {fact.get('sdk')}", "library": " in library code"}.get(fact.get("origin") or "", "")
         summary = f"{fact.get('label') or fact.get('access')}{owner}: {fact.get('via')}"

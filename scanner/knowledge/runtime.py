@@ -30,6 +30,7 @@ class RuntimeCatalog:
     framework_packages: tuple[str, ...]
     framework_modules: frozenset[str]
     native: tuple[NativeRead, ...]
+    permission_requests: frozenset[tuple[str, str]] = frozenset()  # (class, method) that ask for permissions
 
     @functools.cached_property
     def _path_patterns(self) -> list[tuple[re.Pattern[str], NativeRead]]:
@@ -83,19 +84,26 @@ def parse_runtime_catalog(text: str, where: str) -> RuntimeCatalog:
         entry(native_raw["getifaddrs"], "getifaddrs", "getifaddrs", ["native", "getifaddrs"])
     for index, raw in enumerate(native_raw.get("properties") or []):
         entry(raw, "property", str((raw or {}).get("name", "")), ["native", "properties", index])
+    requests = []
+    for index, dotted in enumerate(data.get("permission_requests") or []):
+        cls, _, method = str(dotted).rpartition(".")
+        if not cls or not method:
+            raise BadCatalog(f"{dotted!r} is not Class.method", path=where, line=doc.line_of(["permission_requests", index]))
+        requests.append((cls, method))
     packages = data.get("framework_packages")
     if not isinstance(packages, list) or not packages:
         raise BadCatalog("needs a framework_packages list", path=where, line=doc.line_of(["framework_packages"]))
     return RuntimeCatalog(framework_packages=tuple(str(p) for p in packages),
                           framework_modules=frozenset(str(m) for m in data.get("framework_modules") or []),
-                          native=tuple(reads))
+                          native=tuple(reads), permission_requests=frozenset(requests))
 
 
 def hook_plan(apis: ApiCatalog | None = None, runtime: RuntimeCatalog | None = None) -> dict[str, Any]:
     """The agent's init() argument: Java methods to hook and native reads to watch."""
     apis = apis or load_api_catalog()
     runtime = runtime or load_runtime_catalog()
-    methods = sorted({m for entry in apis.entries for m in entry.methods} | set(RESOLVER_METHODS))
+    methods = sorted({m for entry in apis.entries for m in entry.methods} | set(RESOLVER_METHODS)
+                     | runtime.permission_requests)
     paths = [n.what for n in runtime.native if n.kind == "path"]
     # The file paths the static catalog looks for as strings are read at run time with open().
     paths += sorted({s for entry in apis.entries for s in entry.strings if s.startswith("/")})

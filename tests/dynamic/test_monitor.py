@@ -118,6 +118,13 @@ def test_the_recorded_java_session_is_attributed() -> None:
     assert (gdt.sdk, gdt.count, gdt.per_minute) == ("tencent-gdt", 31, 30.0)
     contacts = by_caller[("com.example.news.share.ContactPicker.load", "after_consent")]
     assert contacts.data_type == "contacts" and contacts.origin == "app"
+    # The screenshot `divulge run` took last before each read (or the first one, for reads before any): the dialog
+    # for Umeng's start-up reads, the screen after the tap for GDT's polling.
+    assert (imei.screen, gdt.screen) == ("screens/001-dialog.png", "screens/002-after-tap.png")
+    requests = sorted(c.api.rsplit(" ", 1)[1] for c in report.calls if c.kind == "permission_request")
+    assert requests == ["android.permission.ACCESS_FINE_LOCATION", "android.permission.READ_PHONE_STATE"]
+    assert {c.caller for c in report.calls if c.kind == "permission_request"} == {
+        "com.example.news.SplashActivity.onCreate"}
     # Settings.Secure.getString of another setting is no personal data; the cut last line is a warning.
     assert not any(c.caller.startswith("androidx.core.provider") for c in report.calls)
     assert any("unreadable line skipped" in w for w in report.warnings)
@@ -128,7 +135,9 @@ def test_the_recorded_session_against_a_declaration() -> None:
     result = run_scan(ScanOptions(runtime=(RECORDED,), policy=REPO / "fixtures" / "declarations" / "news_cn.privacy.yaml"))
     rules = sorted(f.rule_id for f in result.findings if f.rule_id.startswith("DVG-RUNTIME"))
     # Umeng's IMEI and Android ID and the app's location before consent; GDT (not in the declaration) polling.
-    assert rules == ["DVG-RUNTIME-001", "DVG-RUNTIME-001", "DVG-RUNTIME-001", "DVG-RUNTIME-003", "DVG-RUNTIME-004"]
+    # And the splash screen asking for the phone and location permissions before consent.
+    assert rules == ["DVG-RUNTIME-001", "DVG-RUNTIME-001", "DVG-RUNTIME-001", "DVG-RUNTIME-003", "DVG-RUNTIME-004",
+                     "DVG-RUNTIME-005", "DVG-RUNTIME-005"]
     undisclosed = next(f for f in result.findings if f.rule_id == "DVG-RUNTIME-003")
     assert undisclosed.sdk == "tencent-gdt" and "31 time(s)" in undisclosed.message
     assert result.runtime is not None and result.runtime.java is True

@@ -25,6 +25,11 @@ function argText(value) {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return value.slice(0, MAX_ARG);
   if (typeof value === "number" || typeof value === "boolean") return String(value);
+  // A String[] (the permissions of requestPermissions) arrives array-like: its strings, comma-joined.
+  if (typeof value === "object" && typeof value.length === "number" && value.length > 0 &&
+      typeof value[0] === "string") {
+    return Array.prototype.slice.call(value, 0, 16).join(",").slice(0, 4 * MAX_ARG);
+  }
   try {
     const cls = value.$className;
     if (cls === "java.lang.String" || cls === "android.net.Uri" || (cls && cls.endsWith("Uri"))) {

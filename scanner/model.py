@@ -451,7 +451,7 @@ class DisclosedParty:
 
 @dataclass
 class Declaration:
-    kind: str  # privacy-yaml | datasafety-csv | policy-text | draft
+    kind: str  # privacy-yaml | datasafety-csv | policy-text | draft | app-store-label | privacy-manifest
     path: str | None
     package: str | None = None
     first_party_domains: list[str] = field(default_factory=list)

@@ -97,8 +97,12 @@ class _Ipa:
 
 
 def _open(path: Path) -> _Ipa:
+    if path.is_dir():
+        raise BadApp("is a directory, not an IPA", path=str(path))
     if not path.is_file():
-        raise BadApp("no such file", path=str(path))
+        raise BadApp("file not found", path=str(path))
+    if path.stat().st_size == 0:
+        raise BadApp("empty file", path=str(path))
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:

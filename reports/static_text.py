@@ -159,10 +159,10 @@ def _ios_text(report: StaticReport) -> str:
 
     undeclared = [u for u in ios.required_reason_apis if not u.declared]
     lines += ["", f"Required-reason APIs: {len(ios.required_reason_apis)} uses, {len(undeclared)} without a reason"]
-    for use in ios.required_reason_apis:
-        state = f"declared {', '.join(use.reasons)}" if use.declared else "NO REASON DECLARED"
-        lines.append(f"  {use.bundle}: {use.category.removeprefix('NSPrivacyAccessedAPICategory')} "
-                     f"({', '.join(use.via[:4])}) - {state}")
+    for reason in ios.required_reason_apis:
+        state = f"declared {', '.join(reason.reasons)}" if reason.declared else "NO REASON DECLARED"
+        lines.append(f"  {reason.bundle}: {reason.category.removeprefix('NSPrivacyAccessedAPICategory')} "
+                     f"({', '.join(reason.via[:4])}) - {state}")
 
     lines += ["", f"Embedded frameworks: {len(ios.frameworks)}"]
     for fw in ios.frameworks:

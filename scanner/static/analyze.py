@@ -19,8 +19,8 @@ from scanner.model import ApiUse, Endpoint, SdkEvidence, SdkHit, SdkStatus, Spec
 from scanner.static import manifest as manifest_mod
 from scanner.static.archive import AppArchive, dex_in_archive, entry_reader, open_app
 from scanner.static.dex import CallerIndex, DexFormatError, DexScan, scan_dex
-from scanner.static.ipa import analyze_ipa, looks_like_ipa
 from scanner.static.hidden_code import LOADER_MEMBERS, hidden_code_signs
+from scanner.static.ipa import analyze_ipa, looks_like_ipa
 from scanner.static.special_access import find_special_access
 
 log = logging.getLogger(__name__)

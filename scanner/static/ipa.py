@@ -467,9 +467,8 @@ def _sdks(binaries: list[_Binary], frameworks: list[IosFramework], info: dict[st
             for sdk_id, classes in called.items():
                 raise_(sdk_id, SdkStatus.WIRED, "call", f"the app's binary uses {', '.join(sorted(classes)[:3])}")
     for key in info:
-        sdk_id = catalog.sdk_for_plist_key(str(key))
-        if sdk_id:
-            raise_(sdk_id, SdkStatus.REFERENCED, "manifest", f"Info.plist key {key}")
+        # A configuration key names the SDK; only its code shows it ships.
+        raise_(catalog.sdk_for_plist_key(str(key)), SdkStatus.REFERENCED, "manifest", f"Info.plist key {key}")
     for endpoint in endpoints:
         if endpoint.sdk:
             raise_(endpoint.sdk, SdkStatus.REFERENCED, "domain", f"{endpoint.url} in {endpoint.source}")

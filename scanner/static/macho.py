@@ -239,7 +239,7 @@ def swift_class_name(mangled: str) -> str | None:
     """`_TtC7MyModule9ViewModel` (how Swift classes appear to the Objective-C runtime) -> MyModule.ViewModel."""
     if not mangled.startswith("_TtC"):
         return None
-    rest, parts = mangled[4:], []
+    rest, parts = mangled[4:], list[str]()
     while rest and rest[0].isdigit() and len(parts) < 4:
         digits = len(rest) - len(rest.lstrip("0123456789"))
         length = int(rest[:digits])

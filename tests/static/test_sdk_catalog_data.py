@@ -347,7 +347,7 @@ def test_ios_signatures_shape() -> None:
 
 def test_ios_signatures_unique_and_resolving() -> None:
     owners: dict[tuple[str, str], str] = {}
-    for file, entry in _ios_entries():
+    for _file, entry in _ios_entries():
         for key in IOS_KEYS:
             for value in entry["ios"].get(key, []):
                 folded = value.lower() if key == "frameworks" else value

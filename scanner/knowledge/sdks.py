@@ -140,6 +140,7 @@ class SdkCatalog:
             self.code_index.add(prefix, "lib")
         if self._exodus_count:
             self._exodus.make_automaton()
+        self._ios_class_lengths = sorted({len(p) for p in self._ios_classes}, reverse=True)
 
     def _index(self, entry: SdkEntry) -> None:
         for prefix in entry.code:
@@ -255,10 +256,11 @@ class SdkCatalog:
                 return hit
             name = simple
         classes = self._ios_classes
-        for end in range(len(name), 1, -1):
-            hit = classes.get(name[:end])
-            if hit:
-                return hit
+        for end in self._ios_class_lengths:  # longest first; only lengths some prefix has (a few dozen lookups)
+            if end <= len(name):
+                hit = classes.get(name[:end])
+                if hit:
+                    return hit
         return None
 
     def sdk_for_plist_key(self, key: str) -> str | None:

@@ -79,12 +79,10 @@ def build(path: Path, size_mb: int) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, data in entries.items():
             archive.writestr(name, data)
-        written = 0
         index = 0
-        while path.stat().st_size + written < size_mb * MB:
+        while archive.fp is not None and archive.fp.tell() < size_mb * MB:
             blob = rng.randbytes(4 * MB)  # images and media do not compress
             archive.writestr(zipfile.ZipInfo(f"Payload/Shop.app/Assets/asset{index:04d}.png"), blob)
-            written += len(blob)
             index += 1
 
 

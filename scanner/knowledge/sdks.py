@@ -141,6 +141,8 @@ class SdkCatalog:
         if self._exodus_count:
             self._exodus.make_automaton()
         self._ios_class_lengths = sorted({len(p) for p in self._ios_classes}, reverse=True)
+        # Every prefix has at least 3 characters (the catalog test enforces it), so its first 3 gate the lookup.
+        self._ios_class_starts = {p[:3] for p in self._ios_classes}
 
     def _index(self, entry: SdkEntry) -> None:
         for prefix in entry.code:
@@ -255,6 +257,8 @@ class SdkCatalog:
             if hit:
                 return hit
             name = simple
+        if name[:3] not in self._ios_class_starts:
+            return None  # most classes are the app's own: one set lookup rejects them
         classes = self._ios_classes
         for end in self._ios_class_lengths:  # longest first; only lengths some prefix has (a few dozen lookups)
             if end <= len(name):

@@ -12,7 +12,7 @@ import logging
 import plistlib
 import re
 import zipfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ _NOISE_HOSTS = frozenset({"www.apple.com", "apple.com", "www.w3.org", "localhost
                           "www.example.com", "schemas.apple.com", "ns.adobe.com", "purl.org"})
 # A compression ratio no real binary or plist reaches; such an entry is a zip bomb, not an app.
 MAX_RATIO = 200
+MAX_EVIDENCE_PER_BASIS = 5
 
 
 def looks_like_ipa(path: Path) -> bool:
@@ -69,6 +70,7 @@ class _Binary:
     bundle: str  # "app" or a framework's name
     sdk: str | None
     macho: MachO
+    classes: set[str] = field(default_factory=set)  # defined classes, Swift ones as Module.Class
 
 
 @dataclass
@@ -208,7 +210,7 @@ def _analyze(ipa: _Ipa, catalog: SdkCatalog, ios: IosCatalog) -> StaticReport:
     return StaticReport(
         app=app, permissions=permissions, sdks=sdks, api_uses=api_uses, endpoints=endpoints, manifest=manifest_facts,
         native_libs=sorted(f.path for f in frameworks), dex_files=[b.path for b in binaries],
-        class_count=sum(len(_classes(b.macho)) for b in binaries), warnings=warnings, platform="ios", ios=facts)
+        class_count=sum(len(b.classes) for b in binaries), warnings=warnings, platform="ios", ios=facts)
 
 
 def _text(value: Any) -> str | None:
@@ -345,7 +347,7 @@ def _binaries(ipa: _Ipa, executable: str, frameworks: list[IosFramework], catalo
         for fw in frameworks:
             if fw.name == bundle:
                 fw.encrypted = macho.encrypted
-        out.append(_Binary(path=name, bundle=bundle, sdk=sdk, macho=macho))
+        out.append(_Binary(path=name, bundle=bundle, sdk=sdk, macho=macho, classes=_classes(macho)))
     if len(wanted) > MAX_BINARIES:
         ipa.warnings.append(f"{len(wanted)} binaries; only the first {MAX_BINARIES} were read")
     return out
@@ -431,15 +433,19 @@ def _sdks(binaries: list[_Binary], frameworks: list[IosFramework], info: dict[st
           catalog: SdkCatalog) -> list[SdkHit]:
     status: dict[str, SdkStatus] = {}
     evidence: dict[str, list[SdkEvidence]] = defaultdict(list)
+    per_basis: Counter[tuple[str, str]] = Counter()
 
     def raise_(sdk_id: str | None, level: SdkStatus, basis: str, detail: str) -> None:
         if not sdk_id or sdk_id not in catalog.entries:
             return
         if sdk_id not in status or level.rank > status[sdk_id].rank:
             status[sdk_id] = level
-        item = SdkEvidence(basis, detail)
-        if item not in evidence[sdk_id]:
-            evidence[sdk_id].append(item)
+        # A big app holds thousands of an SDK's URLs: a few of each kind of clue make the case.
+        if per_basis[(sdk_id, basis)] < MAX_EVIDENCE_PER_BASIS:
+            item = SdkEvidence(basis, detail)
+            if item not in evidence[sdk_id]:
+                evidence[sdk_id].append(item)
+                per_basis[(sdk_id, basis)] += 1
 
     main = next((b for b in binaries if b.bundle == "app"), None)
     linked = {name.lower() for name in (main.macho.linked_frameworks if main else [])}
@@ -451,7 +457,7 @@ def _sdks(binaries: list[_Binary], frameworks: list[IosFramework], info: dict[st
                 raise_(fw.sdk, SdkStatus.WIRED, "linked", f"the app's binary loads {fw.name}.framework")
     for binary in binaries:
         defined: dict[str, list[str]] = defaultdict(list)
-        for cls in _classes(binary.macho):
+        for cls in binary.classes:
             owner = catalog.sdk_for_objc_class(cls)
             if owner:
                 defined[owner].append(cls)

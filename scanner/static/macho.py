@@ -66,7 +66,7 @@ class MachO:
     defined_symbols: set[str] = field(default_factory=set)  # external symbols the binary defines
     classnames: list[str] = field(default_factory=list)  # __objc_classname
     selectors: set[str] = field(default_factory=set)  # __objc_methname
-    cstrings: list[bytes] = field(default_factory=list)  # __cstring, raw (URLs are found in them)
+    cstrings: list[bytes] = field(default_factory=list)  # the __cstring strings holding `://`, raw
     encrypted: bool = False  # FairPlay: some slice has cryptid != 0, its code and text sections are ciphertext
     warnings: list[str] = field(default_factory=list)
 
@@ -171,6 +171,7 @@ def _parse_thin(view: memoryview, out: MachO) -> None:
         elif cmd in (LC_SEGMENT_64, LC_SEGMENT):
             sections.extend(_sections(view, at, cmd == LC_SEGMENT_64))
         at += size
+    has_selectors = any(kind == "selectors" for kind, _o, _s in sections)
     for kind, offset, size in sections:
         if encrypted_range and offset < encrypted_range[1] and offset + size > encrypted_range[0]:
             continue  # FairPlay ciphertext: no names to read
@@ -183,10 +184,11 @@ def _parse_thin(view: memoryview, out: MachO) -> None:
         elif kind == "selectors":
             out.selectors.update(s.decode("utf-8", "replace") for s in strings if s)
         else:
-            out.cstrings.extend(s for s in strings if len(s) > 3)
-    if not any(kind == "selectors" for kind, _o, _s in sections):
-        # lld merges every C-string-literal section into __cstring: the selector names are among the C strings.
-        out.selectors.update(s.decode("ascii") for s in out.cstrings if _SELECTOR.match(s))
+            if not has_selectors:
+                # lld merges every C-string-literal section into __cstring: the selector names are among them.
+                out.selectors.update(s.decode("ascii") for s in strings if _SELECTOR.match(s))
+            # Only URLs are wanted from the C strings: keeping the rest would cost more memory than the binary.
+            out.cstrings.extend(s for s in strings if b"://" in s)
     if symtab is not None:
         _symbols(view, symtab, wide, out)
 

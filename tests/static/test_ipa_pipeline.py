@@ -93,3 +93,28 @@ def test_batch_finds_ipas(tmp_path: Path) -> None:
     shutil.copyfile(IPAS / "notes.ipa", tmp_path / "notes.ipa")
     shutil.copyfile(REPO / "fixtures" / "apks" / "utility.apk", tmp_path / "utility.apk")
     assert [job.app_id for job in load_jobs(tmp_path)] == ["notes", "utility"]
+
+
+CAPTURES = REPO / "fixtures" / "captures"
+
+
+def _rule_ids(app: str) -> dict[str, set[str | None]]:
+    result = run_scan(ScanOptions(apk=IPAS / f"{app}.ipa", traffic=(CAPTURES / f"{app}_ios.traffic.json",)))
+    found: dict[str, set[str | None]] = {}
+    for finding in result.findings:
+        found.setdefault(finding.rule_id, set()).add(finding.data_type)
+    return found
+
+
+def test_traffic_against_the_manifests_news_cn() -> None:
+    found = _rule_ids("news_cn")
+    assert found["DVG-IOS-005"] == {"device_id", "precise_location"}  # the manifest declares crash data only
+    assert found["DVG-IOS-008"] == {"device_id"}  # the IDFA leaves while NSPrivacyTracking is false
+    assert "device_id" not in found["DVG-IOS-006"]  # traffic shows it: the behaviour rule speaks, not this one
+    assert "DVG-IOS-007" not in found  # ulogs.umeng.com is no declared tracking domain
+
+
+def test_tracking_domain_before_att_shop() -> None:
+    found = _rule_ids("shop")
+    assert found["DVG-IOS-007"] == {"device_id"}  # ep1.facebook.com before consent; AppsFlyer's came after
+    assert not {"DVG-IOS-005", "DVG-IOS-008"} & set(found)  # declared, and the app declares tracking

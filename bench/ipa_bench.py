@@ -31,8 +31,8 @@ MB = 1 << 20
 
 def macho(classes: int, rng: random.Random) -> bytes:
     """A thin arm64 MH_EXECUTE with the three string sections and a symbol table: what the reader looks at."""
-    classnames = b"".join(f"{p}{i:06d}\0".encode() for i, p in
-                          zip(range(classes), ["App", "FIRAnalyticsImpl", "GADBanner", "Shop", "UMConfigure"] * classes))
+    prefixes = ["App", "FIRAnalyticsImpl", "GADBanner", "Shop", "UMConfigure"]  # app code and three SDKs
+    classnames = b"".join(f"{prefixes[i % len(prefixes)]}{i:06d}\0".encode() for i in range(classes))
     selectors = b"".join(f"doSomething{i}:with:\0".encode() for i in range(classes)) + b"advertisingIdentifier\0"
     hosts = ["app-measurement.com", "graph.facebook.com", "api.shop.divulge-fixture.example", "ulogs.umeng.com"]
     cstrings = b"".join(

@@ -190,6 +190,7 @@ def _analyze(ipa: _Ipa, catalog: SdkCatalog, ios: IosCatalog) -> StaticReport:
     endpoints = _endpoints(binaries, catalog)
     api_uses = _api_uses(binaries, ios, {p.name for p in permissions})
     sdks = _sdks(binaries, frameworks, info, endpoints, catalog)
+    facts.frameworks.extend(_static_listed(sdks, frameworks, main, catalog, ios))
     warnings = list(ipa.warnings)
     for binary in binaries:
         warnings.extend(f"{binary.path}: {w}" for w in binary.macho.warnings)
@@ -360,9 +361,38 @@ def _classes(macho: MachO) -> set[str]:
     return {swift_class_name(n) or n for n in names}
 
 
+def _static_listed(sdks: list[SdkHit], frameworks: list[IosFramework], main: _Binary | None, catalog: SdkCatalog,
+                   ios: IosCatalog) -> list[IosFramework]:
+    """SDKs on Apple's list whose code is linked into the app's binary and that ship no framework of their own: the
+    manifest Apple asks of them must then come as a resource bundle (FBSDKCoreKit_Privacy.bundle), else it is missing."""
+    if main is None:
+        return []
+    have = {f.name.lower() for f in frameworks}
+    out = []
+    for hit in sdks:
+        in_main = any(e.basis == "code" and main.path in e.detail for e in hit.evidence)
+        entry = catalog.entries.get(hit.id)
+        if not in_main or entry is None or any(n.lower() in have for n in entry.ios_frameworks):
+            continue
+        listed = next((ios.listed_sdk(n) for n in entry.ios_frameworks if ios.listed_sdk(n)), None)
+        if listed:
+            out.append(IosFramework(name=listed, path=f"{main.path} (linked statically)", sdk=hit.id,
+                                    apple_listed=listed))
+    return out
+
+
 def _required_reason(binaries: list[_Binary], manifests: list[PrivacyManifest],
                      ios: IosCatalog) -> list[RequiredReasonUse]:
     by_bundle = {m.bundle: m for m in manifests}
+    embedded = {b.bundle for b in binaries}
+    # The app's binary holds the code of statically linked SDKs, whose manifests ship as resource bundles in the
+    # app (Foo_Privacy.bundle): a reason any of them gives covers the app's binary too.
+    static_reasons: dict[str, list[str]] = {}
+    for manifest in manifests:
+        if manifest.bundle == "app" or manifest.bundle not in embedded:
+            for category_id, reasons in manifest.accessed_api_types.items():
+                static_reasons.setdefault(category_id, []).extend(r for r in reasons
+                                                                  if r not in static_reasons.get(category_id, []))
     out = []
     for binary in binaries:
         m = binary.macho
@@ -374,8 +404,11 @@ def _required_reason(binaries: list[_Binary], manifests: list[PrivacyManifest],
                 via += sorted(f"selector {s}" for s in category.selectors & m.selectors)
             if not via:
                 continue
-            manifest = by_bundle.get(binary.bundle)
-            reasons = manifest.accessed_api_types.get(category.id) if manifest else None
+            if binary.bundle == "app":
+                reasons = static_reasons.get(category.id)
+            else:
+                manifest = by_bundle.get(binary.bundle)
+                reasons = manifest.accessed_api_types.get(category.id) if manifest else None
             out.append(RequiredReasonUse(category=category.id, label=category.label, via=via, binary=binary.path,
                                          bundle=binary.bundle, sdk=binary.sdk, declared=reasons is not None,
                                          reasons=list(reasons or [])))

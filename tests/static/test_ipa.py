@@ -252,3 +252,37 @@ def test_build_script_leaves_an_up_to_date_tree_alone() -> None:
     proc = subprocess.run([sys.executable, str(REPO / "fixtures" / "build_ipa.py"), "--check"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def _with_entries(tmp_path: Path, app: str, entries: dict[str, bytes], drop: tuple[str, ...] = ()) -> Path:
+    out = tmp_path / f"{app}.ipa"
+    with zipfile.ZipFile(IPAS / f"{app}.ipa") as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if not (drop and info.filename.startswith(drop)):
+                dst.writestr(info, src.read(info))
+        for name, data in entries.items():
+            dst.writestr(name, data)
+    return out
+
+
+def test_a_static_sdks_resource_bundle_manifest_covers_the_app_binary(tmp_path: Path) -> None:
+    manifest = plistlib.dumps({"NSPrivacyTracking": False, "NSPrivacyAccessedAPITypes": [
+        {"NSPrivacyAccessedAPIType": "NSPrivacyAccessedAPICategorySystemBootTime",
+         "NSPrivacyAccessedAPITypeReasons": ["35F9.1"]}]})
+    ipa = _with_entries(tmp_path, "news_cn", {"Payload/NewsCN.app/Bugly_Privacy.bundle/PrivacyInfo.xcprivacy": manifest})
+    r = analyze_apk(ipa)
+    assert r.ios is not None
+    boot = next(u for u in r.ios.required_reason_apis if u.category.endswith("SystemBootTime"))
+    assert boot.bundle == "app" and boot.declared and boot.reasons == ["35F9.1"]
+    assert [m.bundle for m in r.ios.privacy_manifests] == ["app", "Bugly"]
+
+
+def test_a_listed_sdk_linked_statically_needs_its_manifest(tmp_path: Path) -> None:
+    """FBSDKCoreKit's classes in the app's own binary (no framework): Apple's list still asks for its manifest."""
+    binary = zipfile.ZipFile(IPAS / "shop.ipa").read("Payload/Shop.app/Frameworks/FBSDKCoreKit.framework/FBSDKCoreKit")
+    ipa = _with_entries(tmp_path, "notes", {"Payload/Notes.app/Notes": binary}, drop=("Payload/Notes.app/Notes",))
+    r = analyze_apk(ipa)
+    assert r.ios is not None
+    static = [f for f in r.ios.frameworks if f.path.endswith("(linked statically)")]
+    assert [(f.name, f.sdk, f.privacy_manifest) for f in static] == [("FBSDKCoreKit", "facebook-core", None)]
+    assert any(f.rule_id == "DVG-IOS-002" for f in run_scan(ScanOptions(apk=ipa)).findings)

@@ -390,9 +390,9 @@ def _required_reason(binaries: list[_Binary], manifests: list[PrivacyManifest],
     static_reasons: dict[str, list[str]] = {}
     for manifest in manifests:
         if manifest.bundle == "app" or manifest.bundle not in embedded:
-            for category_id, reasons in manifest.accessed_api_types.items():
-                static_reasons.setdefault(category_id, []).extend(r for r in reasons
-                                                                  if r not in static_reasons.get(category_id, []))
+            for category_id, given in manifest.accessed_api_types.items():
+                known = static_reasons.setdefault(category_id, [])
+                known.extend(r for r in given if r not in known)
     out = []
     for binary in binaries:
         m = binary.macho
@@ -407,8 +407,8 @@ def _required_reason(binaries: list[_Binary], manifests: list[PrivacyManifest],
             if binary.bundle == "app":
                 reasons = static_reasons.get(category.id)
             else:
-                manifest = by_bundle.get(binary.bundle)
-                reasons = manifest.accessed_api_types.get(category.id) if manifest else None
+                own = by_bundle.get(binary.bundle)
+                reasons = own.accessed_api_types.get(category.id) if own else None
             out.append(RequiredReasonUse(category=category.id, label=category.label, via=via, binary=binary.path,
                                          bundle=binary.bundle, sdk=binary.sdk, declared=reasons is not None,
                                          reasons=list(reasons or [])))

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import plistlib
 import re
+import struct
 import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -124,7 +125,9 @@ def _plist(ipa: _Ipa, name: str, *, required: bool) -> dict[str, Any] | None:
     """A binary or XML property list; a broken one is an error for Info.plist and a warning elsewhere."""
     try:
         value = plistlib.loads(ipa.read(name, MAX_PLIST_BYTES))
-    except (plistlib.InvalidFileException, ExpatError, ValueError, TypeError, OverflowError) as exc:
+    # plistlib's binary reader lets struct, index and key errors of a corrupt offset table through
+    except (plistlib.InvalidFileException, ExpatError, ValueError, TypeError, OverflowError, IndexError, KeyError,
+            struct.error, RecursionError) as exc:
         if required:
             raise BadApp(f"malformed {name}: {exc or type(exc).__name__}", path=str(ipa.path)) from exc
         ipa.warnings.append(f"malformed property list {name}: {exc or type(exc).__name__}")

@@ -100,6 +100,13 @@ def is_macho(head: bytes) -> bool:
 
 def parse_macho(data: bytes) -> MachO:
     """Parse a thin or fat Mach-O; raises MachOError when the header or load commands are unreadable."""
+    try:
+        return _parse(data)
+    except (struct.error, IndexError, OverflowError) as exc:  # a field pointing past the end of a command or file
+        raise MachOError(f"corrupt load command or table ({exc})") from exc
+
+
+def _parse(data: bytes) -> MachO:
     if len(data) < 8:
         raise MachOError("too short for a Mach-O header")
     magic_be = struct.unpack_from(">I", data)[0]

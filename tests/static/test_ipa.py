@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import plistlib
+import random
 import struct
 import subprocess
 import sys
@@ -286,3 +288,31 @@ def test_a_listed_sdk_linked_statically_needs_its_manifest(tmp_path: Path) -> No
     static = [f for f in r.ios.frameworks if f.path.endswith("(linked statically)")]
     assert [(f.name, f.sdk, f.privacy_manifest) for f in static] == [("FBSDKCoreKit", "facebook-core", None)]
     assert any(f.rule_id == "DVG-IOS-002" for f in run_scan(ScanOptions(apk=ipa)).findings)
+
+
+def test_corrupt_binaries_raise_only_macho_errors() -> None:
+    """Seeded byte flips across the header and load commands: the reader either parses or says MachOError."""
+    original = _app_binary("shop", "Shop")
+    rng = random.Random(17)
+    for _ in range(300):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(0, 2048)] = rng.randrange(256)
+        with contextlib.suppress(MachOError):  # the one way the reader may refuse; anything else fails the test
+            parse_macho(bytes(data))
+
+
+def test_corrupt_info_plists_are_bad_apps(tmp_path: Path) -> None:
+    with zipfile.ZipFile(IPAS / "shop.ipa") as src:
+        plist = src.read("Payload/Shop.app/Info.plist")
+    assert plist.startswith(b"bplist00")
+    rng = random.Random(3)
+    for index in range(40):
+        data = bytearray(plist)
+        for _ in range(4):
+            data[rng.randrange(8, len(data))] = rng.randrange(256)
+        ipa = _with_entries(tmp_path, "shop", {"Payload/Shop.app/Info.plist": bytes(data)},
+                            drop=("Payload/Shop.app/Info.plist",))
+        with contextlib.suppress(BadApp):  # a one-line error is the only other outcome
+            analyze_apk(ipa)
+        ipa.rename(tmp_path / f"case{index}.ipa")

@@ -87,6 +87,7 @@ def test_reports_of_an_ipa(tmp_path: Path) -> None:
     assert {"DVG-IOS-001", "DVG-IOS-002", "DVG-IOS-003", "DVG-IOS-004"} <= rules
     html = (tmp_path / "report.html").read_text()
     assert "org.divulge.fixture.legacy" in html and "DVG-IOS-002" in html
+    assert "Minimum iOS version</dt><dd>12.0" in html and "Android API level" not in html
 
 
 def test_batch_finds_ipas(tmp_path: Path) -> None:

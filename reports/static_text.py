@@ -52,6 +52,8 @@ def access_notes(config: dict[str, Any]) -> str:
 
 
 def static_text(report: StaticReport) -> str:
+    if report.ios is not None:
+        return _ios_text(report)
     app, man = report.app, report.manifest
     lines = [
         f"{app.label or '(no label)'}  {app.package}  {app.version_name or '?'} ({app.version_code or '?'})",
@@ -119,4 +121,68 @@ def static_text(report: StaticReport) -> str:
         lines.append(f"  ... {len(report.endpoints) - 25} more (see --format json)")
     for warning in report.warnings:
         lines.append(f"warning: {warning}")
+    return "\n".join(lines) + "\n"
+
+
+def _ios_text(report: StaticReport) -> str:
+    """An IPA: the shared sections in iOS words, then privacy manifests, required-reason APIs and frameworks."""
+    app, ios = report.app, report.ios
+    assert ios is not None
+    lines = [f"{app.label or '(no label)'}  {app.package}  {app.version_name or '?'} ({app.version_code or '?'})",
+             f"  iOS app, minimum iOS {ios.minimum_os or '?'}  {len(report.dex_files)} binaries, "
+             f"{report.class_count:,} classes  sha256 {app.sha256}"]
+    flags = []
+    if ios.ats_allows_arbitrary_loads:
+        flags.append("App Transport Security off (NSAllowsArbitraryLoads)")
+    if ios.ats_insecure_domains:
+        flags.append("HTTP allowed for " + ", ".join(ios.ats_insecure_domains))
+    flags.append("NSUserTrackingUsageDescription " + ("set" if ios.tracking_usage_description else "missing"))
+    if ios.encrypted_binaries:
+        flags.append(f"FairPlay-encrypted: {len(ios.encrypted_binaries)} binaries")
+    lines.append("  Info.plist: " + "; ".join(flags))
+    if ios.linked_frameworks:
+        lines.append("  links: " + ", ".join(ios.linked_frameworks))
+
+    lines += ["", f"Purpose strings: {len(report.permissions)}"]
+    for perm in report.permissions:
+        lines.append(f"  {perm.name}  -> {', '.join(_label(t) for t in perm.data_types) or '-'}")
+
+    lines += ["", f"Privacy manifests: {len(ios.privacy_manifests)}"]
+    for manifest in ios.privacy_manifests:
+        collected = sorted({t for c in manifest.collected for t in c.data_types})
+        lines.append(f"  {manifest.bundle}: NSPrivacyTracking {manifest.tracking}; collects "
+                     f"{', '.join(_label(t) for t in collected) or 'nothing'}; reasons for "
+                     f"{', '.join(k.removeprefix('NSPrivacyAccessedAPICategory') for k in manifest.accessed_api_types) or 'no API'}")
+    missing = [f.name for f in ios.frameworks if f.apple_listed and not f.privacy_manifest]
+    if missing:
+        lines.append(f"  missing for SDKs on Apple's list: {', '.join(missing)}")
+
+    undeclared = [u for u in ios.required_reason_apis if not u.declared]
+    lines += ["", f"Required-reason APIs: {len(ios.required_reason_apis)} uses, {len(undeclared)} without a reason"]
+    for reason in ios.required_reason_apis:
+        state = f"declared {', '.join(reason.reasons)}" if reason.declared else "NO REASON DECLARED"
+        lines.append(f"  {reason.bundle}: {reason.category.removeprefix('NSPrivacyAccessedAPICategory')} "
+                     f"({', '.join(reason.via[:4])}) - {state}")
+
+    lines += ["", f"Embedded frameworks: {len(ios.frameworks)}"]
+    for fw in ios.frameworks:
+        notes = [n for n in (fw.sdk, "on Apple's list" if fw.apple_listed else None,
+                             "manifest" if fw.privacy_manifest else "no manifest") if n]
+        lines.append(f"  {fw.name}  [{', '.join(notes)}]")
+
+    lines += ["", f"Third-party SDKs: {len(report.sdks)}"]
+    for sdk in report.sdks:
+        lines.append(f"  [{sdk.status.value:<10}] {sdk.name} ({sdk.owner}, {sdk.country or '?'}) - {', '.join(sdk.categories)}")
+        lines.append(f"               found by: {', '.join(sdk.bases)}; e.g. {sdk.evidence[0].detail}")
+
+    lines += ["", f"Personal-data API uses: {len(report.api_uses)}"]
+    for use in report.api_uses:
+        lines.append(f"  {_label(use.data_type)}: {use.api} in {use.caller} [{use.sdk or 'app'}]")
+
+    lines += ["", f"Endpoints: {len(report.endpoints)} URLs on {len({e.host for e in report.endpoints})} hosts"]
+    for endpoint in report.endpoints[:25]:
+        lines.append(f"  {endpoint.url}" + (f"  [{endpoint.sdk}]" if endpoint.sdk else ""))
+    if len(report.endpoints) > 25:
+        lines.append(f"  ... {len(report.endpoints) - 25} more (see --format json)")
+    lines.extend(f"warning: {w}" for w in report.warnings)
     return "\n".join(lines) + "\n"

@@ -89,7 +89,7 @@ def main(debug: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
 @handle_errors
 def static_cmd(apk: Path, fmt: str, sdk_db: Path | None, output: Path | None) -> None:
-    """Static analysis of an APK: permissions, SDKs, personal-data API calls and their callers, endpoints."""
+    """Static analysis of an APK or IPA: permissions, SDKs, personal-data API calls and their callers, endpoints."""
     from scanner.reports.static_text import static_json, static_text
     from scanner.static import StaticOptions, analyze_apk
 

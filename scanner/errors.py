@@ -23,6 +23,12 @@ class BadApk(DivulgeError):
     """The APK cannot be read: not a zip, truncated, zip bomb, malformed manifest, no dex."""
 
 
+class BadApp(BadApk):
+    """An iOS app (IPA) cannot be read: not a zip, no Payload/*.app, no or broken Info.plist, malformed Mach-O.
+
+    A subclass of BadApk so that every caller handling an unreadable app handles both platforms."""
+
+
 class BadCatalog(DivulgeError):
     """An SDK or API catalog (ours or an imported Exodus list) is malformed."""
 

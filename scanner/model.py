@@ -283,6 +283,79 @@ class Endpoint:
     sdk: str | None = None
 
 
+# --- iOS (issue 17): what an IPA shows beyond the fields it shares with an APK ----------------------------------
+
+
+@dataclass
+class CollectedDataDeclaration:
+    """One entry of a privacy manifest's NSPrivacyCollectedDataTypes."""
+
+    key: str  # NSPrivacyCollectedDataTypeDeviceID
+    data_types: list[str]  # DATA_TYPES ids
+    linked: bool | None = None
+    tracking: bool | None = None
+    purposes: list[str] = field(default_factory=list)  # PURPOSES ids
+
+
+@dataclass
+class PrivacyManifest:
+    """A PrivacyInfo.xcprivacy: the app's own or an embedded framework's."""
+
+    path: str  # inside the IPA
+    bundle: str  # "app" or the framework's name
+    sdk: str | None = None  # catalog id of the framework's SDK
+    tracking: bool | None = None  # NSPrivacyTracking
+    tracking_domains: list[str] = field(default_factory=list)
+    collected: list[CollectedDataDeclaration] = field(default_factory=list)
+    accessed_api_types: dict[str, list[str]] = field(default_factory=dict)  # category -> reason codes
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IosFramework:
+    """A bundle under Frameworks/ (a .framework, or a bare .dylib)."""
+
+    name: str
+    path: str
+    sdk: str | None = None
+    apple_listed: str | None = None  # its name on Apple's list of SDKs that need a manifest and signature
+    privacy_manifest: str | None = None  # path of its PrivacyInfo.xcprivacy
+    signed: bool = False  # carries _CodeSignature/CodeResources
+    encrypted: bool = False
+
+
+@dataclass
+class RequiredReasonUse:
+    """A required-reason API category one binary uses, and whether its bundle's manifest gives a reason."""
+
+    category: str  # NSPrivacyAccessedAPICategoryFileTimestamp
+    label: str
+    via: list[str]  # the symbols, classes or selectors that show it
+    binary: str
+    bundle: str  # "app" or the framework's name
+    sdk: str | None = None
+    declared: bool = False  # the bundle's privacy manifest lists the category (the app's covers static SDKs)
+    reasons: list[str] = field(default_factory=list)  # the reasons it gives
+
+
+@dataclass
+class IosFacts:
+    bundle_id: str
+    executable: str
+    minimum_os: str | None = None
+    tracking_usage_description: str | None = None  # NSUserTrackingUsageDescription
+    ats_allows_arbitrary_loads: bool = False  # NSAppTransportSecurity/NSAllowsArbitraryLoads
+    ats_arbitrary_loads_in_web_content: bool = False
+    ats_insecure_domains: list[str] = field(default_factory=list)  # exception domains allowing HTTP
+    url_schemes: list[str] = field(default_factory=list)  # CFBundleURLTypes
+    queried_schemes: list[str] = field(default_factory=list)  # LSApplicationQueriesSchemes
+    linked_frameworks: list[str] = field(default_factory=list)  # of the main binary
+    frameworks: list[IosFramework] = field(default_factory=list)
+    privacy_manifests: list[PrivacyManifest] = field(default_factory=list)
+    required_reason_apis: list[RequiredReasonUse] = field(default_factory=list)
+    encrypted_binaries: list[str] = field(default_factory=list)
+
+
 @dataclass
 class StaticReport:
     app: AppIdentity
@@ -297,6 +370,8 @@ class StaticReport:
     warnings: list[str] = field(default_factory=list)
     special_access: list[SpecialAccess] = field(default_factory=list)
     hidden_code: list[str] = field(default_factory=list)  # signs that code is loaded at run time from elsewhere
+    platform: str = "android"  # android | ios
+    ios: IosFacts | None = None  # only for an IPA
 
     SCHEMA = "divulge/static/1"
 
@@ -432,7 +507,7 @@ class PolicyTopic:
 
 @dataclass
 class Declaration:
-    kind: str  # privacy-yaml | datasafety-csv | policy-text | draft
+    kind: str  # privacy-yaml | datasafety-csv | policy-text | draft | app-store-label | privacy-manifest
     path: str | None
     package: str | None = None
     first_party_domains: list[str] = field(default_factory=list)

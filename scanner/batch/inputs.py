@@ -52,7 +52,7 @@ def safe_id(text: str) -> str:
 
 
 def load_jobs(source: Path, *, policies: Path | None = None, traffic: Path | None = None) -> list[AppJob]:
-    """A folder (every *.apk, *.apks, *.xapk, *.apkm below it) or a CSV file -> jobs in a stable order; BadBatchInput on any problem."""
+    """A folder (every *.apk, *.apks, *.xapk, *.apkm, *.ipa below it) or a CSV file -> jobs in a stable order; BadBatchInput on any problem."""
     for name, folder in (("--policies", policies), ("--traffic", traffic)):
         if folder is not None and not folder.is_dir():
             raise BadBatchInput(f"{name} is not a folder", path=str(folder))
@@ -65,12 +65,13 @@ def load_jobs(source: Path, *, policies: Path | None = None, traffic: Path | Non
     else:
         raise BadBatchInput("no such file or folder", path=str(source))
     if not jobs:
-        raise BadBatchInput("no apps to scan (no *.apk, *.apks, *.xapk or *.apkm files, or CSV rows)", path=str(source))
+        raise BadBatchInput("no apps to scan (no *.apk, *.apks, *.xapk, *.apkm or *.ipa files, or CSV rows)", path=str(source))
     return jobs
 
 
-# A plain APK, or a bundle of split APKs as bundletool/SAI (.apks), APKPure (.xapk) and APKMirror (.apkm) save it.
-APP_SUFFIXES = frozenset({".apk", ".apks", ".xapk", ".apkm"})
+# A plain APK, or a bundle of split APKs as bundletool/SAI (.apks), APKPure (.xapk) and APKMirror (.apkm) save it;
+# or an iOS app (.ipa), which the static stage reads as well (issue 17).
+APP_SUFFIXES = frozenset({".apk", ".apks", ".xapk", ".apkm", ".ipa"})
 
 
 def _folder_jobs(folder: Path, policies: Path | None, traffic: Path | None) -> list[AppJob]:

@@ -40,8 +40,10 @@ from scanner.model import (
 Fact = dict[str, Any]
 
 BEHAVIOUR_KINDS = frozenset({"observation", "frequency", "runtime_call"})
+# iOS (issue 17): what an IPA shows beyond the kinds it shares with an APK; static capability evidence like them.
+IOS_KINDS = frozenset({"ios_app", "privacy_manifest", "required_reason_api", "ios_framework"})
 CAPABILITY_KINDS = frozenset({"permission", "capability", "api_use", "sdk", "sdk_data", "endpoint", "manifest",
-                              "special_access"})
+                              "special_access"}) | IOS_KINDS
 STATIC_KINDS = CAPABILITY_KINDS
 INPUTS = ("static", "traffic", "declaration", "category", "runtime")
 
@@ -116,6 +118,84 @@ IDENTITY: dict[str, tuple[str, ...]] = {
 }
 
 
+# --- iOS facts (issue 17): their own block, so that edits to the Android kinds above do not meet them ---------
+FACT_FIELDS.update({
+    # The app's Info.plist and its own privacy manifest; manifest_data_types and tracking_domains join every
+    # manifest in the IPA (the app's and its frameworks'), since the App Store reads them together.
+    "ios_app": {"bundle_id": None, "minimum_os": None, "tracking_usage_description": None,
+                "has_tracking_description": False, "ats_allows_arbitrary_loads": False,
+                "ats_arbitrary_loads_in_web_content": False, "ats_insecure_domains": [], "url_schemes": [],
+                "linked_frameworks": [], "encrypted": False, "has_privacy_manifest": False, "tracking": None,
+                "tracking_domains": [], "manifest_data_types": []},
+    "privacy_manifest": {"bundle": None, "path": None, "sdk": None, "tracking": None, "tracking_domains": [],
+                         "data_types": [], "tracking_data_types": [], "api_categories": []},
+    # via: the symbols, classes and selectors that show the use, as one string (evidence markers hash it)
+    "required_reason_api": {"category": None, "label": None, "via": "", "binary": None, "bundle": None, "sdk": None,
+                            "declared": False, "reasons": []},
+    "ios_framework": {"name": None, "path": None, "sdk": None, "apple_listed": None, "listed": False,
+                      "privacy_manifest": None, "has_privacy_manifest": False, "signed": False},
+})
+IDENTITY.update({"ios_app": ("bundle_id",), "privacy_manifest": ("bundle",),
+                 "required_reason_api": ("category", "bundle"), "ios_framework": ("name",)})
+
+
+def ios_facts(report: StaticReport) -> list[Fact]:
+    """The iOS kinds of an IPA's report (none for an APK)."""
+    ios = report.ios
+    if ios is None:
+        return []
+    app_manifest = next((m for m in ios.privacy_manifests if m.bundle == "app"), None)
+    declared_types = sorted({t for m in ios.privacy_manifests for c in m.collected for t in c.data_types})
+    facts = [make_fact(
+        "ios_app", bundle_id=ios.bundle_id, minimum_os=ios.minimum_os,
+        tracking_usage_description=ios.tracking_usage_description,
+        has_tracking_description=bool(ios.tracking_usage_description),
+        ats_allows_arbitrary_loads=ios.ats_allows_arbitrary_loads,
+        ats_arbitrary_loads_in_web_content=ios.ats_arbitrary_loads_in_web_content,
+        ats_insecure_domains=list(ios.ats_insecure_domains), url_schemes=list(ios.url_schemes),
+        linked_frameworks=list(ios.linked_frameworks), encrypted=bool(ios.encrypted_binaries),
+        has_privacy_manifest=app_manifest is not None, tracking=app_manifest.tracking if app_manifest else None,
+        tracking_domains=sorted({d for m in ios.privacy_manifests for d in m.tracking_domains}),
+        manifest_data_types=declared_types)]
+    for m in ios.privacy_manifests:
+        facts.append(make_fact(
+            "privacy_manifest", bundle=m.bundle, path=m.path, sdk=m.sdk, tracking=m.tracking,
+            tracking_domains=list(m.tracking_domains), data_types=sorted({t for c in m.collected for t in c.data_types}),
+            tracking_data_types=sorted({t for c in m.collected if c.tracking for t in c.data_types}),
+            api_categories=sorted(m.accessed_api_types)))
+    for use in ios.required_reason_apis:
+        facts.append(make_fact("required_reason_api", category=use.category, label=use.label, via=", ".join(use.via),
+                               binary=use.binary, bundle=use.bundle, sdk=use.sdk, declared=use.declared,
+                               reasons=list(use.reasons)))
+    for fw in ios.frameworks:
+        facts.append(make_fact("ios_framework", name=fw.name, path=fw.path, sdk=fw.sdk, apple_listed=fw.apple_listed,
+                               listed=fw.apple_listed is not None, privacy_manifest=fw.privacy_manifest,
+                               has_privacy_manifest=fw.privacy_manifest is not None, signed=fw.signed))
+    return facts
+
+
+def _ios_evidence(fact: Fact) -> Evidence | None:
+    kind = fact["kind"]
+    if kind == "required_reason_api":
+        where = "the app" if fact.get("bundle") == "app" else f"{fact.get('bundle')}.framework"
+        return Evidence(kind="api_call", summary=f"{where} uses {fact.get('label')} ({fact.get('category')}): "
+                        f"{fact.get('via')}", location=fact.get("binary"),
+                        details={k: fact.get(k) for k in ("category", "bundle", "sdk", "declared", "reasons")})
+    if kind == "ios_framework":
+        manifest = fact.get("privacy_manifest") or "no PrivacyInfo.xcprivacy"
+        return Evidence(kind="manifest", summary=f"embedded framework {fact.get('name')}: {manifest}",
+                        location=fact.get("path"), details={k: fact.get(k) for k in ("sdk", "apple_listed", "signed")})
+    if kind == "privacy_manifest":
+        return Evidence(kind="manifest", summary=f"privacy manifest of {fact.get('bundle')}: NSPrivacyTracking "
+                        f"{fact.get('tracking')}, collected {', '.join(fact.get('data_types') or []) or 'nothing'}",
+                        location=fact.get("path"))
+    if kind == "ios_app":
+        return Evidence(kind="manifest", summary=f"Info.plist of {fact.get('bundle_id')}: NSUserTrackingUsageDescription "
+                        f"{'set' if fact.get('has_tracking_description') else 'missing'}, NSAllowsArbitraryLoads "
+                        f"{str(bool(fact.get('ats_allows_arbitrary_loads'))).lower()}", location="Info.plist")
+    return None
+
+
 @dataclass
 class FactSet:
     facts: list[Fact]
@@ -184,6 +264,10 @@ def static_facts(report: StaticReport) -> list[Fact]:
     m = report.manifest
     cleartext_allowed, cleartext_reason = _cleartext(m.cleartext_permitted_base, m.uses_cleartext_traffic,
                                                      report.app.target_sdk)
+    if report.ios is not None:  # App Transport Security, not a network security config, decides on iOS
+        cleartext_reason = ("Info.plist NSAppTransportSecurity sets NSAllowsArbitraryLoads=true" if cleartext_allowed
+                            else "App Transport Security forbids HTTP by default")
+        facts.extend(ios_facts(report))
     facts.append(make_fact(
         "manifest", uses_cleartext_traffic=m.uses_cleartext_traffic, cleartext_permitted_base=m.cleartext_permitted_base,
         cleartext_allowed=cleartext_allowed, cleartext_reason=cleartext_reason,
@@ -668,7 +752,8 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
                                                 "low_relevance_permission", "declared", "disclosed", "declaration"):
             raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
                                "app, permission, api_use, special_access, sdk, endpoint, manifest, observation, "
-                               "runtime_call, policy_topic or policy_sdk_entry facts "
+                               "runtime_call, policy_topic, policy_sdk_entry or iOS (ios_app, privacy_manifest, "
+                               "required_reason_api, ios_framework) facts "
                                "(the others are derived, or come from `declaration:`)")
         values = {k: v for k, v in item.items() if k != "kind"}
         if kind == "observation" and values.get("data_type") not in DATA_TYPES:
@@ -714,6 +799,10 @@ _FLOW_DETAILS = ("flow_id", "method", "where", "key", "encodings", "phase", "tim
 def evidence_for(fact: Fact) -> Evidence:
     """One piece of evidence a person can check, from one fact."""
     kind = fact["kind"]
+    if kind in IOS_KINDS:
+        found = _ios_evidence(fact)
+        if found is not None:
+            return found
     if kind == "observation":
         what = _label(fact["data_type"]) + (f" ({fact['identifier']})" if fact.get("identifier") else "")
         where = fact.get("where") or "request"

@@ -54,6 +54,10 @@ class SdkEntry:
     role_setting: str | None = None
     role_source: str | None = None
     role_meta_data: list[str] = field(default_factory=list)  # manifest <meta-data> names of the role's setting
+    # iOS signatures (issue 17): framework (module) names, Objective-C class-name prefixes, Info.plist keys.
+    ios_frameworks: list[str] = field(default_factory=list)
+    ios_classes: list[str] = field(default_factory=list)
+    ios_plist_keys: list[str] = field(default_factory=list)
 
 
 class LibraryIndex:
@@ -126,6 +130,9 @@ class SdkCatalog:
         self._exodus = ahocorasick.Automaton()
         self._exodus_count = 0
         self._own_package = ""
+        self._ios_frameworks: dict[str, str] = {}
+        self._ios_classes: dict[str, str] = {}
+        self._ios_plist_keys: dict[str, str] = {}
         for entry in self.entries.values():
             self._index(entry)
         # Known non-SDK libraries and the framework: not "the app", not a tracker.
@@ -133,6 +140,9 @@ class SdkCatalog:
             self.code_index.add(prefix, "lib")
         if self._exodus_count:
             self._exodus.make_automaton()
+        self._ios_class_lengths = sorted({len(p) for p in self._ios_classes}, reverse=True)
+        # Every prefix has at least 3 characters (the catalog test enforces it), so its first 3 gate the lookup.
+        self._ios_class_starts = {p[:3] for p in self._ios_classes}
 
     def _index(self, entry: SdkEntry) -> None:
         for prefix in entry.code:
@@ -158,6 +168,12 @@ class SdkCatalog:
                     log.warning("SDK %s: unusable network signature %r", entry.id, domain)
                 continue
             self._domains.setdefault(domain.replace("\\.", ".").lower().strip("."), entry.id)
+        for name in entry.ios_frameworks:
+            self._ios_frameworks.setdefault(name.lower(), entry.id)
+        for prefix in entry.ios_classes:
+            self._ios_classes.setdefault(prefix, entry.id)
+        for key in entry.ios_plist_keys:
+            self._ios_plist_keys.setdefault(key, entry.id)
         for pattern in entry.exodus_patterns:
             for alternative in pattern.split("|"):
                 literal = alternative.replace("\\.", ".").replace("/", ".").strip()
@@ -225,6 +241,34 @@ class SdkCatalog:
             if pattern.search(host):
                 return self.entries[sdk_id]
         return None
+
+    def sdk_for_ios_framework(self, name: str) -> str | None:
+        """FirebaseAnalytics(.framework) -> its SDK; framework names are matched ignoring case, as dyld does on iOS."""
+        return self._ios_frameworks.get(name.removesuffix(".framework").lower())
+
+    def sdk_for_objc_class(self, name: str) -> str | None:
+        """An Objective-C class (or a Swift `Module.Class`) -> the SDK with the longest matching class prefix.
+
+        Objective-C has no packages, so SDKs mark their classes with a prefix (FIR, GAD, JPUSH); a Swift class is
+        tried by its module (a framework name) first."""
+        module, dot, simple = name.partition(".")
+        if dot:
+            hit = self._ios_frameworks.get(module.lower())
+            if hit:
+                return hit
+            name = simple
+        if name[:3] not in self._ios_class_starts:
+            return None  # most classes are the app's own: one set lookup rejects them
+        classes = self._ios_classes
+        for end in self._ios_class_lengths:  # longest first; only lengths some prefix has (a few dozen lookups)
+            if end <= len(name):
+                hit = classes.get(name[:end])
+                if hit:
+                    return hit
+        return None
+
+    def sdk_for_plist_key(self, key: str) -> str | None:
+        return self._ios_plist_keys.get(key)
 
     def exodus_matches(self, dotted: str) -> set[str]:
         """Exodus semantics: a tracker matches when its signature occurs anywhere in the class name."""
@@ -334,6 +378,11 @@ def _entry_from_yaml(raw: Any, where: str, blob: bytes = b"") -> SdkEntry:
     if bad_ids:
         raise BadCatalog(f"SDK {sdk_id}: unknown identifier kinds {bad_ids}", path=where)
     role, role_setting, role_source, role_meta_data = _role(raw, sdk_id, where, blob)
+    ios = raw.get("ios") or {}
+    if not isinstance(ios, dict) or set(ios) - {"frameworks", "classes", "plist_keys"} or not all(
+            isinstance(v, list) for v in ios.values()):
+        raise BadCatalog(f"SDK {sdk_id}: ios must map frameworks, classes and plist_keys to lists", path=where,
+                         line=_line_of(blob, sdk_id, "ios"))
     return SdkEntry(
         id=sdk_id, name=str(raw["name"]), owner=str(raw["owner"]), country=str(raw["country"]),
         categories=list(raw["categories"]), code=[str(c) for c in raw.get("code", [])],
@@ -346,6 +395,8 @@ def _entry_from_yaml(raw: Any, where: str, blob: bytes = b"") -> SdkEntry:
         data_types=list(raw.get("data_types", [])), identifiers=list(raw.get("identifiers", [])),
         sources=[str(s) for s in raw.get("sources", [])], website=raw.get("website"),
         role=role, role_setting=role_setting, role_source=role_source, role_meta_data=role_meta_data,
+        ios_frameworks=[str(n) for n in ios.get("frameworks", [])], ios_classes=[str(n) for n in ios.get("classes", [])],
+        ios_plist_keys=[str(n) for n in ios.get("plist_keys", [])],
     )
 
 

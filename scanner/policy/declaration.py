@@ -23,12 +23,22 @@ _HINTS = {"data type": list(DATA_TYPES), "purpose": list(PURPOSES)}
 
 
 def load_declaration(path: Path) -> Declaration:
-    """Read any supported declaration: privacy.yaml, a Play Data safety CSV, or (with issue 7) policy text."""
+    """Read any supported declaration: privacy.yaml, an App Store privacy label YAML, a Play Data safety CSV, an iOS
+    privacy manifest (.xcprivacy, or the manifests inside an .ipa), or privacy-policy text."""
     if not path.is_file():
         raise BadDeclaration("no such file", path=str(path))
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        return load_privacy_yaml(path)
+        doc = load_yaml(path, BadDeclaration)
+        from scanner.policy.app_store_label import is_app_store_label, label_from_doc
+
+        if is_app_store_label(doc.data):
+            return label_from_doc(doc)
+        return declaration_from_doc(doc)
+    if suffix in (".xcprivacy", ".ipa"):  # an iOS app's own privacy manifest(s)
+        from scanner.policy.privacy_manifest import load_privacy_manifest
+
+        return load_privacy_manifest(path)
     if suffix == ".csv":
         from scanner.policy.datasafety_csv import load_datasafety_csv
 
@@ -52,8 +62,12 @@ def parse_privacy_yaml(text: str, path: str = "<privacy.yaml>") -> Declaration:
 
 
 def declaration_from_mapping(data: Any, path: str = "<declaration>", doc: YamlDoc | None = None) -> Declaration:
-    """A Declaration from an already parsed mapping (rule test cases embed declarations)."""
-    return declaration_from_doc(doc or YamlDoc(data=data, node=None, path=path))
+    """A Declaration from an already parsed mapping (rule test cases embed declarations; an App Store label is
+    told apart by its `schema`)."""
+    from scanner.policy.app_store_label import is_app_store_label, label_from_doc
+
+    doc = doc or YamlDoc(data=data, node=None, path=path)
+    return label_from_doc(doc) if is_app_store_label(data) else declaration_from_doc(doc)
 
 
 def declaration_from_doc(doc: YamlDoc) -> Declaration:

@@ -1,4 +1,4 @@
-"""APK -> StaticReport: the manifest through androguard, the dex through our own bounded reader."""
+"""APK -> StaticReport: the manifest through androguard, the dex through our own bounded reader (IPAs: ipa.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from scanner.static import manifest as manifest_mod
 from scanner.static.archive import AppArchive, dex_in_archive, entry_reader, open_app
 from scanner.static.dex import CallerIndex, DexFormatError, DexScan, scan_dex
 from scanner.static.hidden_code import LOADER_MEMBERS, hidden_code_signs
+from scanner.static.ipa import analyze_ipa, looks_like_ipa
 from scanner.static.special_access import find_special_access
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class StaticOptions:
 def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCatalog | None = None) -> StaticReport:
     options = options or StaticOptions()
     catalog = catalog or shared_catalog(options.sdk_db)
+    if looks_like_ipa(path):  # every caller of analyze_apk (scan, draft, batch, first-party) reads iOS apps too
+        return analyze_ipa(path, catalog)
     apis = load_api_catalog()
     archive = open_app(path)
     apk_file = archive.base

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scanner.knowledge.sdks import shared_catalog
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES
 
 SDK_DIR = Path(__file__).resolve().parents[2] / "rules" / "sdks"
@@ -17,7 +18,7 @@ CATALOG_META = "_catalog.yaml"
 
 REQUIRED = ("id", "name", "owner", "country", "categories", "website", "code", "data_types", "sources",
             "role", "role_source")
-OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes", "role_setting", "role_meta_data")
+OPTIONAL = ("manifest", "native_libs", "domains", "identifiers", "notes", "role_setting", "role_meta_data", "ios")
 # Google Play: data sent to a service provider that processes it on the developer's behalf is not "shared".
 ROLES = ("service_provider", "third_party", "depends")
 MANIFEST_KEYS = ("components", "meta_data", "providers", "permissions")
@@ -316,3 +317,56 @@ def test_key_entries_carry_their_signatures() -> None:
                            ("xiaomi-push", "com.xiaomi.mipush.sdk"), ("shumei", "com.ishumei"),
                            ("tongdun", "cn.tongdun"), ("sensorsdata", "com.sensorsdata.analytics")):
         assert prefix in by_id[sdk_id]["code"], sdk_id
+
+
+# --- iOS signatures (issue 17) --------------------------------------------------------------------------------
+
+IOS_KEYS = ("frameworks", "classes", "plist_keys")
+IOS_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Objective-C has no packages: a class prefix shorter than this catches other vendors' classes (FB also starts
+# Google's FBLPromises, GDT also GoogleDataTransport's GDTCOR classes).
+MIN_CLASS_PREFIX = 3
+
+
+def _ios_entries() -> list[tuple[str, dict[str, Any]]]:
+    return [(f, e) for f, e in ENTRIES if "ios" in e]
+
+
+def test_ios_signatures_shape() -> None:
+    entries = _ios_entries()
+    assert len(entries) >= 30, "the 30 most common SDKs at least carry iOS signatures"
+    for file, entry in entries:
+        where = _where(file, entry)
+        ios = entry["ios"]
+        assert isinstance(ios, dict) and ios and set(ios) <= set(IOS_KEYS), f"{where}: ios keys {sorted(ios)}"
+        for key, values in ios.items():
+            assert isinstance(values, list) and values, f"{where}: ios.{key} must be a non-empty list"
+            assert all(isinstance(v, str) and IOS_NAME_RE.fullmatch(v) for v in values), f"{where}: ios.{key}"
+        assert all(len(c) >= MIN_CLASS_PREFIX for c in ios.get("classes", [])), f"{where}: class prefix too short"
+
+
+def test_ios_signatures_unique_and_resolving() -> None:
+    owners: dict[tuple[str, str], str] = {}
+    for _file, entry in _ios_entries():
+        for key in IOS_KEYS:
+            for value in entry["ios"].get(key, []):
+                folded = value.lower() if key == "frameworks" else value
+                assert (key, folded) not in owners, f"ios.{key} {value} in {owners[(key, folded)]} and {entry['id']}"
+                owners[(key, folded)] = entry["id"]
+    catalog = shared_catalog()
+    for (key, value), sdk_id in owners.items():
+        if key == "frameworks":
+            assert catalog.sdk_for_ios_framework(value) == sdk_id
+        elif key == "classes":
+            assert catalog.sdk_for_objc_class(value + "Probe") == sdk_id, value
+        else:
+            assert catalog.sdk_for_plist_key(value) == sdk_id
+
+
+def test_ios_class_prefixes_do_not_catch_neighbours() -> None:
+    catalog = shared_catalog()
+    assert catalog.sdk_for_objc_class("GDTCORTransport") is None  # Google's DataTransport, not Tencent GDT
+    assert catalog.sdk_for_objc_class("FBLPromise") is None  # Google's Promises, not Facebook
+    assert catalog.sdk_for_objc_class("FBSDKAppEvents") == "facebook-analytics"  # longest prefix wins
+    assert catalog.sdk_for_objc_class("FBSDKSettings") == "facebook-core"
+    assert catalog.sdk_for_objc_class("FirebaseAnalytics.AnalyticsBridge") == "google-firebase-analytics"

@@ -76,6 +76,10 @@ IDENTIFIER_KINDS: tuple[str, ...] = (
     "imei", "meid", "imsi", "iccid", "serial", "android_id", "advertising_id", "oaid",
     "app_set_id", "firebase_installation_id", "widevine_id", "mac_address", "bluetooth_address",
     "phone_number", "vaid", "aaid",
+    # What trackers send besides hardware and OS ids (tracker protocols and generic discovery find these):
+    # Apple's ad and vendor ids, an SDK's own per-install or per-device id, a visitor id, the app's user id.
+    "idfa", "idfv", "app_instance_id", "install_id", "vendor_device_id", "vendor_visitor_id", "utdid",
+    "user_id", "email_hash", "phone_hash", "push_token",
 )
 
 # The 7 Play purposes, ids from PSL_* without the prefix.
@@ -272,7 +276,7 @@ class Observation:
     time: float  # epoch seconds
     phase: str | None  # before_consent | after_consent | after_refusal | None
     cleartext: bool
-    confidence: str  # confirmed | likely
+    confidence: str  # confirmed (a device-profile value) | protocol (a tracker protocol's field) | likely (shape)
     flow_id: str
     key: str | None = None  # parameter / JSON key it was found under
     value_label: str | None = None  # which device-profile value matched (never the value itself)

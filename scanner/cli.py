@@ -181,18 +181,21 @@ def addon_path_cmd() -> None:
 @click.option("--capture-format", type=click.Choice(["session", "flows", "har"]),
               help="Format of the captures [default: recognised by content].")
 @click.option("--sdk-db", type=click.Path(path_type=Path, dir_okay=False), help="Extra SDK database (Exodus JSON).")
+@click.option("--protocols", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Extra tracker protocol YAML file or folder (repeatable), beside rules/protocols.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
 @handle_errors
 def traffic_cmd(captures: tuple[Path, ...], device: Path | None, first_party: tuple[str, ...], app: Path | None,
-                capture_format: str | None, sdk_db: Path | None, fmt: str, output: Path | None) -> None:
+                capture_format: str | None, sdk_db: Path | None, protocols: tuple[Path, ...], fmt: str,
+                output: Path | None) -> None:
     """Which personal data went where: analyse divulge sessions, mitmproxy flow files and HAR files."""
     from scanner.dynamic.readers import CaptureFormat
     from scanner.dynamic.summary import TrafficFormat
     from scanner.dynamic.traffic import TrafficOptions, analyse_traffic
 
     options = TrafficOptions(captures=captures, device=device, first_party=first_party, sdk_db=sdk_db,
-                             app_domains=_app_domains(app, sdk_db),
+                             app_domains=_app_domains(app, sdk_db), protocols=protocols,
                              capture_format=CaptureFormat(capture_format) if capture_format else None)
     report = analyse_traffic(options)
     if fmt != "text" or output is not None:  # the text report lists its warnings itself

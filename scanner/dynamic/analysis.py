@@ -15,12 +15,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from scanner.dynamic.decode import Layer, Peeler
-from scanner.dynamic.detect import CONFIRMED, Hit, ValueMatcher, detect
+from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
 from scanner.dynamic.readers import FlowRecord, header_value
 from scanner.gcpause import gc_checkpoint, gc_paused
+from scanner.knowledge.protocols import Endpoint, ProtocolCatalog, field_values, shared_protocols
 from scanner.knowledge.recipients import Recipients
 from scanner.model import Observation, TrafficReport
 
@@ -47,9 +48,11 @@ class FlowResult:
 class FlowAnalyzer:
     """Device profile, recipients and timeline held once; `analyse(record)` is pure per flow."""
 
-    def __init__(self, profile: DeviceProfile | None, recipients: Recipients, timeline: Timeline | None = None
-                 ) -> None:
+    def __init__(self, profile: DeviceProfile | None, recipients: Recipients, timeline: Timeline | None = None,
+                 protocols: ProtocolCatalog | None = None) -> None:
         self.profile = profile or DeviceProfile()
+        # The shipped tracker protocols unless told otherwise (ProtocolCatalog(()) turns them off).
+        self.protocols = protocols if protocols is not None else shared_protocols()
         self.matcher = ValueMatcher(self.profile)
         self.recipients = recipients
         self.timeline = timeline or Timeline()
@@ -68,7 +71,8 @@ class FlowAnalyzer:
         warnings: list[str] = []
         found: dict[tuple[Any, ...], Hit] = {}
         grouped: dict[tuple[str, str], dict[str, Hit]] = defaultdict(dict)
-        for where, part_hits in self._parts(record, warnings):
+        endpoint = self.protocols.match(record.host, record.path)
+        for where, part_hits in self._parts(record, warnings, endpoint):
             for hit in part_hits:
                 if hit.data_type in _GROUPED and hit.confidence == CONFIRMED:
                     grouped[(hit.data_type, where)].setdefault(hit.value_label or "", hit)
@@ -80,10 +84,7 @@ class FlowAnalyzer:
             return FlowResult([], warnings)
         hits = [(where, hit) for (_, _, _, where), hit in found.items()]
         if any(h.confidence != CONFIRMED for _, h in hits):
-            # A known value beats a shape match of the same kind in the same place.
-            confirmed = {(h.data_type, h.identifier, w) for w, h in hits if h.confidence == CONFIRMED}
-            hits = [(w, h) for w, h in hits
-                    if h.confidence == CONFIRMED or (h.data_type, h.identifier, w) not in confirmed]
+            hits = _strongest(hits)
         for (data_type, where), by_label in grouped.items():
             needed = self.matcher.installed_apps_needed if data_type == "apps_on_device" else 1
             if len(by_label) < needed:
@@ -104,49 +105,59 @@ class FlowAnalyzer:
             registrable_domain=recipient.registrable_domain,
         ) for where, hit in hits], warnings)
 
-    def _parts(self, record: FlowRecord, warnings: list[str]) -> Iterable[tuple[str, tuple[Hit, ...]]]:
+    def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None
+               ) -> Iterable[tuple[str, tuple[Hit, ...]]]:
         path, _, query = record.path.partition("?")
         if len(path) > 1:
-            yield "path", self._text_hits(unquote(path) if "%" in path else path, ())
+            path_hits = self._text_hits(unquote(path) if "%" in path else path, (), None, "")
+            if endpoint is not None:
+                path_hits += _path_hits(endpoint, path)
+            yield "path", path_hits
         if query:
-            yield "query", self._text_hits(query, ())
-        headers = self._headers(record.headers)
+            yield "query", self._text_hits(query, (), endpoint, "query")
+        headers = self._headers(record.headers, endpoint)
         yield from headers.hits
         if record.body:
             encoding = "" if record.body_decoded else headers.content_encoding
-            hits, body_warnings = self._body_hits(record.body, headers.content_type, encoding, ())
+            hits, body_warnings = self._body_hits(record.body, headers.content_type, encoding, (), endpoint)
             if body_warnings:
                 warnings.extend(f"{record.url}: {w}" for w in body_warnings)
             yield "body", hits
         for message in record.ws_messages:
-            yield "body", self._body_hits(message.content, "", "", ("websocket",))[0]
+            yield "body", self._body_hits(message.content, "", "", ("websocket",), endpoint)[0]
 
-    def _headers(self, headers: tuple[tuple[str, str], ...]) -> _Headers:
-        key = ("h", headers)  # an app sends the same few header sets again and again
+    def _headers(self, headers: tuple[tuple[str, str], ...], endpoint: Endpoint | None) -> _Headers:
+        key = ("h", headers, endpoint)  # an app sends the same few header sets again and again
         found: _Headers = self._parts_memo.get(key)
         if found is MISSING:
-            found = _Headers.of(headers, self._text_hits)
+            found = _Headers.of(headers, lambda text, pairs, where: self._text_hits(text, pairs, endpoint, where))
             self._parts_memo.put(key, found, sum(len(k) + len(v) for k, v in headers))
         return found
 
-    def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...]) -> tuple[Hit, ...]:
-        key = ("t", text, pairs)
+    def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...], endpoint: Endpoint | None, where: str
+                   ) -> tuple[Hit, ...]:
+        key = ("t", text, pairs, endpoint, where)  # endpoints are frozen and hashed by identity of their fields
         hits: tuple[Hit, ...] = self._parts_memo.get(key)
         if hits is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.text(text, pairs=pairs)
             hits = self._detect(peeler.layers)
+            if endpoint is not None:
+                hits += _protocol_hits(endpoint, peeler.layers, _PART_LOCATIONS.get(where, ()))
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
         return hits
 
-    def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...]
-                   ) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
-        key = ("b", body, content_type, encoding, encodings)
+    def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...],
+                   endpoint: Endpoint | None = None) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+        key = ("b", body, content_type, encoding, encodings, endpoint)
         found: tuple[tuple[Hit, ...], tuple[str, ...]] = self._parts_memo.get(key)
         if found is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.body(body, content_type, encoding, encodings)
-            found = self._detect(peeler.layers), tuple(peeler.warnings)
+            hits = self._detect(peeler.layers)
+            if endpoint is not None:
+                hits += _protocol_hits(endpoint, peeler.layers, _PART_LOCATIONS["body"])
+            found = hits, tuple(peeler.warnings)
             self._parts_memo.put(key, found, len(body))
         return found
 
@@ -179,15 +190,69 @@ class _Headers:
 
     @staticmethod
     def of(headers: tuple[tuple[str, str], ...],
-           text_hits: Callable[[str, tuple[tuple[str, str], ...]], tuple[Hit, ...]]) -> _Headers:
+           text_hits: Callable[[str, tuple[tuple[str, str], ...], str], tuple[Hit, ...]]) -> _Headers:
         hits: list[tuple[str, tuple[Hit, ...]]] = []
         pairs = tuple((k, v) for k, v in headers if k.lower() not in _BORING_HEADERS and k.lower() != "cookie")
         if pairs:
-            hits.append(("header", text_hits("\n".join(f"{k}: {v}" for k, v in pairs), pairs)))
+            hits.append(("header", text_hits("\n".join(f"{k}: {v}" for k, v in pairs), pairs, "header")))
         cookie = header_value(headers, "cookie")
         if cookie:
-            hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie))))
+            hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie), "cookie")))
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
+
+
+# Which protocol field locations each part of a request can hold.
+_PART_LOCATIONS: dict[str, tuple[str, ...]] = {
+    "query": ("query",), "header": ("header",), "cookie": ("cookie",), "body": ("form", "json", "protobuf"),
+}
+
+
+def _protocol_hits(endpoint: Endpoint, layers: list[Layer], locations: tuple[str, ...]) -> tuple[Hit, ...]:
+    """The endpoint's documented fields found in the layers of one part, one hit per field."""
+    label = f"protocol:{endpoint.id}"
+    hits: dict[tuple[str, str], Hit] = {}
+    for layer in layers:
+        protobuf = "protobuf" in layer.encodings
+        for location in locations:
+            if (location == "protobuf") != protobuf:
+                continue  # protobuf field paths ("1.19") are only keys of decoded protobuf layers
+            for found in field_values(endpoint, location, layer.pairs, layer.text if location == "json" else None):
+                f = found.field
+                if (f.location, f.key) not in hits:
+                    # The key as the peeler names it (the last step of a JSON path), like other hits.
+                    hits[(f.location, f.key)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf,
+                                                    layer.encodings)
+    return tuple(hits.values())
+
+
+def _path_hits(endpoint: Endpoint, path: str) -> tuple[Hit, ...]:
+    values = endpoint.path_values(path)
+    return tuple(Hit(f.data_type, f.identifier, f"protocol:{endpoint.id}", PROTOCOL, f.key, ())
+                 for f in endpoint.fields if f.location == "path" and f.key in values)
+
+
+def _strongest(hits: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:
+    """Where two hits tell of the same thing in the same place, only the surer one stays.
+
+    The same thing: the same data type and identifier kind, or the same key (a profile value found under
+    `gaid` and the protocol's field `gaid` are one observation, the known value)."""
+    best_kind: dict[tuple[str, str | None, str], int] = {}
+    best_key: dict[tuple[str, str], int] = {}
+    for where, h in hits:
+        rank = CONFIDENCE_RANK.get(h.confidence, 0)
+        kind = (h.data_type, h.identifier, where)
+        best_kind[kind] = max(best_kind.get(kind, -1), rank)
+        if h.key:
+            best_key[(h.key, where)] = max(best_key.get((h.key, where), -1), rank)
+    kept = []
+    for where, h in hits:
+        rank = CONFIDENCE_RANK.get(h.confidence, 0)
+        if rank < best_kind[(h.data_type, h.identifier, where)]:
+            continue
+        if h.key and rank < best_key[(h.key, where)]:
+            continue
+        kept.append((where, h))
+    return kept
 
 
 def _cookie_pairs(cookie: str) -> tuple[tuple[str, str], ...]:

@@ -20,8 +20,13 @@ import ahocorasick
 from scanner.dynamic.decode import Layer
 from scanner.dynamic.device import Contact, DeviceProfile, custom_data_type
 
+# How sure an observation is, strongest first. "confirmed" is a value of the device profile (the issue calls it
+# `known`; the word stays "confirmed" so saved reports, rules and baselines keep their meaning); "protocol" is a
+# field a tracker protocol (rules/protocols) documents as carrying that data; "likely" is a shape and a key name.
 CONFIRMED = "confirmed"
+PROTOCOL = "protocol"
 LIKELY = "likely"
+CONFIDENCE_RANK = {CONFIRMED: 2, PROTOCOL: 1, LIKELY: 0}
 
 # Play's line between precise and approximate location: an area smaller than 3 km² is precise.
 PRECISE_AREA_KM2 = 3.0

@@ -66,7 +66,7 @@ class Example:
     headers: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: analysis memos key on it
 class Endpoint:
     id: str
     name: str

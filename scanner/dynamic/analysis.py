@@ -21,7 +21,7 @@ from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
 from scanner.dynamic.readers import FlowRecord, header_value
 from scanner.gcpause import gc_checkpoint, gc_paused
-from scanner.knowledge.protocols import Endpoint, ProtocolCatalog, field_values, shared_protocols
+from scanner.knowledge.protocols import Endpoint, ProtocolCatalog, ProtocolField, part_values, shared_protocols
 from scanner.knowledge.recipients import Recipients
 from scanner.model import Observation, TrafficReport
 
@@ -143,7 +143,7 @@ class FlowAnalyzer:
             peeler.text(text, pairs=pairs)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, _PART_LOCATIONS.get(where, ()))
+                hits += _protocol_hits(endpoint, peeler.layers, where)
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
         return hits
 
@@ -156,7 +156,7 @@ class FlowAnalyzer:
             peeler.body(body, content_type, encoding, encodings)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, _PART_LOCATIONS["body"])
+                hits += _protocol_hits(endpoint, peeler.layers, "body")
             found = hits, tuple(peeler.warnings)
             self._parts_memo.put(key, found, len(body))
         return found
@@ -201,27 +201,18 @@ class _Headers:
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
 
 
-# Which protocol field locations each part of a request can hold.
-_PART_LOCATIONS: dict[str, tuple[str, ...]] = {
-    "query": ("query",), "header": ("header",), "cookie": ("cookie",), "body": ("form", "json", "protobuf"),
-}
-
-
-def _protocol_hits(endpoint: Endpoint, layers: list[Layer], locations: tuple[str, ...]) -> tuple[Hit, ...]:
+def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str) -> tuple[Hit, ...]:
     """The endpoint's documented fields found in the layers of one part, one hit per field."""
+    if where not in endpoint.index:
+        return ()
     label = f"protocol:{endpoint.id}"
-    hits: dict[tuple[str, str], Hit] = {}
+    hits: dict[ProtocolField, Hit] = {}
     for layer in layers:
-        protobuf = "protobuf" in layer.encodings
-        for location in locations:
-            if (location == "protobuf") != protobuf:
-                continue  # protobuf field paths ("1.19") are only keys of decoded protobuf layers
-            for found in field_values(endpoint, location, layer.pairs, layer.text if location == "json" else None):
-                f = found.field
-                if (f.location, f.key) not in hits:
-                    # The key as the peeler names it (the last step of a JSON path), like other hits.
-                    hits[(f.location, f.key)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf,
-                                                    layer.encodings)
+        for found in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings):
+            f = found.field
+            if f not in hits:
+                # The key as the peeler names it (the last step of a JSON path), like other hits.
+                hits[f] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings)
     return tuple(hits.values())
 
 

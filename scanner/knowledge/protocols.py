@@ -15,7 +15,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,13 @@ class ProtocolField:
 
 
 @dataclass(frozen=True, slots=True)
+class _PartIndex:
+    plain: dict[str, tuple[ProtocolField, ...]]
+    dotted: tuple[ProtocolField, ...]
+    protobuf: dict[str, tuple[ProtocolField, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     """A request written to the endpoint's documentation: its test, and the reader's picture of it."""
 
@@ -79,6 +86,26 @@ class Endpoint:
     example: Example
     file: str
     line: int | None
+
+    # Per part of a request (query, header, cookie, body): the fields by lower-cased last key, the fields with a
+    # dotted JSON path, and (body only) protobuf fields. Built once, since part_values runs on every layer of
+    # every matched flow.
+    index: dict[str, _PartIndex] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for where in set(LOCATIONS.values()) - {"path"}:
+            wanted = [f for f in self.fields if f.where == where]
+            if not wanted:
+                continue
+            plain: dict[str, list[ProtocolField]] = {}
+            protobuf: dict[str, list[ProtocolField]] = {}
+            dotted = tuple(f for f in wanted if f.location == "json" and ("." in f.key or "[" in f.key))
+            for f in wanted:
+                if f not in dotted:
+                    # Keys are compared without case: SDK versions and platforms differ (deviceId / deviceid).
+                    (protobuf if f.location == "protobuf" else plain).setdefault(f.leaf.lower(), []).append(f)
+            self.index[where] = _PartIndex({k: tuple(v) for k, v in plain.items()}, dotted,
+                                           {k: tuple(v) for k, v in protobuf.items()})
 
     def path_values(self, path: str) -> dict[str, str]:
         """The named groups of the path pattern (URL path segments that carry a field)."""
@@ -144,35 +171,36 @@ class ProtocolCatalog:
         return None
 
 
-def field_values(endpoint: Endpoint, location: str, pairs: Iterable[tuple[str, str]], text: str | None = None
-                 ) -> Iterator[FieldValue]:
-    """Values of the endpoint's fields at one location found among key/value pairs (and the layer's JSON text).
+def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]], text: str, protobuf: bool
+                ) -> list[FieldValue]:
+    """Values of the endpoint's fields in one decoded layer of one part of a request (Observation.where).
 
-    A JSON field with a dotted path is checked against the document itself, so `device.id` is not any `id`.
+    `pairs` are the layer's key/value leaves, `protobuf` whether they are protobuf field paths. A JSON field with
+    a dotted path is checked against the document itself, so `device.id` is not any `id`.
     """
-    wanted = [f for f in endpoint.fields if f.location == location]
-    if not wanted:
-        return
-    by_leaf: dict[str, list[ProtocolField]] = {}
-    for f in wanted:
-        if f.location == "json" and ("." in f.key or "[" in f.key):
-            continue
-        # Keys are compared without case: SDK versions and platforms differ (deviceId / deviceid / DeviceID).
-        by_leaf.setdefault(f.leaf.lower(), []).append(f)
-    for key, value in pairs:
-        for f in by_leaf.get(key.lower(), ()):
-            if not is_placeholder(value):
-                yield FieldValue(f, value)
-    dotted = [f for f in wanted if f.location == "json" and ("." in f.key or "[" in f.key)]
-    if dotted and text is not None and text.lstrip()[:1] in "{[":
+    index = endpoint.index.get(where)
+    if index is None:
+        return []
+    found: list[FieldValue] = []
+    by_key = index.protobuf if protobuf else index.plain
+    if by_key:
+        for key, value in pairs:
+            fields = by_key.get(key.lower())
+            if fields and not is_placeholder(value):
+                found.extend(FieldValue(f, value) for f in fields)
+    if not index.dotted or protobuf or text.lstrip()[:1] not in "{[":
+        return found
+    # Parse the document only when one of the dotted fields' last keys is among its leaves.
+    keys = {k.lower() for k, _ in pairs}
+    present = [f for f in index.dotted if f.leaf.lower() in keys]
+    if present:
         try:
             doc = json.loads(text)
         except ValueError:
-            return
-        for f in dotted:
-            for value in _json_path(doc, f.key):
-                if not is_placeholder(value):
-                    yield FieldValue(f, value)
+            return found
+        for f in present:
+            found.extend(FieldValue(f, value) for value in _json_path(doc, f.key) if not is_placeholder(value))
+    return found
 
 
 def _json_path(doc: Any, path: str) -> Iterator[str]:

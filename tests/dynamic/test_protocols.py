@@ -164,3 +164,65 @@ def test_cli_exit_2_on_a_malformed_protocol_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["traffic", str(har), "--protocols", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:4:" in result.output
+
+
+# --- first parties named after the app ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("package", "label", "host", "party"), [
+    ("br.com.example.app", None, "api.example.com.br", "first"),  # the reversed package name
+    ("br.com.example.app", "Example Shop", "cdn.exampleshop.com", "first"),  # the label run together
+    ("br.com.example.app", None, "static.example.net", "first"),  # a distinctive package word, other suffix
+    ("com.spotify.music", "Spotify", "spclient.wg.spotify.com", "first"),
+    ("com.spotify.music", "Spotify", "music.com", "third"),  # the product word is no company
+    ("br.com.example.app", None, "app.com.br", "third"),  # com.br is a public suffix, nobody's domain
+    ("com.weather.forecast", "Weather Forecast", "weatherforecastapi.io", "third"),
+    ("com.example.analytics", None, "api.mixpanel.com", "third"),
+    ("com.facebook.katana", "Facebook", "graph.facebook.com", "first"),  # an SDK vendor's own app
+])
+def test_first_party_from_package_name_and_label(package: str, label: str | None, host: str, party: str) -> None:
+    from scanner.knowledge.recipients import AppNames
+
+    recipients = Recipients(shared_catalog(None), (), AppNames(package, label))
+    assert recipients.resolve(host).party == party
+
+
+def test_traffic_package_option_makes_the_app_s_domain_first_party(tmp_path: Path) -> None:
+    import json
+
+    har = tmp_path / "c.har"
+    entry = {"startedDateTime": "2026-01-01T00:00:00Z", "time": 1, "request": {
+        "method": "GET", "url": "https://api.example.com.br/v1/me?device_id=C8F9E604-F01A-4BD9-95C6-8E5357DF265D",
+        "httpVersion": "HTTP/1.1", "headers": [], "queryString": [], "cookies": [], "headersSize": -1,
+        "bodySize": 0}, "response": {"status": 200, "statusText": "", "httpVersion": "HTTP/1.1", "headers": [],
+                                     "cookies": [], "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
+                                     "headersSize": -1, "bodySize": 0}, "cache": {}, "timings": {}}
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}), encoding="utf-8")
+    parties = {}
+    for args in ([], ["--package", "br.com.example.app"]):
+        result = CliRunner().invoke(main, ["traffic", str(har), "--format", "json", *args])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        parties[bool(args)] = {o["party"] for o in report["observations"]}
+    assert parties == {False: {"third"}, True: {"first"}}
+
+
+def test_scan_first_party_option(tmp_path: Path) -> None:
+    import json
+
+    har = tmp_path / "c.har"
+    entry = {"startedDateTime": "2026-01-01T00:00:00Z", "time": 1, "request": {
+        "method": "GET", "url": "https://api.example.com.br/v1/me?device_id=C8F9E604-F01A-4BD9-95C6-8E5357DF265D",
+        "httpVersion": "HTTP/1.1", "headers": [], "queryString": [], "cookies": [], "headersSize": -1,
+        "bodySize": 0}, "response": {"status": 200, "statusText": "", "httpVersion": "HTTP/1.1", "headers": [],
+                                     "cookies": [], "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
+                                     "headersSize": -1, "bodySize": 0}, "cache": {}, "timings": {}}
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}), encoding="utf-8")
+    parties = {}
+    for args in ([], ["--first-party", "example.com.br"]):
+        result = CliRunner().invoke(main, ["scan", "--traffic", str(har), "--format", "json", "--fail-on", "none",
+                                           *args])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        parties[bool(args)] = {o["party"] for o in report["traffic"]["observations"]}
+    assert parties == {False: {"third"}, True: {"first"}}

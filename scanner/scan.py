@@ -166,6 +166,8 @@ def analyse_app_traffic(paths: list[Path], options: ScanOptions, static: StaticR
 
 
 def merge_traffic(reports: list[TrafficReport]) -> TrafficReport | None:
+    from scanner.dynamic.analysis import linkage
+
     if not reports:
         return None
     if len(reports) == 1:
@@ -180,6 +182,7 @@ def merge_traffic(reports: list[TrafficReport]) -> TrafficReport | None:
         merged.warnings.extend(report.warnings)
         merged.flow_index.extend(report.flow_index)
         merged.unseen.extend(report.unseen)
+    merged.linkage = linkage(merged.observations)  # values shared between the reports link them too
     return merged
 
 

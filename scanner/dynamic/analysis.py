@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from scanner.dynamic.decode import Layer, Peeler
-from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect
+from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect, value_ref
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
@@ -23,7 +23,14 @@ from scanner.dynamic.readers import FlowRecord, header_value
 from scanner.gcpause import gc_checkpoint, gc_paused
 from scanner.knowledge.protocols import Endpoint, ProtocolCatalog, ProtocolField, part_values, shared_protocols
 from scanner.knowledge.recipients import Recipients
-from scanner.model import Observation, TrafficReport
+from scanner.model import (
+    LINKING_TYPES,
+    LinkedIdentifier,
+    Observation,
+    TrafficReport,
+    link_identifiers,
+    recipient_organisation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +109,7 @@ class FlowAnalyzer:
             method=record.method, party=recipient.party, sdk=recipient.sdk, owner=recipient.owner, where=where,
             encodings=list(hit.encodings), time=record.time, phase=phase, cleartext=cleartext,
             confidence=hit.confidence, flow_id=record.id, key=hit.key, value_label=hit.value_label,
-            registrable_domain=recipient.registrable_domain,
+            registrable_domain=recipient.registrable_domain, value_ref=hit.value_ref, capture=record.source or None,
         ) for where, hit in hits], warnings)
 
     def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None
@@ -212,13 +219,14 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str) -> tuple
             f = found.field
             if f not in hits:
                 # The key as the peeler names it (the last step of a JSON path), like other hits.
-                hits[f] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings)
+                hits[f] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,
+                              value_ref(found.value))
     return tuple(hits.values())
 
 
 def _path_hits(endpoint: Endpoint, path: str) -> tuple[Hit, ...]:
     values = endpoint.path_values(path)
-    return tuple(Hit(f.data_type, f.identifier, f"protocol:{endpoint.id}", PROTOCOL, f.key, ())
+    return tuple(Hit(f.data_type, f.identifier, f"protocol:{endpoint.id}", PROTOCOL, f.key, (), value_ref(values[f.key]))
                  for f in endpoint.fields if f.location == "path" and f.key in values)
 
 
@@ -299,10 +307,18 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
                 "data_types": sorted({o.data_type for o in result.observations}) if result.observations else [],
             })
     report.marks = [m.as_dict() for m in timeline.marks]
+    report.linkage = linkage(report.observations)
     report.destinations = destinations(report.flow_index, report.observations, analyzer.recipients)
     report.frequency = frequency(report.observations)
     _add_unseen(report, tls_failures)
     return report
+
+
+def linkage(observations: Iterable[Observation]) -> list[LinkedIdentifier]:
+    """Identifier values sent to two or more organisations, or seen in two or more captures."""
+    return link_identifiers((o.value_ref, o.data_type, o.identifier,
+                             recipient_organisation(o.party, o.owner, o.registrable_domain, o.host), o.host, o.capture,
+                             o.flow_id) for o in observations if o.value_ref and o.data_type in LINKING_TYPES)
 
 
 # What a TLS failure means for the analysis, in the words of the warning.

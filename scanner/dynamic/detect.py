@@ -41,6 +41,12 @@ class Hit:
     confidence: str
     key: str | None
     encodings: tuple[str, ...]
+    value_ref: str | None = None  # which value (see Observation.value_ref), for linkage
+
+
+def value_ref(value: str) -> str:
+    """A value's fingerprint: the same identifier gives the same one whatever its case or surrounding blanks."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +223,7 @@ class ValueMatcher:
                 hit = self._hits.get(memo_key)
                 if hit is None:
                     hit = Hit(meta.data_type, meta.identifier, meta.label, CONFIRMED, found_key,
-                              encodings + meta.variants)
+                              encodings + meta.variants, f"profile:{meta.label}")
                     if len(self._hits) >= _HIT_MEMO_SIZE:
                         self._hits.clear()
                     self._hits[memo_key] = hit
@@ -416,7 +422,7 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLook
     identifiers = profile.identifiers
     if not profile.email and "@" in lowered:
         for m in _EMAIL_RE.finditer(lowered):
-            hits.append(Hit("email", None, None, LIKELY, keys(m.group(0)), enc))
+            hits.append(Hit("email", None, None, LIKELY, keys(m.group(0)), enc, value_ref(m.group(0))))
     if "imei" not in identifiers:
         for m in _IMEI_RE.finditer(lowered):
             digits = m.group(0)
@@ -424,13 +430,13 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLook
                 continue
             key = keys(digits)
             if digits[:2] in _RBI or (key and _IMEI_KEY.search(key)):
-                hits.append(Hit("device_id", "imei", None, LIKELY, key, enc))
+                hits.append(Hit("device_id", "imei", None, LIKELY, key, enc, value_ref(digits)))
     need_mac = "mac_address" not in identifiers
     if need_mac and ("-" in lowered or ":" in lowered):  # _MAC_RE needs a separator
         for m in _MAC_RE.finditer(lowered):
             mac = m.group(0).replace("-", ":")
             if mac not in _FAKE_MACS:
-                hits.append(Hit("device_id", "mac_address", None, LIKELY, keys(m.group(0)), enc))
+                hits.append(Hit("device_id", "mac_address", None, LIKELY, keys(m.group(0)), enc, value_ref(mac)))
     need_ad = "advertising_id" not in identifiers and "oaid" not in identifiers
     need_location = profile.location is None
     if not (need_ad or need_mac or need_location):
@@ -442,10 +448,10 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLook
         if (need_ad and _UUID_RE.match(v) and v.replace("-", "") != _ZERO_UUID.replace("-", "")
                 and _AD_KEY.search(key)):
             kind = "oaid" if "oaid" in key.lower() else "advertising_id"
-            hits.append(Hit("device_id", kind, None, LIKELY, key, enc))
+            hits.append(Hit("device_id", kind, None, LIKELY, key, enc, value_ref(v)))
         elif (need_mac and _MAC_KEY.search(key)
               and re.fullmatch(r"[0-9a-f]{12}", v) and v != "000000000000" and v != "020000000000"):
-            hits.append(Hit("device_id", "mac_address", None, LIKELY, key, enc))
+            hits.append(Hit("device_id", "mac_address", None, LIKELY, key, enc, value_ref(":".join(v[i:i + 2] for i in range(0, 12, 2)))))
         if need_location:
             if _LAT_KEY.match(key):
                 lat = _coordinate(v, 90) or lat
@@ -633,5 +639,5 @@ def identifier_hits(layer: Layer, memo: dict[str, tuple[str, str] | None], known
             continue
         if identifier == "imei" and shape not in ("imei", "hex16", "random"):
             continue  # an "imei" key holding a UUID is some vendor's device id, not an IMEI
-        hits.append(Hit(data_type, identifier, None, LIKELY, key, enc))
+        hits.append(Hit(data_type, identifier, None, LIKELY, key, enc, value_ref(value)))
     return hits

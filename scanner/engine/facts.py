@@ -9,6 +9,7 @@ and observations with what the declaration discloses about them.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import operator
 import re
@@ -23,16 +24,19 @@ from scanner.knowledge import regulation
 from scanner.knowledge.apis import load_api_catalog
 from scanner.model import (
     DATA_TYPES,
+    LINKING_TYPES,
     Declaration,
     Evidence,
     Observation,
     StaticReport,
     TrafficReport,
+    link_identifiers,
+    recipient_organisation,
 )
 
 Fact = dict[str, Any]
 
-BEHAVIOUR_KINDS = frozenset({"observation", "frequency"})
+BEHAVIOUR_KINDS = frozenset({"observation", "frequency", "linkable_identifier"})
 CAPABILITY_KINDS = frozenset({"permission", "capability", "api_use", "sdk", "sdk_data", "endpoint", "manifest"})
 STATIC_KINDS = CAPABILITY_KINDS
 INPUTS = ("static", "traffic", "declaration", "category")
@@ -58,9 +62,12 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                     "party": "first", "sdk": None, "owner": None, "where": "body", "encodings": [], "time": 0.0,
                     "phase": None, "cleartext": False, "confidence": "confirmed", "flow_id": "", "key": None,
                     "registrable_domain": None, "recipient": None, "recipient_disclosed": False,
-                    "recipient_data_types": None},
+                    "recipient_data_types": None, "value_ref": None, "capture": None},
     "frequency": {"data_type": None, "identifier": None, "host": "", "sdk": None, "count": 0, "span_s": 0.0,
                   "per_minute": 0.0},
+    # Linkage (issue 13): one identifier value reaching several organisations or several captures.
+    "linkable_identifier": {"value_ref": None, "data_type": None, "identifier": None, "organisations": [],
+                            "hosts": [], "captures": [], "flows": 0, "cross_party": False, "persistent": False},
     "declaration": {"format": None, "path": None, "package": None},
     "declared": {"data_type": None, "collected": False, "shared": False, "purposes": [], "shared_purposes": [],
                  "optional": None, "ephemeral": None, "denied": False, "source": None, "confidence": "stated"},
@@ -75,6 +82,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "api_use": ("api", "caller", "identifier"), "sdk": ("id",), "sdk_data": ("sdk", "data_type"),
     "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
     "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
+    "linkable_identifier": ("data_type", "identifier", "organisations"),
     "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
     "low_relevance_permission": ("category", "permission"),
 }
@@ -162,7 +170,7 @@ def observation_fact(o: Observation) -> Fact:
         "observation", data_type=o.data_type, identifier=o.identifier, host=o.host, url=o.url, method=o.method,
         party=o.party, sdk=o.sdk, owner=o.owner, where=o.where, encodings=list(o.encodings), time=o.time,
         phase=o.phase, cleartext=o.cleartext, confidence=o.confidence, flow_id=o.flow_id, key=o.key,
-        registrable_domain=o.registrable_domain, value_label=o.value_label)
+        registrable_domain=o.registrable_domain, value_label=o.value_label, value_ref=o.value_ref, capture=o.capture)
 
 
 def traffic_facts(report: TrafficReport) -> list[Fact]:
@@ -321,6 +329,8 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
                         "host": host, "sdk": rows[positions[0]][0], "count": count, "span_s": round(span, 1),
                         "per_minute": per_minute})
 
+    derived.extend(linkage_facts(observations))
+
     if category:
         app_type = regulation.app_types()[category]
         for data_type in app_type.necessary:
@@ -329,6 +339,21 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
             derived.append(make_fact("low_relevance_permission", category=category, permission=perm_name))
     facts.extend(derived)
     return facts
+
+
+# --- linkage (issue 13) -----------------------------------------------------------------------------------------
+
+
+def linkage_facts(observations: Sequence[Fact]) -> list[Fact]:
+    """linkable_identifier facts: identifier values that reached two or more organisations or captures.
+
+    Derived from observation facts (so rule test cases can state observations with a value_ref), with the same
+    grouping as the traffic report's linkage table (model.link_identifiers)."""
+    sightings = [(o["value_ref"], o["data_type"], o.get("identifier"),
+                  recipient_organisation(o.get("party"), o.get("owner"), o.get("registrable_domain"), o.get("host") or ""),
+                  o.get("host") or "", o.get("capture"), o.get("flow_id") or str(i))
+                 for i, o in enumerate(observations) if o.get("value_ref") and o.get("data_type") in LINKING_TYPES]
+    return [make_fact("linkable_identifier", **dataclasses.asdict(linked)) for linked in link_identifiers(sightings)]
 
 
 def build_facts(static: StaticReport | None, traffic: TrafficReport | None, declaration: Declaration | None, *,
@@ -367,7 +392,7 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
         if not isinstance(item, dict) or "kind" not in item:
             raise DivulgeError(f"{where}: fact {index} must be a mapping with a `kind`")
         kind = item["kind"]
-        if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "necessary_pi",
+        if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "linkable_identifier", "necessary_pi",
                                                 "low_relevance_permission", "declared", "disclosed", "declaration"):
             raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
                                "app, permission, api_use, sdk, endpoint, manifest or observation facts "
@@ -429,6 +454,17 @@ def evidence_for(fact: Fact) -> Evidence:
         return Evidence(kind="flow", summary=f"{_label(fact['data_type'])} sent to {fact['host']} {fact['count']} times "
                         f"in {fact['span_s']:.0f} s ({fact['per_minute']} per minute)", location=fact.get("host"),
                         details={k: fact.get(k) for k in ("count", "span_s", "per_minute", "identifier")})
+    if kind == "linkable_identifier":
+        what = _label(fact["data_type"]) + (f" ({fact['identifier']})" if fact.get("identifier") else "")
+        parts = []
+        if fact.get("cross_party"):
+            parts.append(f"sent to {len(fact['organisations'])} organisations: {', '.join(fact['organisations'])}")
+        if fact.get("persistent"):
+            parts.append(f"the same in {len(fact['captures'])} captures")
+        return Evidence(kind="flow", summary=f"one {what} value {'; '.join(parts)} ({fact['flows']} flows)",
+                        location=", ".join(fact.get("hosts") or []) or None,
+                        details={k: fact.get(k) for k in ("value_ref", "identifier", "organisations", "hosts",
+                                                           "captures", "flows", "cross_party", "persistent")})
     if kind == "permission":
         return Evidence(kind="permission", summary=f"requests {fact['name']} ({fact.get('protection_level')})",
                         location=f'AndroidManifest.xml <uses-permission android:name="{fact["name"]}">',

@@ -414,7 +414,7 @@ def frequency(observations: list[Observation]) -> list[dict[str, Any]]:
             "count": len(flow_times), "first": min(flow_times.values()), "last": max(flow_times.values()),
             "peak_per_minute": peak_per_minute(list(flow_times.values())),
             "phases": dict(sorted(phases.items())), "cleartext": any(o.cleartext for o in items),
-            "confidence": CONFIRMED if any(o.confidence == CONFIRMED for o in items) else "likely",
+            "confidence": max((o.confidence for o in items), key=lambda c: CONFIDENCE_RANK.get(c, 0)),
         })
     rows.sort(key=lambda r: (-r["count"], r["data_type"], r["destination"]))
     return rows

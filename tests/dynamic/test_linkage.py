@@ -51,3 +51,23 @@ def test_a_value_never_appears_in_the_report_only_its_fingerprint(tmp_path: Path
     ])
     report = analyse_traffic(TrafficOptions(captures=(har,)))
     assert len(report.linkage) == 1 and ADID not in json.dumps([li.__dict__ for li in report.linkage])
+
+
+def test_linkage_in_the_text_summary_and_the_html_report(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    har = _har(tmp_path / "c.har", [
+        ("https://launches.appsflyer.com/api/v6.12/androidevent", json.dumps({"advertiserId": ADID})),
+        ("https://api2.branch.io/v1/open", json.dumps({"google_advertising_id": ADID})),
+    ])
+    text = CliRunner().invoke(main, ["traffic", str(har)]).output
+    assert "Identifiers that tie recipients together" in text and "AppsFlyer" in text
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["scan", "--traffic", str(har), "--format", "html", "-o", str(out),
+                                       "--fail-on", "none"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Identifiers that tie recipients together" in html and "DVG-LINK-001" in html
+    assert ADID not in html.split('id="obs-data"')[0]  # the linkage table shows fingerprints, not values

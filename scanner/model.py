@@ -326,6 +326,8 @@ def link_identifiers(sightings: Iterable[tuple[str, str, str | None, str, str, s
         groups.setdefault(sighting[0], []).append(sighting)
     linked = []
     for ref, rows in groups.items():
+        if len(rows) == 1:
+            continue  # most values are seen once: one organisation, one capture
         organisations = sorted({r[3] for r in rows})
         captures = sorted({r[5] for r in rows if r[5]})
         if len(organisations) < 2 and len(captures) < 2:

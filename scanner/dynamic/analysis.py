@@ -21,7 +21,7 @@ from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
 from scanner.dynamic.readers import FlowRecord, header_value
 from scanner.gcpause import gc_checkpoint, gc_paused
-from scanner.knowledge.protocols import Endpoint, ProtocolCatalog, ProtocolField, part_values, shared_protocols
+from scanner.knowledge.protocols import Endpoint, ProtocolCatalog, part_values, shared_protocols
 from scanner.knowledge.recipients import Recipients
 from scanner.model import (
     LINKING_TYPES,
@@ -213,14 +213,14 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str) -> tuple
     if where not in endpoint.index:
         return ()
     label = f"protocol:{endpoint.id}"
-    hits: dict[ProtocolField, Hit] = {}
+    hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
         for found in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings):
             f = found.field
-            if f not in hits:
+            if id(f) not in hits:
                 # The key as the peeler names it (the last step of a JSON path), like other hits.
-                hits[f] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,
-                              value_ref(found.value))
+                hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,
+                                  value_ref(found.value) if f.data_type in LINKING_TYPES else None)
     return tuple(hits.values())
 
 
@@ -314,11 +314,21 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
     return report
 
 
+def _surest(confidences: set[str]) -> str:
+    return max(confidences, key=lambda c: CONFIDENCE_RANK.get(c, 0))
+
+
 def linkage(observations: Iterable[Observation]) -> list[LinkedIdentifier]:
     """Identifier values sent to two or more organisations, or seen in two or more captures."""
+    by_ref: dict[str, list[Observation]] = defaultdict(list)
+    for o in observations:
+        if o.value_ref is not None:
+            by_ref[o.value_ref].append(o)
+    # A value seen once links nothing: only groups of two or more become sightings.
     return link_identifiers((o.value_ref, o.data_type, o.identifier,
                              recipient_organisation(o.party, o.owner, o.registrable_domain, o.host), o.host, o.capture,
-                             o.flow_id) for o in observations if o.value_ref and o.data_type in LINKING_TYPES)
+                             o.flow_id) for group in by_ref.values() if len(group) > 1
+                            for o in group if o.value_ref and o.data_type in LINKING_TYPES)
 
 
 # What a TLS failure means for the analysis, in the words of the warning.
@@ -414,7 +424,7 @@ def frequency(observations: list[Observation]) -> list[dict[str, Any]]:
             "count": len(flow_times), "first": min(flow_times.values()), "last": max(flow_times.values()),
             "peak_per_minute": peak_per_minute(list(flow_times.values())),
             "phases": dict(sorted(phases.items())), "cleartext": any(o.cleartext for o in items),
-            "confidence": max((o.confidence for o in items), key=lambda c: CONFIDENCE_RANK.get(c, 0)),
+            "confidence": _surest({o.confidence for o in items}),
         })
     rows.sort(key=lambda r: (-r["count"], r["data_type"], r["destination"]))
     return rows

@@ -58,7 +58,7 @@ class ProtocolField:
 @dataclass(frozen=True, slots=True)
 class _PartIndex:
     plain: dict[str, tuple[ProtocolField, ...]]
-    dotted: tuple[ProtocolField, ...]
+    dotted: tuple[tuple[str, ProtocolField], ...]  # (last key lower-cased, field)
     protobuf: dict[str, tuple[ProtocolField, ...]]
 
 
@@ -104,7 +104,8 @@ class Endpoint:
                 if f not in dotted:
                     # Keys are compared without case: SDK versions and platforms differ (deviceId / deviceid).
                     (protobuf if f.location == "protobuf" else plain).setdefault(f.leaf.lower(), []).append(f)
-            self.index[where] = _PartIndex({k: tuple(v) for k, v in plain.items()}, dotted,
+            self.index[where] = _PartIndex({k: tuple(v) for k, v in plain.items()},
+                                           tuple((f.leaf.lower(), f) for f in dotted),
                                            {k: tuple(v) for k, v in protobuf.items()})
 
     def path_values(self, path: str) -> dict[str, str]:
@@ -121,7 +122,13 @@ class FieldValue:
     value: str
 
 
+# Every placeholder starts with one of these (or is shorter than 3 characters): other values skip the work.
+_PLACEHOLDER_HEADS = frozenset(" \t0-:nNuUtTfF")
+
+
 def is_placeholder(value: str) -> bool:
+    if len(value) > 2 and value[0] not in _PLACEHOLDER_HEADS:
+        return False
     v = value.strip().lower()
     return v in _PLACEHOLDERS or len(v) < 2 or set(v) <= {"0", "-", ":"}
 
@@ -192,7 +199,7 @@ def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]]
         return found
     # Parse the document only when one of the dotted fields' last keys is among its leaves.
     keys = {k.lower() for k, _ in pairs}
-    present = [f for f in index.dotted if f.leaf.lower() in keys]
+    present = [f for leaf, f in index.dotted if leaf in keys]
     if present:
         try:
             doc = json.loads(text)

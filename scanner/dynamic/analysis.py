@@ -235,23 +235,20 @@ def _strongest(hits: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:
 
     The same thing: the same data type and identifier kind, or the same key (a profile value found under
     `gaid` and the protocol's field `gaid` are one observation, the known value)."""
-    best_kind: dict[tuple[str, str | None, str], int] = {}
-    best_key: dict[tuple[str, str], int] = {}
+    rank = CONFIDENCE_RANK
+    best: dict[tuple[Any, ...], int] = {}  # (data type, identifier, where) and (key, where) -> the surest rank
     for where, h in hits:
-        rank = CONFIDENCE_RANK.get(h.confidence, 0)
+        r = rank.get(h.confidence, 0)
         kind = (h.data_type, h.identifier, where)
-        best_kind[kind] = max(best_kind.get(kind, -1), rank)
+        if best.get(kind, -1) < r:
+            best[kind] = r
         if h.key:
-            best_key[(h.key, where)] = max(best_key.get((h.key, where), -1), rank)
-    kept = []
-    for where, h in hits:
-        rank = CONFIDENCE_RANK.get(h.confidence, 0)
-        if rank < best_kind[(h.data_type, h.identifier, where)]:
-            continue
-        if h.key and rank < best_key[(h.key, where)]:
-            continue
-        kept.append((where, h))
-    return kept
+            at = (h.key, where)
+            if best.get(at, -1) < r:
+                best[at] = r
+    return [(where, h) for where, h in hits
+            if (r := rank.get(h.confidence, 0)) >= best[(h.data_type, h.identifier, where)]
+            and (not h.key or r >= best[(h.key, where)])]
 
 
 def _cookie_pairs(cookie: str) -> tuple[tuple[str, str], ...]:
@@ -307,7 +304,8 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
                 "data_types": sorted({o.data_type for o in result.observations}) if result.observations else [],
             })
     report.marks = [m.as_dict() for m in timeline.marks]
-    report.linkage = linkage(report.observations)
+    with gc_paused():  # it walks every observation: a collection of the whole heap midway costs more than it
+        report.linkage = linkage(report.observations)
     report.destinations = destinations(report.flow_index, report.observations, analyzer.recipients)
     report.frequency = frequency(report.observations)
     _add_unseen(report, tls_failures)

@@ -117,7 +117,7 @@ class FlowAnalyzer:
         path, _, query = record.path.partition("?")
         if len(path) > 1:
             path_hits = self._text_hits(unquote(path) if "%" in path else path, (), None, "")
-            if endpoint is not None:
+            if endpoint is not None and endpoint.path_fields:
                 path_hits += _path_hits(endpoint, path)
             yield "path", path_hits
         if query:
@@ -150,7 +150,7 @@ class FlowAnalyzer:
             peeler.text(text, pairs=pairs)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, where)
+                hits += _protocol_hits(endpoint, peeler.layers, where, hits)
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
         return hits
 
@@ -163,7 +163,7 @@ class FlowAnalyzer:
             peeler.body(body, content_type, encoding, encodings)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, "body")
+                hits += _protocol_hits(endpoint, peeler.layers, "body", hits)
             found = hits, tuple(peeler.warnings)
             self._parts_memo.put(key, found, len(body))
         return found
@@ -208,26 +208,32 @@ class _Headers:
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
 
 
-def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str) -> tuple[Hit, ...]:
-    """The endpoint's documented fields found in the layers of one part, one hit per field."""
+def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = ()
+                   ) -> tuple[Hit, ...]:
+    """The endpoint's documented fields found in the layers of one part, one hit per field.
+
+    A field whose key already holds a known value (`found`, the profile's hits of the same part) is left out
+    here: the known value wins anyway (_strongest), and most tracker fields in a profiled capture are such."""
     if where not in endpoint.index:
         return ()
+    known = {h.key.lower() for h in found if h.confidence == CONFIRMED and h.key} if found else ()
     label = f"protocol:{endpoint.id}"
     hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
-        for found in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings):
-            f = found.field
-            if id(f) not in hits:
-                # The key as the peeler names it (the last step of a JSON path), like other hits.
-                hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,
-                                  value_ref(found.value) if f.data_type in LINKING_TYPES else None)
+        for value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings):
+            f = value.field
+            if id(f) in hits or (known and f.leaf.lower() in known):
+                continue
+            # The key as the peeler names it (the last step of a JSON path), like other hits.
+            hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,
+                              value_ref(value.value) if f.data_type in LINKING_TYPES else None)
     return tuple(hits.values())
 
 
 def _path_hits(endpoint: Endpoint, path: str) -> tuple[Hit, ...]:
     values = endpoint.path_values(path)
     return tuple(Hit(f.data_type, f.identifier, f"protocol:{endpoint.id}", PROTOCOL, f.key, (), value_ref(values[f.key]))
-                 for f in endpoint.fields if f.location == "path" and f.key in values)
+                 for f in endpoint.path_fields if f.key in values)
 
 
 def _strongest(hits: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:

@@ -44,15 +44,16 @@ class ProtocolField:
     key: str  # parameter / header / cookie name, dotted JSON path ("a.b", "[]" for array items), path group, pb path
     data_type: str
     identifier: str | None
+    leaf: str = ""  # the last step of the key: what the peeler's key/value pairs call this field (set below)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "leaf", self.key.rsplit(".", 1)[-1].removesuffix("[]") if self.location == "json"
+                           else self.key)
 
     @property
     def where(self) -> str:
         return LOCATIONS[self.location]
 
-    @property
-    def leaf(self) -> str:
-        """The last step of the key: what the peeler's key/value pairs call this field."""
-        return self.key.rsplit(".", 1)[-1] if self.location == "json" else self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,10 @@ class Endpoint:
     # dotted JSON path, and (body only) protobuf fields. Built once, since part_values runs on every layer of
     # every matched flow.
     index: dict[str, _PartIndex] = field(default_factory=dict)
+    path_fields: tuple[ProtocolField, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "path_fields", tuple(f for f in self.fields if f.location == "path"))
         for where in set(LOCATIONS.values()) - {"path"}:
             wanted = [f for f in self.fields if f.where == where]
             if not wanted:

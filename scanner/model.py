@@ -286,6 +286,10 @@ class Observation:
     # SHA-256 of the value lower-cased): equal fingerprints are the same identifier (see link_identifiers).
     value_ref: str | None = None
     capture: str | None = None  # the capture file the flow came from
+    # The request itself says the user refused (TCF without purpose 1, US Privacy opt-out, Consent Mode denied,
+    # npa=1, advertiser_tracking_enabled=0 …): "refused", and which signal (consent_source) said so.
+    consent: str | None = None
+    consent_source: str | None = None
 
 
 # Data types whose values identify someone across requests (a location or a list of apps changes).

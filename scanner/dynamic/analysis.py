@@ -14,7 +14,8 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.decode import Layer, Peeler
+from scanner.dynamic.consent import ConsentSignal, may_carry, refusal
+from scanner.dynamic.decode import Layer, Peeler, peel_body, peel_text
 from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect, value_ref
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
@@ -103,6 +104,7 @@ class FlowAnalyzer:
             return FlowResult([], warnings)
         # Everything but the hit is the same for all observations of a flow: work it out once.
         recipient = self.recipients.resolve(record.host)
+        refused = _refusal(record)
         url, phase, cleartext = record.url, self.timeline.phase_at(record.time), record.cleartext
         return FlowResult([Observation(
             data_type=hit.data_type, identifier=hit.identifier, host=recipient.host, url=url,
@@ -110,6 +112,8 @@ class FlowAnalyzer:
             encodings=list(hit.encodings), time=record.time, phase=phase, cleartext=cleartext,
             confidence=hit.confidence, flow_id=record.id, key=hit.key, value_label=hit.value_label,
             registrable_domain=recipient.registrable_domain, value_ref=hit.value_ref, capture=record.source or None,
+            consent=refused.state if refused else None,
+            consent_source=f"{refused.source} ({refused.key})" if refused else None,
         ) for where, hit in hits], warnings)
 
     def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None
@@ -206,6 +210,23 @@ class _Headers:
         if cookie:
             hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie), "cookie")))
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
+
+
+def _refusal(record: FlowRecord) -> ConsentSignal | None:
+    """The refusal of consent a request states about itself (scanner.dynamic.consent), read only when its text
+    names a consent signal at all, so other flows pay one substring search."""
+    query = record.path.partition("?")[2]
+    head = record.body[:65536].decode("latin-1").lower() if record.body else ""
+    if not (may_carry(query.lower()) or may_carry(head)):
+        return None
+    pairs: list[tuple[str, str]] = []
+    if query:
+        pairs.extend(pair for layer in peel_text(query).layers for pair in layer.pairs)
+    if record.body:
+        content_type = header_value(record.headers, "content-type")
+        encoding = "" if record.body_decoded else header_value(record.headers, "content-encoding")
+        pairs.extend(pair for layer in peel_body(record.body, content_type, encoding).layers for pair in layer.pairs)
+    return refusal(pairs)
 
 
 def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = ()

@@ -62,7 +62,8 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                     "party": "first", "sdk": None, "owner": None, "where": "body", "encodings": [], "time": 0.0,
                     "phase": None, "cleartext": False, "confidence": "confirmed", "flow_id": "", "key": None,
                     "registrable_domain": None, "recipient": None, "recipient_disclosed": False,
-                    "recipient_data_types": None, "value_ref": None, "capture": None},
+                    "recipient_data_types": None, "value_ref": None, "capture": None, "consent": None,
+                    "consent_source": None},
     "frequency": {"data_type": None, "identifier": None, "host": "", "sdk": None, "count": 0, "span_s": 0.0,
                   "per_minute": 0.0},
     # Linkage (issue 13): one identifier value reaching several organisations or several captures.
@@ -170,7 +171,8 @@ def observation_fact(o: Observation) -> Fact:
         "observation", data_type=o.data_type, identifier=o.identifier, host=o.host, url=o.url, method=o.method,
         party=o.party, sdk=o.sdk, owner=o.owner, where=o.where, encodings=list(o.encodings), time=o.time,
         phase=o.phase, cleartext=o.cleartext, confidence=o.confidence, flow_id=o.flow_id, key=o.key,
-        registrable_domain=o.registrable_domain, value_label=o.value_label, value_ref=o.value_ref, capture=o.capture)
+        registrable_domain=o.registrable_domain, value_label=o.value_label, value_ref=o.value_ref, capture=o.capture,
+        consent=o.consent, consent_source=o.consent_source)
 
 
 def traffic_facts(report: TrafficReport) -> list[Fact]:

@@ -216,8 +216,7 @@ def _refusal(record: FlowRecord) -> ConsentSignal | None:
     """The refusal of consent a request states about itself (scanner.dynamic.consent), read only when its text
     names a consent signal at all, so other flows pay one substring search."""
     query = record.path.partition("?")[2]
-    head = record.body[:65536].decode("latin-1").lower() if record.body else ""
-    if not (may_carry(query.lower()) or may_carry(head)):
+    if not ((query and may_carry(query.encode("utf-8", "replace"))) or (record.body and may_carry(record.body[:65536]))):
         return None
     pairs: list[tuple[str, str]] = []
     if query:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,8 +35,9 @@ _FLAG_REFUSED = {
     "adid_collection": {"false", "0"},  # Firebase
     "ad_user_data": {"denied"}, "ad_personalization": {"denied"},  # Consent Mode v2 as parameters
 }
-_GATE = ("gdpr", "tcstring", "tc_string", "iabtcf", "consent", "privacy", "ccpa", "gcs=", "npa=", "tracking_enabled",
-         "limit_ad_tracking", "is_lat", "dnt", "adid_collection", "ad_user_data", "ad_personalization")
+# One search over the bytes as sent (no decoding, no lower-casing) for every word a signal's key holds.
+_GATE = re.compile(rb"gdpr|tc_?string|iabtcf|consent|privacy|ccpa|gcs=|npa=|tracking_enabled|limit_ad_tracking|is_lat"
+                   rb"|dnt|adid_collection|ad_user_data|ad_personalization", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +47,9 @@ class ConsentSignal:
     key: str
 
 
-def may_carry(text: str) -> bool:
-    """Whether a request's text can hold a consent signal at all (lower-cased text)."""
-    return any(word in text for word in _GATE)
+def may_carry(data: bytes) -> bool:
+    """Whether a request's query or body can hold a consent signal at all."""
+    return _GATE.search(data) is not None
 
 
 def tcf_purpose_consents(tc_string: str) -> tuple[int, ...] | None:

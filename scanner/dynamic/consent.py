@@ -35,9 +35,10 @@ _FLAG_REFUSED = {
     "adid_collection": {"false", "0"},  # Firebase
     "ad_user_data": {"denied"}, "ad_personalization": {"denied"},  # Consent Mode v2 as parameters
 }
-# One search over the bytes as sent (no decoding, no lower-casing) for every word a signal's key holds.
+# One search over the bytes as sent, lower-cased (bytes.lower is one C pass; `re.I` made the search ten times
+# slower), for every word a signal's key holds.
 _GATE = re.compile(rb"gdpr|tc_?string|iabtcf|consent|privacy|ccpa|gcs=|npa=|tracking_enabled|limit_ad_tracking|is_lat"
-                   rb"|dnt|adid_collection|ad_user_data|ad_personalization", re.I)
+                   rb"|dnt|adid_collection|ad_user_data|ad_personalization")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class ConsentSignal:
 
 def may_carry(data: bytes) -> bool:
     """Whether a request's query or body can hold a consent signal at all."""
-    return _GATE.search(data) is not None
+    return _GATE.search(data.lower()) is not None
 
 
 def tcf_purpose_consents(tc_string: str) -> tuple[int, ...] | None:

@@ -52,6 +52,13 @@ def test_example_request_yields_every_documented_field(endpoint: Endpoint) -> No
     assert all(o.confidence == "protocol" for o in mine)
 
 
+def test_shipped_files_pass_the_strict_reading_runs_skip() -> None:
+    """Runs read the shipped files fast (libyaml, no schema pass): this is where their schema is enforced."""
+    strict = load_protocols(strict=True)
+    assert [e.id for e in strict.endpoints] == [e.id for e in CATALOG.endpoints]
+    assert all(e.line for e in strict.endpoints)
+
+
 def test_at_least_80_endpoints_with_unique_ids_sources_and_known_sdks() -> None:
     assert len(CATALOG) >= 80
     ids = [e.id for e in CATALOG.endpoints]

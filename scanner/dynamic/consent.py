@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,10 +34,11 @@ _FLAG_REFUSED = {
     "adid_collection": {"false", "0"},  # Firebase
     "ad_user_data": {"denied"}, "ad_personalization": {"denied"},  # Consent Mode v2 as parameters
 }
-# One search over the bytes as sent, lower-cased (bytes.lower is one C pass; `re.I` made the search ten times
-# slower), for every word a signal's key holds.
-_GATE = re.compile(rb"gdpr|tc_?string|iabtcf|consent|privacy|ccpa|gcs=|npa=|tracking_enabled|limit_ad_tracking|is_lat"
-                   rb"|dnt|adid_collection|ad_user_data|ad_personalization")
+# Words one of which every signal's key holds, searched in the bytes as sent, lower-cased. Substring tests are C
+# memchr loops; a regex alternation of the same words tried every position in Python's engine, ten times slower.
+_GATE = (b"gdpr", b"tcstring", b"tc_string", b"iabtcf", b"consent", b"privacy", b"ccpa", b"gcs", b"npa",
+         b"tracking_enabled", b"limit_ad_tracking", b"is_lat", b"dnt", b"adid_collection", b"ad_user_data",
+         b"ad_personalization")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,11 @@ class ConsentSignal:
 
 def may_carry(data: bytes) -> bool:
     """Whether a request's query or body can hold a consent signal at all."""
-    return _GATE.search(data.lower()) is not None
+    low = data.lower()
+    for word in _GATE:
+        if word in low:
+            return True
+    return False
 
 
 def tcf_purpose_consents(tc_string: str) -> tuple[int, ...] | None:

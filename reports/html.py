@@ -203,7 +203,10 @@ def _traffic_rows(result: ScanResult, start: float | None, sdk_names: dict[str, 
         label = labels.get(o.data_type)
         if label is None:
             label = labels[o.data_type] = t.data_type(o.data_type)
-        observations.append([round(o.time - base, 2), o.phase or "", o.phase in RED_PHASES, label, o.identifier or "",
+        # How sure: a profile value is said by nothing; a protocol field or a shape match says so beside the id.
+        sure = "" if o.confidence == "confirmed" else f" [{_label(t.strings, 'confidence.' + o.confidence, o.confidence)}]"
+        observations.append([round(o.time - base, 2), o.phase or "", o.phase in RED_PHASES, label,
+                             (o.identifier or "") + sure,
                              o.host, o.where + " · " + o.key if o.key else o.where, " → ".join(o.encodings), o.party,
                              sdk_names.get(o.sdk or "", o.sdk or ""), o.cleartext])
     return flows, observations

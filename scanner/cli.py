@@ -130,6 +130,17 @@ def capture_cmd(session: Path, listen_host: str, listen_port: int, mode: str, si
     sys.exit(run_capture(options, lambda text: click.echo(text, err=True)))
 
 
+def _app_first_party(app: Path | None, sdk_db: Path | None) -> tuple[tuple[str, ...], Any]:
+    """First-party domains from the app's own code and the app's names (package, label), when --app is given."""
+    if app is None:
+        return (), None
+    from scanner.first_party import app_first_party
+    from scanner.knowledge.sdks import shared_catalog
+
+    domains, names = app_first_party(app, shared_catalog(sdk_db))
+    return tuple(domains), names
+
+
 def _app_domains(app: Path | None, sdk_db: Path | None) -> tuple[str, ...]:
     """First-party domains from the app's own code, when --app is given."""
     if app is None:
@@ -181,18 +192,28 @@ def addon_path_cmd() -> None:
 @click.option("--capture-format", type=click.Choice(["session", "flows", "har"]),
               help="Format of the captures [default: recognised by content].")
 @click.option("--sdk-db", type=click.Path(path_type=Path, dir_okay=False), help="Extra SDK database (Exodus JSON).")
+@click.option("--package", help="The app's package name: hosts of domains named after it are first party "
+              "(br.com.example.app: example.com.br) [default: the --app APK's].")
+@click.option("--protocols", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Extra tracker protocol YAML file or folder (repeatable), beside rules/protocols.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
 @handle_errors
 def traffic_cmd(captures: tuple[Path, ...], device: Path | None, first_party: tuple[str, ...], app: Path | None,
-                capture_format: str | None, sdk_db: Path | None, fmt: str, output: Path | None) -> None:
+                capture_format: str | None, sdk_db: Path | None, package: str | None, protocols: tuple[Path, ...],
+                fmt: str, output: Path | None) -> None:
     """Which personal data went where: analyse divulge sessions, mitmproxy flow files and HAR files."""
     from scanner.dynamic.readers import CaptureFormat
     from scanner.dynamic.summary import TrafficFormat
     from scanner.dynamic.traffic import TrafficOptions, analyse_traffic
 
+    domains, names = _app_first_party(app, sdk_db)
+    if package:
+        from scanner.knowledge.recipients import AppNames
+
+        names = AppNames(package, names.label if names is not None else None)
     options = TrafficOptions(captures=captures, device=device, first_party=first_party, sdk_db=sdk_db,
-                             app_domains=_app_domains(app, sdk_db),
+                             app_domains=domains, app=names, protocols=protocols,
                              capture_format=CaptureFormat(capture_format) if capture_format else None)
     report = analyse_traffic(options)
     if fmt != "text" or output is not None:  # the text report lists its warnings itself
@@ -220,6 +241,7 @@ Exit codes:
 @click.option("--runtime", multiple=True, type=click.Path(path_type=Path),
               help="Runtime events of `divulge monitor` (runtime.jsonl or its session directory); repeatable.")
 @click.option("--device", type=click.Path(path_type=Path, dir_okay=False), help="Device profile YAML for the captures.")
+@click.option("--first-party", multiple=True, help="First-party domain (repeatable); its subdomains count too.")
 @click.option("--category", help="App type of the 2021 necessary-PI scope (id, number or Chinese name), e.g. news.")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory of extra rules (repeatable), loaded with the built-in pack.")
@@ -239,7 +261,8 @@ Exit codes:
               help="Write the reports into this directory instead of stdout.")
 @handle_errors
 def scan_cmd(apk: Path | None, policy: Path | None, traffic: tuple[Path, ...], runtime: tuple[Path, ...],
-             device: Path | None, category: str | None, rules_dirs: tuple[Path, ...], no_builtin_rules: bool, config: Path | None,
+             device: Path | None, first_party: tuple[str, ...], category: str | None, rules_dirs: tuple[Path, ...],
+             no_builtin_rules: bool, config: Path | None,
              baseline: Path | None, fail_on: str | None, sdk_db: Path | None, formats: list[Any], lang: str,
              out_dir: Path | None) -> None:
     """Compare what APK does (static facts, traffic) with what it declares; explain every gap."""
@@ -250,7 +273,7 @@ def scan_cmd(apk: Path | None, policy: Path | None, traffic: tuple[Path, ...], r
         raise click.UsageError("give an APK, --traffic captures and/or --runtime events")
     options = ScanOptions(apk=apk, policy=policy, traffic=traffic, runtime=runtime, device=device, category=category,
                           rules_dirs=rules_dirs, config=config or find_config(Path.cwd()), fail_on=fail_on,
-                          baseline=baseline, sdk_db=sdk_db, builtin_rules=not no_builtin_rules)
+                          baseline=baseline, sdk_db=sdk_db, builtin_rules=not no_builtin_rules, first_party=first_party)
     result = run_scan(options)
     write_report_dir(result, formats, lang, out_dir)
     summary = summarize(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from scanner.knowledge.recipients import HostCatalog, registrable_domain
+from scanner.knowledge.recipients import AppNames, HostCatalog, registrable_domain
 from scanner.model import StaticReport
 from scanner.static import analyze_apk
 
@@ -35,7 +35,18 @@ def app_domains(static: StaticReport, catalog: HostCatalog | None) -> list[str]:
 
 
 def first_party_from_apk(apk: Path, catalog: HostCatalog | None = None) -> list[str]:
-    """`app_domains` of an APK, analysed here (for `capture --app` and `traffic --app`)."""
-    domains = app_domains(analyze_apk(apk, catalog=catalog), catalog)  # type: ignore[arg-type]
+    """`app_domains` of an APK, analysed here (for `capture --app`)."""
+    return app_first_party(apk, catalog)[0]
+
+
+def app_first_party(apk: Path, catalog: HostCatalog | None = None) -> tuple[list[str], AppNames]:
+    """`app_domains` of an APK and its names (package, label), for `traffic --app`."""
+    static = analyze_apk(apk, catalog=catalog)  # type: ignore[arg-type]
+    domains = app_domains(static, catalog)
     log.info("first-party domains from %s: %s", apk, domains)
-    return domains
+    return domains, names_of(static)
+
+
+def names_of(static: StaticReport) -> AppNames:
+    """The package name and label the capture's hosts are compared with (knowledge.recipients.AppNames)."""
+    return AppNames(static.app.package, static.app.label)

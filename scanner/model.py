@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,10 @@ IDENTIFIER_KINDS: tuple[str, ...] = (
     "imei", "meid", "imsi", "iccid", "serial", "android_id", "advertising_id", "oaid",
     "app_set_id", "firebase_installation_id", "widevine_id", "mac_address", "bluetooth_address",
     "phone_number", "vaid", "aaid",
+    # What trackers send besides hardware and OS ids (tracker protocols and generic discovery find these):
+    # Apple's ad and vendor ids, an SDK's own per-install or per-device id, a visitor id, the app's user id.
+    "idfa", "idfv", "app_instance_id", "install_id", "vendor_device_id", "vendor_visitor_id", "utdid",
+    "user_id", "email_hash", "phone_hash", "push_token",
 )
 
 # The 7 Play purposes, ids from PSL_* without the prefix.
@@ -398,11 +403,71 @@ class Observation:
     time: float  # epoch seconds
     phase: str | None  # before_consent | after_consent | after_refusal | None
     cleartext: bool
-    confidence: str  # confirmed | likely
+    confidence: str  # confirmed (a device-profile value) | protocol (a tracker protocol's field) | likely (shape)
     flow_id: str
     key: str | None = None  # parameter / JSON key it was found under
     value_label: str | None = None  # which device-profile value matched (never the value itself)
     registrable_domain: str | None = None
+    # Which value it was, as a fingerprint (profile:LABEL for profile values, else the first 16 hex digits of the
+    # SHA-256 of the value lower-cased): equal fingerprints are the same identifier (see link_identifiers).
+    value_ref: str | None = None
+    capture: str | None = None  # the capture file the flow came from
+    # The request itself says the user refused (TCF without purpose 1, US Privacy opt-out, Consent Mode denied,
+    # npa=1, advertiser_tracking_enabled=0 …): "refused", and which signal (consent_source) said so.
+    consent: str | None = None
+    consent_source: str | None = None
+
+
+# Data types whose values identify someone across requests (a location or a list of apps changes).
+LINKING_TYPES = frozenset({"device_id", "user_account", "email", "phone"})
+
+
+@dataclass
+class LinkedIdentifier:
+    """One identifier value seen by several organisations (linkable across them) or in several captures (persistent)."""
+
+    value_ref: str
+    data_type: str
+    identifier: str | None
+    organisations: list[str]  # owners; the app itself is "first party"; unknown owners by registrable domain
+    hosts: list[str]
+    captures: list[str]
+    flows: int
+    cross_party: bool
+    persistent: bool
+
+
+def recipient_organisation(party: str | None, owner: str | None, registrable_domain: str | None, host: str) -> str:
+    """Who received a request, for linkage: its owner company, the app itself, else its registrable domain."""
+    if party == "first":
+        return "first party"
+    return owner or registrable_domain or host
+
+
+def link_identifiers(sightings: Iterable[tuple[str, str, str | None, str, str, str | None, str]]
+                     ) -> list[LinkedIdentifier]:
+    """(value_ref, data_type, identifier, organisation, host, capture, flow id) -> the identifiers that link
+    (flow ids are per capture).
+
+    Cross-party: the same value reached two or more organisations, which can then join what each knows. Persistent:
+    the same value in two or more captures (sessions) of the app: it survives restarts and ties them together."""
+    groups: dict[str, list[tuple[str, str, str | None, str, str, str | None, str]]] = {}
+    for sighting in sightings:
+        groups.setdefault(sighting[0], []).append(sighting)
+    linked = []
+    for ref, rows in groups.items():
+        if len(rows) == 1:
+            continue  # most values are seen once: one organisation, one capture
+        organisations = sorted({r[3] for r in rows})
+        captures = sorted({r[5] for r in rows if r[5]})
+        if len(organisations) < 2 and len(captures) < 2:
+            continue
+        kinds = sorted({(r[1], r[2] or "") for r in rows})
+        data_type, identifier = kinds[0]
+        linked.append(LinkedIdentifier(ref, data_type, identifier or None, organisations, sorted({r[4] for r in rows}),
+                                       captures, len({(r[5], r[6]) for r in rows}), len(organisations) >= 2,
+                                       len(captures) >= 2))
+    return sorted(linked, key=lambda li: (-len(li.organisations), -len(li.captures), li.value_ref))
 
 
 @dataclass
@@ -416,6 +481,7 @@ class TrafficReport:
     flow_index: list[dict[str, Any]] = field(default_factory=list)  # per flow: id, time, host, url, cleartext
     # Hosts whose TLS the app would not let the proxy read: host, kind, count, first, last, error.
     unseen: list[dict[str, Any]] = field(default_factory=list)
+    linkage: list[LinkedIdentifier] = field(default_factory=list)
 
     SCHEMA = "divulge/traffic/1"
 

@@ -53,6 +53,7 @@ class ScanOptions:
     baseline: Path | None = None
     sdk_db: Path | None = None
     builtin_rules: bool = True
+    first_party: tuple[str, ...] = ()  # first-party domains given by the user, beside those learned
     today: dt.date | None = None  # for suppression expiry; None -> today
     # Already parsed catalog and rule pack (batch workers parse them once, not per app); None -> read the files.
     # A preloaded pack must have been loaded from rules_dirs plus the config's rules (see pack_for).
@@ -149,17 +150,25 @@ def _aliases(catalog: Any) -> dict[str, list[str]]:
 def analyse_app_traffic(paths: list[Path], options: ScanOptions, static: StaticReport | None,
                         declaration: Declaration | None, catalog: Any) -> TrafficReport:
     from scanner.dynamic.traffic import TrafficOptions, analyse_traffic
-    from scanner.first_party import app_domains
+    from scanner.first_party import app_domains, names_of
+    from scanner.knowledge.recipients import AppNames
 
-    first_party = set(declaration.first_party_domains if declaration else [])
-    if static is not None:  # the app's own endpoints (not SDKs') are first party
+    first_party = set(declaration.first_party_domains if declaration else []) | set(options.first_party)
+    names = None
+    if static is not None:  # the app's own endpoints (not SDKs') are first party, and domains named after it
         first_party.update(app_domains(static, catalog))
-    traffic_options = TrafficOptions(captures=tuple(paths), device=options.device, first_party=tuple(sorted(first_party)))
+        names = names_of(static)
+    elif declaration is not None and declaration.package:
+        names = AppNames(declaration.package, None)
+    traffic_options = TrafficOptions(captures=tuple(paths), device=options.device, first_party=tuple(sorted(first_party)),
+                                     app=names)
     report: TrafficReport = analyse_traffic(traffic_options, catalog)
     return report
 
 
 def merge_traffic(reports: list[TrafficReport]) -> TrafficReport | None:
+    from scanner.dynamic.analysis import linkage
+
     if not reports:
         return None
     if len(reports) == 1:
@@ -174,6 +183,7 @@ def merge_traffic(reports: list[TrafficReport]) -> TrafficReport | None:
         merged.warnings.extend(report.warnings)
         merged.flow_index.extend(report.flow_index)
         merged.unseen.extend(report.unseen)
+    merged.linkage = linkage(merged.observations)  # values shared between the reports link them too
     return merged
 
 

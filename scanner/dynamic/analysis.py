@@ -14,15 +14,24 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.decode import Layer, Peeler
-from scanner.dynamic.detect import CONFIRMED, Hit, ValueMatcher, detect
+from scanner.dynamic.consent import ConsentSignal, may_carry, refusal
+from scanner.dynamic.decode import Layer, Peeler, peel_body, peel_text
+from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect, value_ref
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
 from scanner.dynamic.readers import FlowRecord, header_value
 from scanner.gcpause import gc_checkpoint, gc_paused
+from scanner.knowledge.protocols import Endpoint, ProtocolCatalog, part_values, shared_protocols
 from scanner.knowledge.recipients import Recipients
-from scanner.model import Observation, TrafficReport
+from scanner.model import (
+    LINKING_TYPES,
+    LinkedIdentifier,
+    Observation,
+    TrafficReport,
+    link_identifiers,
+    recipient_organisation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +56,11 @@ class FlowResult:
 class FlowAnalyzer:
     """Device profile, recipients and timeline held once; `analyse(record)` is pure per flow."""
 
-    def __init__(self, profile: DeviceProfile | None, recipients: Recipients, timeline: Timeline | None = None
-                 ) -> None:
+    def __init__(self, profile: DeviceProfile | None, recipients: Recipients, timeline: Timeline | None = None,
+                 protocols: ProtocolCatalog | None = None) -> None:
         self.profile = profile or DeviceProfile()
+        # The shipped tracker protocols unless told otherwise (ProtocolCatalog(()) turns them off).
+        self.protocols = protocols if protocols is not None else shared_protocols()
         self.matcher = ValueMatcher(self.profile)
         self.recipients = recipients
         self.timeline = timeline or Timeline()
@@ -68,7 +79,8 @@ class FlowAnalyzer:
         warnings: list[str] = []
         found: dict[tuple[Any, ...], Hit] = {}
         grouped: dict[tuple[str, str], dict[str, Hit]] = defaultdict(dict)
-        for where, part_hits in self._parts(record, warnings):
+        endpoint = self.protocols.match(record.host, record.path)
+        for where, part_hits in self._parts(record, warnings, endpoint):
             for hit in part_hits:
                 if hit.data_type in _GROUPED and hit.confidence == CONFIRMED:
                     grouped[(hit.data_type, where)].setdefault(hit.value_label or "", hit)
@@ -80,10 +92,7 @@ class FlowAnalyzer:
             return FlowResult([], warnings)
         hits = [(where, hit) for (_, _, _, where), hit in found.items()]
         if any(h.confidence != CONFIRMED for _, h in hits):
-            # A known value beats a shape match of the same kind in the same place.
-            confirmed = {(h.data_type, h.identifier, w) for w, h in hits if h.confidence == CONFIRMED}
-            hits = [(w, h) for w, h in hits
-                    if h.confidence == CONFIRMED or (h.data_type, h.identifier, w) not in confirmed]
+            hits = _strongest(hits)
         for (data_type, where), by_label in grouped.items():
             needed = self.matcher.installed_apps_needed if data_type == "apps_on_device" else 1
             if len(by_label) < needed:
@@ -95,58 +104,71 @@ class FlowAnalyzer:
             return FlowResult([], warnings)
         # Everything but the hit is the same for all observations of a flow: work it out once.
         recipient = self.recipients.resolve(record.host)
+        refused = _refusal(record)
         url, phase, cleartext = record.url, self.timeline.phase_at(record.time), record.cleartext
         return FlowResult([Observation(
             data_type=hit.data_type, identifier=hit.identifier, host=recipient.host, url=url,
             method=record.method, party=recipient.party, sdk=recipient.sdk, owner=recipient.owner, where=where,
             encodings=list(hit.encodings), time=record.time, phase=phase, cleartext=cleartext,
             confidence=hit.confidence, flow_id=record.id, key=hit.key, value_label=hit.value_label,
-            registrable_domain=recipient.registrable_domain,
+            registrable_domain=recipient.registrable_domain, value_ref=hit.value_ref, capture=record.source or None,
+            consent=refused.state if refused else None,
+            consent_source=f"{refused.source} ({refused.key})" if refused else None,
         ) for where, hit in hits], warnings)
 
-    def _parts(self, record: FlowRecord, warnings: list[str]) -> Iterable[tuple[str, tuple[Hit, ...]]]:
+    def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None
+               ) -> Iterable[tuple[str, tuple[Hit, ...]]]:
         path, _, query = record.path.partition("?")
         if len(path) > 1:
-            yield "path", self._text_hits(unquote(path) if "%" in path else path, ())
+            path_hits = self._text_hits(unquote(path) if "%" in path else path, (), None, "")
+            if endpoint is not None and endpoint.path_fields:
+                path_hits += _path_hits(endpoint, path)
+            yield "path", path_hits
         if query:
-            yield "query", self._text_hits(query, ())
-        headers = self._headers(record.headers)
+            yield "query", self._text_hits(query, (), endpoint, "query")
+        headers = self._headers(record.headers, endpoint)
         yield from headers.hits
         if record.body:
             encoding = "" if record.body_decoded else headers.content_encoding
-            hits, body_warnings = self._body_hits(record.body, headers.content_type, encoding, ())
+            hits, body_warnings = self._body_hits(record.body, headers.content_type, encoding, (), endpoint)
             if body_warnings:
                 warnings.extend(f"{record.url}: {w}" for w in body_warnings)
             yield "body", hits
         for message in record.ws_messages:
-            yield "body", self._body_hits(message.content, "", "", ("websocket",))[0]
+            yield "body", self._body_hits(message.content, "", "", ("websocket",), endpoint)[0]
 
-    def _headers(self, headers: tuple[tuple[str, str], ...]) -> _Headers:
-        key = ("h", headers)  # an app sends the same few header sets again and again
+    def _headers(self, headers: tuple[tuple[str, str], ...], endpoint: Endpoint | None) -> _Headers:
+        key = ("h", headers, endpoint)  # an app sends the same few header sets again and again
         found: _Headers = self._parts_memo.get(key)
         if found is MISSING:
-            found = _Headers.of(headers, self._text_hits)
+            found = _Headers.of(headers, lambda text, pairs, where: self._text_hits(text, pairs, endpoint, where))
             self._parts_memo.put(key, found, sum(len(k) + len(v) for k, v in headers))
         return found
 
-    def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...]) -> tuple[Hit, ...]:
-        key = ("t", text, pairs)
+    def _text_hits(self, text: str, pairs: tuple[tuple[str, str], ...], endpoint: Endpoint | None, where: str
+                   ) -> tuple[Hit, ...]:
+        key = ("t", text, pairs, endpoint, where)  # endpoints are frozen and hashed by identity of their fields
         hits: tuple[Hit, ...] = self._parts_memo.get(key)
         if hits is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.text(text, pairs=pairs)
             hits = self._detect(peeler.layers)
+            if endpoint is not None:
+                hits += _protocol_hits(endpoint, peeler.layers, where, hits)
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
         return hits
 
-    def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...]
-                   ) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
-        key = ("b", body, content_type, encoding, encodings)
+    def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...],
+                   endpoint: Endpoint | None = None) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+        key = ("b", body, content_type, encoding, encodings, endpoint)
         found: tuple[tuple[Hit, ...], tuple[str, ...]] = self._parts_memo.get(key)
         if found is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.body(body, content_type, encoding, encodings)
-            found = self._detect(peeler.layers), tuple(peeler.warnings)
+            hits = self._detect(peeler.layers)
+            if endpoint is not None:
+                hits += _protocol_hits(endpoint, peeler.layers, "body", hits)
+            found = hits, tuple(peeler.warnings)
             self._parts_memo.put(key, found, len(body))
         return found
 
@@ -179,15 +201,80 @@ class _Headers:
 
     @staticmethod
     def of(headers: tuple[tuple[str, str], ...],
-           text_hits: Callable[[str, tuple[tuple[str, str], ...]], tuple[Hit, ...]]) -> _Headers:
+           text_hits: Callable[[str, tuple[tuple[str, str], ...], str], tuple[Hit, ...]]) -> _Headers:
         hits: list[tuple[str, tuple[Hit, ...]]] = []
         pairs = tuple((k, v) for k, v in headers if k.lower() not in _BORING_HEADERS and k.lower() != "cookie")
         if pairs:
-            hits.append(("header", text_hits("\n".join(f"{k}: {v}" for k, v in pairs), pairs)))
+            hits.append(("header", text_hits("\n".join(f"{k}: {v}" for k, v in pairs), pairs, "header")))
         cookie = header_value(headers, "cookie")
         if cookie:
-            hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie))))
+            hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie), "cookie")))
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
+
+
+def _refusal(record: FlowRecord) -> ConsentSignal | None:
+    """The refusal of consent a request states about itself (scanner.dynamic.consent), read only when its text
+    names a consent signal at all, so other flows pay one substring search."""
+    query = record.path.partition("?")[2]
+    if not ((query and may_carry(query.encode("utf-8", "replace"))) or (record.body and may_carry(record.body[:65536]))):
+        return None
+    pairs: list[tuple[str, str]] = []
+    if query:
+        pairs.extend(pair for layer in peel_text(query).layers for pair in layer.pairs)
+    if record.body:
+        content_type = header_value(record.headers, "content-type")
+        encoding = "" if record.body_decoded else header_value(record.headers, "content-encoding")
+        pairs.extend(pair for layer in peel_body(record.body, content_type, encoding).layers for pair in layer.pairs)
+    return refusal(pairs)
+
+
+def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = ()
+                   ) -> tuple[Hit, ...]:
+    """The endpoint's documented fields found in the layers of one part, one hit per field.
+
+    A field whose key already holds a known value (`found`, the profile's hits of the same part) is left out
+    here: the known value wins anyway (_strongest), and most tracker fields in a profiled capture are such."""
+    if where not in endpoint.index:
+        return ()
+    known = {h.key.lower() for h in found if h.confidence == CONFIRMED and h.key} if found else ()
+    label = f"protocol:{endpoint.id}"
+    hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
+    for layer in layers:
+        for value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings):
+            f = value.field
+            if id(f) in hits or (known and f.leaf.lower() in known):
+                continue
+            # The key as the peeler names it (the last step of a JSON path), like other hits.
+            hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,
+                              value_ref(value.value) if f.data_type in LINKING_TYPES else None)
+    return tuple(hits.values())
+
+
+def _path_hits(endpoint: Endpoint, path: str) -> tuple[Hit, ...]:
+    values = endpoint.path_values(path)
+    return tuple(Hit(f.data_type, f.identifier, f"protocol:{endpoint.id}", PROTOCOL, f.key, (), value_ref(values[f.key]))
+                 for f in endpoint.path_fields if f.key in values)
+
+
+def _strongest(hits: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:
+    """Where two hits tell of the same thing in the same place, only the surer one stays.
+
+    The same thing: the same data type and identifier kind, or the same key (a profile value found under
+    `gaid` and the protocol's field `gaid` are one observation, the known value)."""
+    rank = CONFIDENCE_RANK
+    best: dict[tuple[Any, ...], int] = {}  # (data type, identifier, where) and (key, where) -> the surest rank
+    for where, h in hits:
+        r = rank.get(h.confidence, 0)
+        kind = (h.data_type, h.identifier, where)
+        if best.get(kind, -1) < r:
+            best[kind] = r
+        if h.key:
+            at = (h.key, where)
+            if best.get(at, -1) < r:
+                best[at] = r
+    return [(where, h) for where, h in hits
+            if (r := rank.get(h.confidence, 0)) >= best[(h.data_type, h.identifier, where)]
+            and (not h.key or r >= best[(h.key, where)])]
 
 
 def _cookie_pairs(cookie: str) -> tuple[tuple[str, str], ...]:
@@ -243,10 +330,29 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
                 "data_types": sorted({o.data_type for o in result.observations}) if result.observations else [],
             })
     report.marks = [m.as_dict() for m in timeline.marks]
+    with gc_paused():  # it walks every observation: a collection of the whole heap midway costs more than it
+        report.linkage = linkage(report.observations)
     report.destinations = destinations(report.flow_index, report.observations, analyzer.recipients)
     report.frequency = frequency(report.observations)
     _add_unseen(report, tls_failures)
     return report
+
+
+def _surest(confidences: set[str]) -> str:
+    return max(confidences, key=lambda c: CONFIDENCE_RANK.get(c, 0))
+
+
+def linkage(observations: Iterable[Observation]) -> list[LinkedIdentifier]:
+    """Identifier values sent to two or more organisations, or seen in two or more captures."""
+    by_ref: dict[str, list[Observation]] = defaultdict(list)
+    for o in observations:
+        if o.value_ref is not None:
+            by_ref[o.value_ref].append(o)
+    # A value seen once links nothing: only groups of two or more become sightings.
+    return link_identifiers((o.value_ref, o.data_type, o.identifier,
+                             recipient_organisation(o.party, o.owner, o.registrable_domain, o.host), o.host, o.capture,
+                             o.flow_id) for group in by_ref.values() if len(group) > 1
+                            for o in group if o.value_ref and o.data_type in LINKING_TYPES)
 
 
 # What a TLS failure means for the analysis, in the words of the warning.
@@ -343,7 +449,7 @@ def frequency(observations: list[Observation]) -> list[dict[str, Any]]:
             "count": len(flow_times), "first": min(flow_times.values()), "last": max(flow_times.values()),
             "peak_per_minute": peak_per_minute(list(flow_times.values())),
             "phases": dict(sorted(phases.items())), "cleartext": any(o.cleartext for o in items),
-            "confidence": CONFIRMED if any(o.confidence == CONFIRMED for o in items) else "likely",
+            "confidence": _surest({o.confidence for o in items}),
         })
     rows.sort(key=lambda r: (-r["count"], r["data_type"], r["destination"]))
     return rows

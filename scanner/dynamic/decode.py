@@ -389,6 +389,15 @@ class Peeler:
         nested: list[tuple[str, str]] = []
         parsed = False
         is_form: bool | None = None  # known once the form pattern was tried
+        whole = _whole_base64(stripped)
+        if whole is not None:
+            # A whole body in base64 (padded "…=" looks like the form "name=", and MIME wraps lines), whatever
+            # its content type: the layer is kept as sent and what it decodes to is peeled like any body.
+            if self._emit(Layer(text, encodings, pairs, key)):
+                blob = self._blob("base64", whole)
+                if blob is not None:
+                    self._decoded(blob, encodings + ("base64",), key, depth)
+            return
         if stripped[:1] in "{[":
             try:
                 # `stripped` has no whitespace around it, so the document must end where the text does.
@@ -532,6 +541,23 @@ class _Blob:
         if any(not v.isdigit() for _, v in leaves):
             return _Blob(coding, None, tuple(leaves), "\n".join(v for _, v in leaves))
         return _Blob(coding, None)
+
+
+_WHOLE_B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_-]{16,}={0,2}")
+_B64_LINE_BREAKS = re.compile(r"\r?\n")
+
+
+def _whole_base64(stripped: str) -> str | None:
+    """The base64 token a whole text is (line breaks taken out), when it is one that is padded or wrapped.
+
+    Unpadded single-line tokens are left to the token sweep, which finds them already; these two forms are what
+    it missed: a padded token parsed as a form field, and a token cut into lines."""
+    if len(stripped) < 16 or not (stripped.endswith("=") or "\n" in stripped):
+        return None
+    token = _B64_LINE_BREAKS.sub("", stripped) if "\n" in stripped else stripped
+    if not _WHOLE_B64.fullmatch(token) or token.isdigit() or token.isalpha():
+        return None
+    return token
 
 
 def _may_hold_hex_run(text: str) -> bool:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import ahocorasick
@@ -20,8 +20,13 @@ import ahocorasick
 from scanner.dynamic.decode import Layer
 from scanner.dynamic.device import Contact, DeviceProfile, custom_data_type
 
+# How sure an observation is, strongest first. "confirmed" is a value of the device profile (the issue calls it
+# `known`; the word stays "confirmed" so saved reports, rules and baselines keep their meaning); "protocol" is a
+# field a tracker protocol (rules/protocols) documents as carrying that data; "likely" is a shape and a key name.
 CONFIRMED = "confirmed"
+PROTOCOL = "protocol"
 LIKELY = "likely"
+CONFIDENCE_RANK = {CONFIRMED: 2, PROTOCOL: 1, LIKELY: 0}
 
 # Play's line between precise and approximate location: an area smaller than 3 km² is precise.
 PRECISE_AREA_KM2 = 3.0
@@ -36,6 +41,12 @@ class Hit:
     confidence: str
     key: str | None
     encodings: tuple[str, ...]
+    value_ref: str | None = None  # which value (see Observation.value_ref), for linkage
+
+
+def value_ref(value: str) -> str:
+    """A value's fingerprint: the same identifier gives the same one whatever its case or surrounding blanks."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +134,7 @@ class ValueMatcher:
         self._automaton = ahocorasick.Automaton()
         self._patterns: dict[str, list[_Meta]] = {}
         self._hits: dict[tuple[int, str | None, tuple[str, ...]], Hit] = {}  # metas live as long as this
+        self.key_kinds: dict[str, tuple[str, str] | None] = {}  # what identifier each key seen names (memo)
         self.installed_apps_needed = min(2, len(profile.installed_apps))
         self.location = LocationMatcher(*profile.location) if profile.location is not None else None
         ids = profile.identifiers
@@ -211,7 +223,7 @@ class ValueMatcher:
                 hit = self._hits.get(memo_key)
                 if hit is None:
                     hit = Hit(meta.data_type, meta.identifier, meta.label, CONFIRMED, found_key,
-                              encodings + meta.variants)
+                              encodings + meta.variants, f"profile:{meta.label}")
                     if len(self._hits) >= _HIT_MEMO_SIZE:
                         self._hits.clear()
                     self._hits[memo_key] = hit
@@ -410,7 +422,7 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLook
     identifiers = profile.identifiers
     if not profile.email and "@" in lowered:
         for m in _EMAIL_RE.finditer(lowered):
-            hits.append(Hit("email", None, None, LIKELY, keys(m.group(0)), enc))
+            hits.append(Hit("email", None, None, LIKELY, keys(m.group(0)), enc, value_ref(m.group(0))))
     if "imei" not in identifiers:
         for m in _IMEI_RE.finditer(lowered):
             digits = m.group(0)
@@ -418,13 +430,13 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLook
                 continue
             key = keys(digits)
             if digits[:2] in _RBI or (key and _IMEI_KEY.search(key)):
-                hits.append(Hit("device_id", "imei", None, LIKELY, key, enc))
+                hits.append(Hit("device_id", "imei", None, LIKELY, key, enc, value_ref(digits)))
     need_mac = "mac_address" not in identifiers
     if need_mac and ("-" in lowered or ":" in lowered):  # _MAC_RE needs a separator
         for m in _MAC_RE.finditer(lowered):
             mac = m.group(0).replace("-", ":")
             if mac not in _FAKE_MACS:
-                hits.append(Hit("device_id", "mac_address", None, LIKELY, keys(m.group(0)), enc))
+                hits.append(Hit("device_id", "mac_address", None, LIKELY, keys(m.group(0)), enc, value_ref(mac)))
     need_ad = "advertising_id" not in identifiers and "oaid" not in identifiers
     need_location = profile.location is None
     if not (need_ad or need_mac or need_location):
@@ -436,10 +448,10 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLook
         if (need_ad and _UUID_RE.match(v) and v.replace("-", "") != _ZERO_UUID.replace("-", "")
                 and _AD_KEY.search(key)):
             kind = "oaid" if "oaid" in key.lower() else "advertising_id"
-            hits.append(Hit("device_id", kind, None, LIKELY, key, enc))
+            hits.append(Hit("device_id", kind, None, LIKELY, key, enc, value_ref(v)))
         elif (need_mac and _MAC_KEY.search(key)
               and re.fullmatch(r"[0-9a-f]{12}", v) and v != "000000000000" and v != "020000000000"):
-            hits.append(Hit("device_id", "mac_address", None, LIKELY, key, enc))
+            hits.append(Hit("device_id", "mac_address", None, LIKELY, key, enc, value_ref(":".join(v[i:i + 2] for i in range(0, 12, 2)))))
         if need_location:
             if _LAT_KEY.match(key):
                 lat = _coordinate(v, 90) or lat
@@ -485,6 +497,8 @@ def detect(layer: Layer, matcher: ValueMatcher) -> list[Hit]:
                             layer.encodings + (f"{decimals}-decimals",)))
     if matcher.shapes_needed:
         hits.extend(shape_hits(layer, lowered, profile, keys))
+    if layer.pairs:
+        hits.extend(identifier_hits(layer, matcher.key_kinds, profile.identifiers))
     return hits
 
 
@@ -493,3 +507,137 @@ def _location_key(layer: Layer) -> str | None:
         if _LAT_KEY.match(k) or _PAIR_KEY.match(k):
             return k
     return layer.key
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic identifiers: an identifier-like key holding an identifier-like value, where no protocol knows the field
+# ---------------------------------------------------------------------------------------------
+
+# Key words (after camelCase and separators are split) that name an identifier, and which kind; English and the
+# pinyin/abbreviation habits of Chinese SDKs (cuid, utdid, tdid, qimei). Longest names are tried first.
+_ID_KEY_KINDS: dict[str, tuple[str, str]] = {
+    **{k: ("device_id", "imei") for k in ("imei", "imei1", "imei2", "imeimd5")},
+    "meid": ("device_id", "meid"), "imsi": ("device_id", "imsi"), "iccid": ("device_id", "iccid"),
+    "oaid": ("device_id", "oaid"), "aaid": ("device_id", "aaid"), "vaid": ("device_id", "vaid"),
+    "idfa": ("device_id", "idfa"), "ifa": ("device_id", "advertising_id"),
+    **{k: ("device_id", "idfv") for k in ("idfv", "ifv", "vendorid")},
+    **{k: ("device_id", "advertising_id") for k in ("gaid", "adid", "advertisingid", "adsid", "googleadid", "gpsadid",
+                                                    "aifa", "rdid")},
+    **{k: ("device_id", "android_id") for k in ("androidid", "andi", "ssaid")},
+    "utdid": ("device_id", "utdid"),
+    **{k: ("device_id", "firebase_installation_id") for k in ("fid", "firebaseinstallationid")},
+    "appinstanceid": ("device_id", "app_instance_id"),
+    **{k: ("device_id", "install_id") for k in ("installid", "installationid", "installuuid", "iid")},
+    **{k: ("device_id", "vendor_device_id") for k in ("udid", "cuid", "deviceid", "did", "devid", "hardwareid", "tdid",
+                                                      "qimei", "uuid", "guid", "deviceuuid", "umid", "openudid",
+                                                      "devicefingerprintid", "clientuniqueid")},
+    **{k: ("device_id", "vendor_visitor_id") for k in ("distinctid", "anonid", "anonymousid", "visitorid", "clientid",
+                                                       "cid", "vid", "mid", "ecid", "mcid", "trackingid",
+                                                       "persistentid")},
+    **{k: ("user_account", "user_id") for k in ("userid", "uid", "accountid", "memberid", "customeruserid",
+                                                "externaluserid", "appuserid", "loginid")},
+}
+# Words that make a key a secret, a one-time value or a grouping of requests, never a person or device id:
+# signatures and nonces change per request, API / app keys and tokens are the same for every user of an app,
+# session and request ids last minutes. Any of them anywhere in the key wins over the id words.
+_NOT_ID_WORDS = frozenset({
+    "sign", "signature", "sig", "nonce", "token", "secret", "key", "apikey", "appkey", "session", "sessionid",
+    "sid", "request", "requestid", "trace", "traceid", "span", "event", "eventid", "msg", "message", "messageid",
+    "hash", "checksum", "crc", "md5sig", "timestamp", "ts", "time", "expires", "ttl", "salt", "auth",
+    "authorization", "password", "pwd", "csrf", "xsrf", "transaction", "order", "orderid", "batch", "seq",
+    "campaign", "creative", "placement", "slot", "unit", "appid", "sdk", "project", "build", "version",
+})
+_KEY_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_HEX16 = re.compile(r"^[0-9a-f]{16}$")
+_FID = re.compile(r"^[cdef][A-Za-z0-9_-]{21}$")
+_TOKENISH = re.compile(r"^[A-Za-z0-9+/_=.:|-]{16,128}$")
+_ZEROISH = frozenset("0-:.")
+_KEY_MEMO_SIZE = 8192
+
+
+def _key_kind(key: str, memo: dict[str, tuple[str, str] | None]) -> tuple[str, str] | None:
+    """The (data type, identifier kind) an identifier-like key names, or None (no id word, or a secret's word)."""
+    found = memo.get(key, MISSING_KIND)
+    if found is not MISSING_KIND:
+        return found  # type: ignore[return-value]
+    last = key.rsplit(".", 1)[-1].lstrip("$#_")
+    words = [w for w in _KEY_SPLIT.split(_CAMEL.sub("_", last).lower()) if w]
+    joined = "".join(words)
+    kind: tuple[str, str] | None = None
+    if words and not (_NOT_ID_WORDS.intersection(words) or joined in _NOT_ID_WORDS):
+        kind = _ID_KEY_KINDS.get(joined)
+        if kind is None and len(words) > 1:
+            # "device_id_v2", "x_oaid", "user_uuid": the longest run of words that names an id.
+            for n in range(len(words), 0, -1):
+                for i in range(len(words) - n + 1):
+                    kind = _ID_KEY_KINDS.get("".join(words[i:i + n]))
+                    if kind is not None:
+                        break
+                if kind is not None:
+                    break
+    if len(memo) >= _KEY_MEMO_SIZE:
+        memo.clear()
+    memo[key] = kind
+    return kind
+
+
+MISSING_KIND = object()
+
+
+def entropy_bits(value: str) -> float:
+    """Shannon entropy per character: random ids are high (≥ 3 bits), words and counters low."""
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def id_shape(value: str) -> str | None:
+    """The identifier shape of a value (uuid, hex16, imei, mac, fid, random) or None.
+
+    Pure numbers other than a Luhn-valid 15-digit IMEI are not ids here: they are counters, timestamps and
+    prices far more often. Long tokens must look random (high entropy, letters and digits mixed)."""
+    v = value.strip()
+    if len(v) < 12 or len(v) > 128 or set(v) <= _ZEROISH:
+        return None
+    low = v.lower()
+    if _UUID_RE.match(low):
+        return "uuid" if low.replace("-", "") != "0" * 32 else None
+    if v.isdigit():
+        return "imei" if len(v) == 15 and luhn_ok(v) else None
+    if _HEX16.match(low):
+        return "hex16"
+    if _MAC_RE.fullmatch(low):
+        return "mac" if low.replace("-", ":") not in _FAKE_MACS else None
+    if _FID.match(v):
+        return "fid"
+    if (len(v) >= 16 and _TOKENISH.match(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
+            and entropy_bits(v) >= 3.0):
+        return "random"
+    return None
+
+
+def identifier_hits(layer: Layer, memo: dict[str, tuple[str, str] | None], known: Mapping[str, str] | None = None
+                    ) -> list[Hit]:
+    """Likely identifiers: a key that names one (see _ID_KEY_KINDS) holding a value of an identifier's shape.
+
+    As with the other shapes, a kind the profile has a value of is not guessed: that value is matched exactly,
+    and another UUID under `gaid` is then not the device's advertising id."""
+    hits: list[Hit] = []
+    enc = layer.encodings
+    for key, value in layer.pairs:
+        kind = _key_kind(key, memo)
+        if kind is None:
+            continue
+        shape = id_shape(value)
+        if shape is None:
+            continue
+        data_type, identifier = kind
+        if known and identifier in known:
+            continue
+        if identifier == "imei" and shape not in ("imei", "hex16", "random"):
+            continue  # an "imei" key holding a UUID is some vendor's device id, not an IMEI
+        hits.append(Hit(data_type, identifier, None, LIKELY, key, enc, value_ref(value)))
+    return hits

@@ -20,8 +20,9 @@ def record_from_flow(flow: http.HTTPFlow, source: str = "") -> FlowRecord:
     messages: tuple[WsMessage, ...] = ()
     scheme = req.scheme
     if flow.websocket is not None:
-        messages = tuple(WsMessage(m.timestamp, m.content, m.is_text) for m in flow.websocket.messages
-                         if m.from_client)
+        # Flow files migrated from old mitmproxy versions can hold text frames as str: the core reads bytes.
+        messages = tuple(WsMessage(m.timestamp, m.content.encode("utf-8") if isinstance(m.content, str) else m.content,
+                                   m.is_text) for m in flow.websocket.messages if m.from_client)
         scheme = "wss" if scheme == "https" else "ws"
     return FlowRecord(
         id=flow.id,

@@ -53,10 +53,18 @@ def render_text(report: TrafficReport) -> str:
             if row["cleartext"]:
                 flags.append("CLEARTEXT")
             if row["confidence"] != "confirmed":
-                flags.append("likely")
+                flags.append(row["confidence"])  # protocol (a tracker's documented field) or likely (a shape)
             lines.append(f"  {_label(row['data_type'])}{ids} -> {row['destination']} ({who}{owner}): "
                          f"{row['count']}x, peak {row['peak_per_minute']}/min"
                          + (f"; {phases}" if phases else "") + (f"  {' '.join(flags)}" if flags else ""))
+    if report.linkage:
+        lines.append("")
+        lines.append("Identifiers that tie recipients together (value fingerprints):")
+        for li in report.linkage:
+            what = _label(li.data_type) + (f" [{li.identifier}]" if li.identifier else "")
+            persistent = f"; the same in {len(li.captures)} captures" if li.persistent else ""
+            lines.append(f"  {what} {li.value_ref}: {', '.join(li.organisations)} via {', '.join(li.hosts)} "
+                         f"({li.flows} flows{persistent})")
     if report.destinations:
         lines.append("")
         lines.append("Destinations:")

@@ -12,7 +12,8 @@ from scanner.dynamic.device import DeviceProfile, load_device_profile
 from scanner.dynamic.marks import Mark, Timeline
 from scanner.dynamic.readers import CaptureFormat, FlowRecord, open_capture
 from scanner.errors import BadCapture, DivulgeError
-from scanner.knowledge.recipients import HostCatalog, Recipients, normalise_domain
+from scanner.knowledge.protocols import load_protocols, shared_protocols
+from scanner.knowledge.recipients import AppNames, HostCatalog, Recipients, normalise_domain
 from scanner.knowledge.sdks import shared_catalog
 from scanner.model import TrafficReport
 
@@ -28,12 +29,18 @@ class TrafficOptions:
     sdk_db: Path | None = None
     # First-party domains learned from the app itself (scanner.first_party): added to the given or recorded ones.
     app_domains: tuple[str, ...] = ()
+    # Tracker protocol files (or folders of them) added to the shipped rules/protocols.
+    protocols: tuple[Path, ...] = ()
+    # The app's package name and label: hosts of domains named after it are first party.
+    app: AppNames | None = None
 
 
 def analyse_traffic(options: TrafficOptions, catalog: HostCatalog | None = None) -> TrafficReport:
     """Read every capture (a bad one is a warning while others remain), then analyse them together."""
     if not options.captures:
         raise BadCapture("no capture given")
+    # Protocol files are read first: a malformed one is a usage error whatever the captures hold.
+    protocols = load_protocols(options.protocols) if options.protocols else shared_protocols()
     records: list[FlowRecord] = []
     marks: list[Mark] = []
     warnings: list[str] = []
@@ -68,5 +75,6 @@ def analyse_traffic(options: TrafficOptions, catalog: HostCatalog | None = None)
     profile = load_device_profile(device_path) if device_path is not None else DeviceProfile()
     if profile.value_count == 0:
         warnings.append("no device profile values: only shape detection (likely matches) was possible")
-    analyzer = FlowAnalyzer(profile, Recipients(catalog, first_party), Timeline(active=timeline_active))
+    analyzer = FlowAnalyzer(profile, Recipients(catalog, first_party, options.app), Timeline(active=timeline_active),
+                            protocols)
     return build_report(records, analyzer, marks=marks, warnings=warnings, tls_failures=tls_failures)

@@ -9,6 +9,7 @@ and observations with what the declaration discloses about them.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import operator
 import re
@@ -26,6 +27,7 @@ from scanner.knowledge.sdks import shared_catalog
 from scanner.knowledge.special_access import load_special_access
 from scanner.model import (
     DATA_TYPES,
+    LINKING_TYPES,
     LOCAL_SDK_CATEGORIES,
     Declaration,
     Evidence,
@@ -35,11 +37,13 @@ from scanner.model import (
     StaticReport,
     TrafficReport,
     Transfer,
+    link_identifiers,
+    recipient_organisation,
 )
 
 Fact = dict[str, Any]
 
-BEHAVIOUR_KINDS = frozenset({"observation", "frequency", "runtime_call"})
+BEHAVIOUR_KINDS = frozenset({"observation", "frequency", "runtime_call", "linkable_identifier"})
 # iOS (issue 17): what an IPA shows beyond the kinds it shares with an APK; static capability evidence like them.
 IOS_KINDS = frozenset({"ios_app", "privacy_manifest", "required_reason_api", "ios_framework"})
 CAPABILITY_KINDS = frozenset({"permission", "capability", "api_use", "sdk", "sdk_data", "endpoint", "manifest",
@@ -77,9 +81,13 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                     "registrable_domain": None, "recipient": None, "recipient_disclosed": False,
                     "recipient_data_types": None, "recipient_role": None, "recipient_role_setting": None,
                     "recipient_country": None, "recipient_country_source": None, "abroad_from_cn": False,
-                    "outside_eea": False, "adequacy": None, "recipient_categories": []},
+                    "outside_eea": False, "adequacy": None, "recipient_categories": [], "value_ref": None,
+                    "capture": None, "consent": None, "consent_source": None},
     "frequency": {"data_type": None, "identifier": None, "host": "", "sdk": None, "count": 0, "span_s": 0.0,
                   "per_minute": 0.0},
+    # Linkage (issue 13): one identifier value reaching several organisations or several captures.
+    "linkable_identifier": {"value_ref": None, "data_type": None, "identifier": None, "organisations": [],
+                            "hosts": [], "captures": [], "flows": 0, "cross_party": False, "persistent": False},
     "declaration": {"format": None, "path": None, "package": None, "language": None, "markets": [],
                     "first_party_domains": [], "audience": None, "guardian_consent": None,
                     "cross_border_consent": None},
@@ -111,6 +119,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "sdk": ("id",), "sdk_data": ("sdk", "data_type"),
     "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
     "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
+    "linkable_identifier": ("data_type", "identifier", "organisations"),
     "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
     "runtime_call": ("api", "data_type", "identifier", "caller", "phase"),
     "low_relevance_permission": ("category", "permission"), "policy_topic": ("topic",),
@@ -296,7 +305,8 @@ def observation_fact(o: Observation) -> Fact:
         "observation", data_type=o.data_type, identifier=o.identifier, host=o.host, url=o.url, method=o.method,
         party=o.party, sdk=o.sdk, owner=o.owner, where=o.where, encodings=list(o.encodings), time=o.time,
         phase=o.phase, cleartext=o.cleartext, confidence=o.confidence, flow_id=o.flow_id, key=o.key,
-        registrable_domain=o.registrable_domain, value_label=o.value_label)
+        registrable_domain=o.registrable_domain, value_label=o.value_label, value_ref=o.value_ref, capture=o.capture,
+        consent=o.consent, consent_source=o.consent_source)
 
 
 def runtime_facts(report: RuntimeReport) -> list[Fact]:
@@ -580,6 +590,7 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
                         "per_minute": per_minute})
 
     _locate(by_kind)
+    derived.extend(linkage_facts(observations))
 
     if category:
         app_type = regulation.app_types()[category]
@@ -591,6 +602,19 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
     return facts
 
 
+# --- linkage (issue 13) -----------------------------------------------------------------------------------------
+
+
+def linkage_facts(observations: Sequence[Fact]) -> list[Fact]:
+    """linkable_identifier facts: identifier values that reached two or more organisations or captures.
+
+    Derived from observation facts (so rule test cases can state observations with a value_ref), with the same
+    grouping as the traffic report's linkage table (model.link_identifiers)."""
+    sightings = [(o["value_ref"], o["data_type"], o.get("identifier"),
+                  recipient_organisation(o.get("party"), o.get("owner"), o.get("registrable_domain"), o.get("host") or ""),
+                  o.get("host") or "", o.get("capture"), o.get("flow_id") or str(i))
+                 for i, o in enumerate(observations) if o.get("value_ref") and o.get("data_type") in LINKING_TYPES]
+    return [make_fact("linkable_identifier", **dataclasses.asdict(linked)) for linked in link_identifiers(sightings)]
 # --- markets, audience and where recipients are (issue 18) ------------------------------------------------------
 
 # Declaration languages that place an app in the EEA market when the declaration does not name its markets.
@@ -748,7 +772,7 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
         if not isinstance(item, dict) or "kind" not in item:
             raise DivulgeError(f"{where}: fact {index} must be a mapping with a `kind`")
         kind = item["kind"]
-        if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "necessary_pi",
+        if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "linkable_identifier", "necessary_pi",
                                                 "low_relevance_permission", "declared", "disclosed", "declaration"):
             raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
                                "app, permission, api_use, special_access, sdk, endpoint, manifest, observation, "
@@ -818,6 +842,17 @@ def evidence_for(fact: Fact) -> Evidence:
         return Evidence(kind="flow", summary=f"{_label(fact['data_type'])} sent to {fact['host']} {fact['count']} times "
                         f"in {fact['span_s']:.0f} s ({fact['per_minute']} per minute)", location=fact.get("host"),
                         details={k: fact.get(k) for k in ("count", "span_s", "per_minute", "identifier")})
+    if kind == "linkable_identifier":
+        what = _label(fact["data_type"]) + (f" ({fact['identifier']})" if fact.get("identifier") else "")
+        parts = []
+        if fact.get("cross_party"):
+            parts.append(f"sent to {len(fact['organisations'])} organisations: {', '.join(fact['organisations'])}")
+        if fact.get("persistent"):
+            parts.append(f"the same in {len(fact['captures'])} captures")
+        return Evidence(kind="flow", summary=f"one {what} value {'; '.join(parts)} ({fact['flows']} flows)",
+                        location=", ".join(fact.get("hosts") or []) or None,
+                        details={k: fact.get(k) for k in ("value_ref", "identifier", "organisations", "hosts",
+                                                           "captures", "flows", "cross_party", "persistent")})
     if kind == "permission":
         return Evidence(kind="permission", summary=f"requests {fact['name']} ({fact.get('protection_level')})",
                         location=f'AndroidManifest.xml <uses-permission android:name="{fact["name"]}">',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -69,16 +70,75 @@ def normalise_domain(domain: str) -> str:
     return domain.removeprefix("*.")
 
 
+# Package-name labels and label words that name no company: never enough to call a domain the app's own.
+_GENERIC_WORDS = frozenset({
+    "com", "org", "net", "edu", "gov", "int", "mil", "biz", "info", "app", "apps", "android", "mobile", "client",
+    "www", "api", "main", "free", "lite", "pro", "plus", "beta", "debug", "release", "prod", "demo", "test", "sdk",
+    "the", "and", "for", "with", "your", "my", "official", "cn", "io", "co", "me", "tv", "de", "uk", "br", "jp",
+    "ru", "fr", "in", "us", "global", "international", "online", "service", "services", "group", "inc", "ltd",
+})
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class AppNames:
+    """What an app is called, for recognising its own domains in a capture: its package name and label.
+
+    `br.com.example.app` reversed is `app.example.com.br`, whose registrable domain `example.com.br` is the app's;
+    a registrable domain whose name (the label before the public suffix) is a distinctive word of the package or
+    the whole label ("example", or "exampleshop" for "Example Shop") is the app's too, unless it is an SDK's."""
+
+    package: str | None = None
+    label: str | None = None
+
+    @functools.cached_property
+    def reversed_domains(self) -> frozenset[str]:
+        labels = [p for p in (self.package or "").lower().split(".") if p]
+        found = set()
+        for i in range(2, len(labels) + 1):
+            domain = _psl().privatesuffix(".".join(reversed(labels[:i])))  # None for a public suffix (com.br)
+            if domain:
+                found.add(domain)
+        return frozenset(found)
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        # The package's labels between its TLD and its last one (com.spotify.music: spotify; the last names the
+        # product, "music", "app"), and the whole label run together: single words of a label ("Weather") name
+        # other companies' domains too often.
+        words = {w for w in (self.package or "").lower().split(".")[1:-1] if len(w) >= 4}
+        label_words = _WORD.findall((self.label or "").lower())
+        if label_words:
+            words.add("".join(label_words))
+        return frozenset(w for w in words if w not in _GENERIC_WORDS and not w.isdigit())
+
+    def owns(self, domain: str) -> bool:
+        """Whether a registrable domain is named after the app (see the class)."""
+        if domain in self.reversed_domains:
+            return True
+        name = domain.split(".", 1)[0]
+        return len(name) >= 4 and name in self.words
+
+
 class Recipients:
     """Resolves hosts once each; first-party domains match themselves and their subdomains."""
 
-    def __init__(self, catalog: HostCatalog | None, first_party: Iterable[str] = ()) -> None:
+    def __init__(self, catalog: HostCatalog | None, first_party: Iterable[str] = (), app: AppNames | None = None
+                 ) -> None:
         self.catalog = catalog
         self.first_party = tuple(sorted({normalise_domain(d) for d in first_party if d.strip()}))
+        self.app = app
         self._cache: dict[str, Recipient] = {}
 
     def is_first_party(self, host: str) -> bool:
-        return any(host == d or host.endswith("." + d) for d in self.first_party)
+        if any(host == d or host.endswith("." + d) for d in self.first_party):
+            return True
+        if self.app is None:
+            return False
+        domain = registrable_domain(host)
+        if domain in self.app.reversed_domains:
+            return True  # the package's own domain, even when it is an SDK vendor's (its own app)
+        return self.app.owns(domain) and (self.catalog is None or self.catalog.sdk_for_host(host) is None)
 
     def resolve(self, host: str) -> Recipient:
         host = host.lower().strip(".")

@@ -14,8 +14,8 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.consent import ConsentSignal, may_carry, refusal
-from scanner.dynamic.decode import Layer, Peeler, peel_body, peel_text
+from scanner.dynamic.consent import ConsentSignal, refusal_among, signals
+from scanner.dynamic.decode import Layer, Peeler
 from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect, value_ref
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
@@ -69,6 +69,7 @@ class FlowAnalyzer:
         self._parts_memo = BoundedMemo(_CACHE_SIZE)
         self._peel_memo = BoundedMemo()
         self._detected = BoundedMemo(_CACHE_SIZE, 16 * 1024 * 1024)
+        self._signals = BoundedMemo(_CACHE_SIZE)  # query -> the consent signals it states
 
     # -- one flow ----------------------------------------------------------------------------
 
@@ -77,10 +78,11 @@ class FlowAnalyzer:
         if name is not None:
             return FlowResult([], mark=name)
         warnings: list[str] = []
+        consent: list[ConsentSignal] = []
         found: dict[tuple[Any, ...], Hit] = {}
         grouped: dict[tuple[str, str], dict[str, Hit]] = defaultdict(dict)
         endpoint = self.protocols.match(record.host, record.path)
-        for where, part_hits in self._parts(record, warnings, endpoint):
+        for where, part_hits in self._parts(record, warnings, endpoint, consent):
             for hit in part_hits:
                 if hit.data_type in _GROUPED and hit.confidence == CONFIRMED:
                     grouped[(hit.data_type, where)].setdefault(hit.value_label or "", hit)
@@ -104,7 +106,7 @@ class FlowAnalyzer:
             return FlowResult([], warnings)
         # Everything but the hit is the same for all observations of a flow: work it out once.
         recipient = self.recipients.resolve(record.host)
-        refused = _refusal(record)
+        refused = refusal_among(consent) if consent else None
         url, phase, cleartext = record.url, self.timeline.phase_at(record.time), record.cleartext
         return FlowResult([Observation(
             data_type=hit.data_type, identifier=hit.identifier, host=recipient.host, url=url,
@@ -116,8 +118,9 @@ class FlowAnalyzer:
             consent_source=f"{refused.source} ({refused.key})" if refused else None,
         ) for where, hit in hits], warnings)
 
-    def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None
-               ) -> Iterable[tuple[str, tuple[Hit, ...]]]:
+    def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None,
+               consent: list[ConsentSignal]) -> Iterable[tuple[str, tuple[Hit, ...]]]:
+        """Hits per part; the consent signals the query and the body state about themselves go to `consent`."""
         path, _, query = record.path.partition("?")
         if len(path) > 1:
             path_hits = self._text_hits(unquote(path) if "%" in path else path, (), None, "")
@@ -126,13 +129,16 @@ class FlowAnalyzer:
             yield "path", path_hits
         if query:
             yield "query", self._text_hits(query, (), endpoint, "query")
+            consent.extend(self._query_signals(query))
         headers = self._headers(record.headers, endpoint)
         yield from headers.hits
         if record.body:
             encoding = "" if record.body_decoded else headers.content_encoding
-            hits, body_warnings = self._body_hits(record.body, headers.content_type, encoding, (), endpoint)
+            hits, body_warnings, body_signals = self._body_hits(record.body, headers.content_type, encoding, (),
+                                                                endpoint)
             if body_warnings:
                 warnings.extend(f"{record.url}: {w}" for w in body_warnings)
+            consent.extend(body_signals)
             yield "body", hits
         for message in record.ws_messages:
             yield "body", self._body_hits(message.content, "", "", ("websocket",), endpoint)[0]
@@ -158,17 +164,29 @@ class FlowAnalyzer:
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
         return hits
 
+    def _query_signals(self, query: str) -> tuple[ConsentSignal, ...]:
+        """The consent signals a query states, from its peeled pairs (the peel memo makes a repeat free)."""
+        found: tuple[ConsentSignal, ...] = self._signals.get(query)
+        if found is MISSING:
+            peeler = Peeler(self._peel_memo)
+            peeler.text(query)
+            found = tuple(signals(pair for layer in peeler.layers for pair in layer.pairs))
+            self._signals.put(query, found, len(query))
+        return found
+
     def _body_hits(self, body: bytes, content_type: str, encoding: str, encodings: tuple[str, ...],
-                   endpoint: Endpoint | None = None) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+                   endpoint: Endpoint | None = None
+                   ) -> tuple[tuple[Hit, ...], tuple[str, ...], tuple[ConsentSignal, ...]]:
         key = ("b", body, content_type, encoding, encodings, endpoint)
-        found: tuple[tuple[Hit, ...], tuple[str, ...]] = self._parts_memo.get(key)
+        found: tuple[tuple[Hit, ...], tuple[str, ...], tuple[ConsentSignal, ...]] = self._parts_memo.get(key)
         if found is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.body(body, content_type, encoding, encodings)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
                 hits += _protocol_hits(endpoint, peeler.layers, "body", hits)
-            found = hits, tuple(peeler.warnings)
+            stated = tuple(signals(pair for layer in peeler.layers for pair in layer.pairs))
+            found = hits, tuple(peeler.warnings), stated
             self._parts_memo.put(key, found, len(body))
         return found
 
@@ -210,22 +228,6 @@ class _Headers:
         if cookie:
             hits.append(("cookie", text_hits(cookie, _cookie_pairs(cookie), "cookie")))
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
-
-
-def _refusal(record: FlowRecord) -> ConsentSignal | None:
-    """The refusal of consent a request states about itself (scanner.dynamic.consent), read only when its text
-    names a consent signal at all, so other flows pay one substring search."""
-    query = record.path.partition("?")[2]
-    if not ((query and may_carry(query.encode("utf-8", "replace"))) or (record.body and may_carry(record.body[:65536]))):
-        return None
-    pairs: list[tuple[str, str]] = []
-    if query:
-        pairs.extend(pair for layer in peel_text(query).layers for pair in layer.pairs)
-    if record.body:
-        content_type = header_value(record.headers, "content-type")
-        encoding = "" if record.body_decoded else header_value(record.headers, "content-encoding")
-        pairs.extend(pair for layer in peel_body(record.body, content_type, encoding).layers for pair in layer.pairs)
-    return refusal(pairs)
 
 
 def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = ()

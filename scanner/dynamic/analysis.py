@@ -162,10 +162,12 @@ class FlowAnalyzer:
             if endpoint is not None:
                 hits += _protocol_hits(endpoint, peeler.layers, where, hits)
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
+            if where == "query":  # read while the pairs are at hand; _query_signals peels again only if evicted
+                self._signals.put(text, tuple(signals(p for layer in peeler.layers for p in layer.pairs)), len(text))
         return hits
 
     def _query_signals(self, query: str) -> tuple[ConsentSignal, ...]:
-        """The consent signals a query states, from its peeled pairs (the peel memo makes a repeat free)."""
+        """The consent signals a query states, from its peeled pairs."""
         found: tuple[ConsentSignal, ...] = self._signals.get(query)
         if found is MISSING:
             peeler = Peeler(self._peel_memo)
@@ -242,7 +244,7 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     label = f"protocol:{endpoint.id}"
     hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
-        for value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings):
+        for value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings, layer.doc):
             f = value.field
             if id(f) in hits or (known and f.leaf.lower() in known):
                 continue

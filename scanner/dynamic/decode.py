@@ -41,6 +41,8 @@ class Layer:
     encodings: tuple[str, ...]
     pairs: Pairs = ()
     key: str | None = None  # the key the whole layer was found under (a form field holding base64 …)
+    # The parsed JSON document of a JSON layer: protocol fields with a dotted path walk it instead of parsing again.
+    doc: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -388,6 +390,7 @@ class Peeler:
         stripped = text.strip()
         nested: list[tuple[str, str]] = []
         parsed = False
+        document: object = None
         is_form: bool | None = None  # known once the form pattern was tried
         whole = _whole_base64(stripped)
         if whole is not None:
@@ -411,6 +414,7 @@ class Peeler:
                 pairs = pairs + tuple(leaves)
                 nested = [(k, v) for k, v in leaves if len(v) >= 8 and _looks_encoded(v)]
                 parsed = True
+                document = doc
         elif (is_form := _FORM.match(stripped) is not None) and len(stripped) < MAX_SCAN:
             form = _form_pairs(stripped)
             if form:
@@ -420,7 +424,7 @@ class Peeler:
         elif "<" in stripped and ">" in stripped:
             pairs = pairs + tuple((m.group(1), m.group(2)) for m in _XML_LEAF.finditer(stripped)) \
                 + tuple((m.group(1), m.group(2)) for m in _XML_ATTR.finditer(stripped))
-        if not self._emit(Layer(text, encodings, pairs, key)):
+        if not self._emit(Layer(text, encodings, pairs, key, document)):
             return
         for k, value in nested:
             self._nested(value, encodings, k, depth + 1)

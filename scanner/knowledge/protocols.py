@@ -183,12 +183,13 @@ class ProtocolCatalog:
         return None
 
 
-def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]], text: str, protobuf: bool
-                ) -> list[FieldValue]:
+def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]], text: str, protobuf: bool,
+                doc: Any = None) -> list[FieldValue]:
     """Values of the endpoint's fields in one decoded layer of one part of a request (Observation.where).
 
     `pairs` are the layer's key/value leaves, `protobuf` whether they are protobuf field paths. A JSON field with
-    a dotted path is checked against the document itself, so `device.id` is not any `id`.
+    a dotted path is checked against the document itself (`doc` when the caller has it parsed), so `device.id` is
+    not any `id`.
     """
     index = endpoint.index.get(where)
     if index is None:
@@ -206,10 +207,11 @@ def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]]
     keys = {k.lower() for k, _ in pairs}
     present = [f for leaf, f in index.dotted if leaf in keys]
     if present:
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return found
+        if doc is None:
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                return found
         for f in present:
             found.extend(FieldValue(f, value) for value in _json_path(doc, f.key) if not is_placeholder(value))
     return found

@@ -25,6 +25,7 @@ from scanner.errors import BadDeclaration
 from scanner.knowledge.vocabulary import QUOTE_FOLD, Match, Vocabulary, shared_vocabulary
 from scanner.model import DATA_TYPES, Declaration, DeclaredDataType, DisclosedParty, PolicyTopic
 from scanner.policy.html_text import Block, PolicyDocument, cjk_share, parse_policy, read_policy_file
+from scanner.policy.own_domains import own_domains
 from scanner.policy.sdk_table import SdkNames, SdkRecord, table_records, text_records
 from scanner.policy.statements import read_statements
 
@@ -104,6 +105,8 @@ def extract_text(text: str, fmt: str, path: str = "<policy>", options: ExtractOp
     extractor = _Extractor(shared_vocabulary(options.vocabulary_dir), language, path, options)
     declaration = extractor.run(document)
     read_statements(declaration, (b.text for b in document.blocks))
+    # The hosts the policy names as its own make the capture's first party (issue 13): not an SDK's, not free mail.
+    declaration.first_party_domains = sorted(set(declaration.first_party_domains) | set(own_domains(text)))
     return declaration
 
 

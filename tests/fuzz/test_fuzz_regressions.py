@@ -149,3 +149,13 @@ def test_mitmproxy_dumpfile_7_with_websocket_messages(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert '"flows": 6' in stdout
     assert '"scheme": "ws' in stdout or "ws://" in stdout or "wss://" in stdout
+
+
+# --- a .docx whose zip directory is intact but whose deflate stream is not: zlib.error was an internal error ----
+
+
+def test_docx_with_a_damaged_deflate_stream() -> None:
+    path = FIXTURES / "bad" / "damaged-deflate.docx"  # found by bench/fuzz.py (policy_docx, seed 15, mutant 261)
+    code, _, stderr = divulge("policy", "validate", str(path))
+    assert code == 2
+    assert "unreadable .docx (error: Error -3 while decompressing data" in one_line_naming(stderr, path)

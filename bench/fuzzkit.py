@@ -214,7 +214,7 @@ def _in_rule_dir(work: Path, data: bytes, suffix: str) -> Path:
     rules = work / "rules"
     rules.mkdir()
     # A one-rule file must be named after its id: keep the seed's name, or every mutant stops at that check.
-    found = re.search(rb"^id:\s*['\"]?([A-Za-z0-9-]+)", data, re.MULTILINE)
+    found = re.search(rb"^id:\s*['\"]?([A-Za-z0-9-]{1,100})\b", data, re.MULTILINE)
     (rules / f"{found.group(1).decode() if found else 'DVG-FUZZ-001'}.yaml").write_bytes(data)
     return rules
 

@@ -49,8 +49,10 @@ def _bytes(content: bytes | str) -> bytes:
 
 
 # What mitmproxy raises for a flow whose tnetstring frame is intact but whose state is not a flow of any
-# version: a missing key ('cipher', 'metadata', 'timestamp_start'), a wrong type, a bad value.
-_BAD_FLOW = (KeyError, TypeError, ValueError, AttributeError, IndexError, UnicodeError, OverflowError)
+# version: a missing key ('cipher', 'metadata', 'timestamp_start'), a wrong type, a bad value, or a key it does not
+# know (set_state ends with `assert state == {}`).
+_BAD_FLOW = (KeyError, TypeError, ValueError, AttributeError, IndexError, UnicodeError, OverflowError,
+             AssertionError)
 _MAX_WARNED = 20
 
 

@@ -234,6 +234,8 @@ def _syntax_error(path: Path, exc: Exception) -> BadCapture:
             _load_whole(path)
         except BadCapture as precise:
             return precise
+    if isinstance(exc, UnicodeDecodeError):
+        return BadCapture("not a HAR file: not UTF-8 text", path=str(path))
     reason = str(exc.args[0] if exc.args else exc)
     if isinstance(exc.args[0] if exc.args else None, bytes):
         reason = exc.args[0].decode("utf-8", "replace")
@@ -265,6 +267,8 @@ def iter_har_entries(path: Path) -> Iterator[Any]:
                 count += 1
                 yield entry
         except ijson.JSONError as exc:
+            raise _syntax_error(path, exc) from None
+        except UnicodeDecodeError as exc:  # bytes yajl lets through that are not UTF-8 to Python (a surrogate)
             raise _syntax_error(path, exc) from None
         except RecursionError:
             raise BadCapture("not a HAR file: JSON nested too deeply", path=str(path)) from None

@@ -98,6 +98,15 @@ def test_flow_missing_a_field_is_skipped_and_the_rest_analysed(tmp_path: Path, d
     assert json.loads(stdout)["flows"] == json.loads(whole)["flows"] - 1
 
 
+def test_flow_with_an_unknown_field_is_skipped(tmp_path: Path) -> None:
+    # Found by bench/fuzz.py (flows, seed 16, mutant 499): mitmproxy's set_state asserts no key is left over.
+    flows = _flows()
+    flows[0]["x"] = flows[0]["comment"]
+    path = _write_flows(tmp_path / "extra.flows", flows)
+    code, _, stderr = divulge("traffic", str(path), "--device", str(DEVICE), "--format", "json")
+    assert code == 0 and "flow 1 skipped: AssertionError" in stderr, stderr
+
+
 def test_flow_file_of_only_damaged_flows_is_a_one_line_error(tmp_path: Path) -> None:
     flows = _flows()[:2]
     for flow in flows:
@@ -159,3 +168,91 @@ def test_docx_with_a_damaged_deflate_stream() -> None:
     code, _, stderr = divulge("policy", "validate", str(path))
     assert code == 2
     assert "unreadable .docx (error: Error -3 while decompressing data" in one_line_naming(stderr, path)
+
+
+# --- size bounds: what a user can hand us that is far too big is refused before it is read ----------------------
+
+
+def test_oversized_datasafety_csv_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.policy import datasafety_csv
+
+    monkeypatch.setattr(datasafety_csv, "MAX_CSV_BYTES", 1000)
+    path = tmp_path / "big.csv"
+    path.write_bytes((FIXTURES / "declarations" / "weather.datasafety.csv").read_bytes())
+    code, _, stderr = divulge("policy", "validate", str(path))
+    assert code == 2 and "too large for a Data safety CSV" in one_line_naming(stderr, path)
+
+
+@pytest.mark.parametrize("limit, message", [("MAX_RULE_FILES", "over 2 rule files"),
+                                            ("MAX_PACK_BYTES", "rule files over 0 MiB in all")])
+def test_oversized_rule_pack_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str,
+                                        message: str) -> None:
+    from scanner.engine import loader
+
+    monkeypatch.setattr(loader, limit, 2 if limit == "MAX_RULE_FILES" else 100)
+    rules = tmp_path / "pack"
+    rules.mkdir()
+    for name in ("DVG-COLLECT-001.yaml", "DVG-SDK-001.yaml", "DVG-APPS-001.yaml"):
+        shutil.copyfile(REPO / "rules" / "packs" / "builtin" / name, rules / name)
+    code, _, stderr = divulge("rules", "validate", str(rules))
+    assert code == 2 and message in one_line_naming(stderr, rules)
+
+
+# --- a rule whose `in` list holds a mapping: TypeError (unhashable dict) was an internal error ------------------
+
+
+def test_rule_with_a_mapping_in_an_in_list(tmp_path: Path) -> None:
+    # Found by bench/fuzz.py (rules, seed 15, mutant 454): `status: {in: [present, {v: wired}]}`.
+    rules = tmp_path / "pack"
+    rules.mkdir()
+    text = (REPO / "rules" / "packs" / "builtin" / "DVG-SDK-001.yaml").read_text(encoding="utf-8")
+    assert "status: {in: [present, wired]}" in text
+    (rules / "DVG-SDK-001.yaml").write_text(text.replace("{in: [present, wired]}", "{in: [present, {v: wired}]}"),
+                                            encoding="utf-8")
+    code, _, stderr = divulge("rules", "validate", str(rules))
+    assert code == 2
+    path = rules / "DVG-SDK-001.yaml"
+    assert "`in` takes a list of plain values, not mappings" in one_line_naming(stderr, path)
+
+
+# --- HAR streaming: a UTF-8-encoded surrogate passes yajl but not Python's decoder --------------------------------
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_har_with_an_encoded_surrogate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, big: bool) -> None:
+    # Found by bench/fuzz.py (har, seed 17, mutants 102 and 902). `big`: too large to re-parse for the position.
+    from scanner.dynamic import har
+
+    if big:
+        monkeypatch.setattr(har, "_REPARSE_FOR_POSITION", 0)
+    path = tmp_path / "surrogate.har"
+    path.write_bytes(b'{"log": {"entries": [{"request": {"url": "http://a.example/\xed\xa0\x80"}}]}}')
+    code, _, stderr = divulge("traffic", str(path))
+    assert code == 2 and "not a HAR file: not UTF-8 text" in one_line_naming(stderr, path)
+
+
+def test_har_streamed_past_the_reparse_size_still_names_the_syntax_error(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.dynamic import har
+
+    monkeypatch.setattr(har, "_REPARSE_FOR_POSITION", 0)
+    path = tmp_path / "cut.har"
+    path.write_bytes((FIXTURES / "captures" / "weather.har").read_bytes()[:3000])
+    code, _, stderr = divulge("traffic", str(path))
+    assert code == 2 and "not a HAR file: invalid JSON (" in one_line_naming(stderr, path)
+
+
+def test_zhar_is_inflated_as_it_is_read_and_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zlib
+
+    from scanner.dynamic import har
+
+    path = tmp_path / "weather.zhar"
+    path.write_bytes(zlib.compress((FIXTURES / "captures" / "weather.har").read_bytes()))
+    code, stdout, stderr = divulge("traffic", str(path), "--device", str(DEVICE), "--format", "json")
+    _, plain, _ = divulge("traffic", str(FIXTURES / "captures" / "weather.har"), "--device", str(DEVICE),
+                          "--format", "json")
+    assert code == 0 and json.loads(stdout)["observations"] == json.loads(plain)["observations"]
+    monkeypatch.setattr(har, "MAX_INFLATED_BYTES", 1000)
+    code, _, stderr = divulge("traffic", str(path))
+    assert code == 2 and "compressed HAR inflates to over" in one_line_naming(stderr, path)

@@ -167,6 +167,11 @@ class _Inflating(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        # The compressed file underneath is ours to close: the reader only ever sees this wrapper.
+        self._raw.close()
+        super().close()
+
     def readinto(self, buffer: Any) -> int:
         try:
             while not self._pending:

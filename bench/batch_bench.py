@@ -1,7 +1,10 @@
 """Batch throughput: 200 generated APKs of realistic size (mixed SDKs, a few corrupt) with 1 and 2 workers, one run.
 
-Usage: python bench/batch_bench.py [--apps 200] [--bases 8] [--workers 1,2] [--json OUT.json]
-Prints apps per minute, the speed-up of 2 workers over 1, and peak memory per worker. Generated APKs are cached
+Usage: python bench/batch_bench.py [--apps 200] [--bases 8] [--workers 1,2] [--engines local,dask-local,dask-cli]
+                                   [--json OUT.json]
+Prints apps per minute, the speed-up of 2 workers over 1, and peak memory per worker. `--engines` also runs the
+Dask engine with the largest worker count: on a LocalCluster (`dask-local`) and on a real `dask scheduler` plus
+`dask worker --nworkers N` pair on 127.0.0.1 (`dask-cli`), both started and stopped here. Generated APKs are cached
 in bench/_work/batch/ (delete it to regenerate). Base APKs come from bench/apkgen.py (dex written directly, with
 SDK packages planted); each app is a base plus a unique asset, so every APK has its own hash, as in a real audit.
 """
@@ -14,7 +17,9 @@ import logging
 import os
 import random
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import time
 import zipfile
@@ -74,11 +79,12 @@ def make_apps(n_apps: int, n_bases: int) -> Path:
     return folder
 
 
-def run(folder: Path, workers: int) -> dict[str, float]:
-    out = WORK / f"out-{workers}"
+def run(folder: Path, workers: int, engine: str = "local", scheduler: str | None = None) -> dict[str, float]:
+    out = WORK / f"out-{engine}-{workers}"
     shutil.rmtree(out, ignore_errors=True)
     options = BatchOptions(source=folder, out=out, workers=workers, limits=Limits(timeout_s=300, memory_mb=4096),
-                           settings=ScanSettings(formats=("html", "json")), argv=("batch_bench",))
+                           settings=ScanSettings(formats=("html", "json")), argv=("batch_bench",),
+                           engine="dask" if scheduler else "local", scheduler=scheduler)
     t0 = time.monotonic()
     summary = run_batch(options)
     wall = time.monotonic() - t0
@@ -88,11 +94,42 @@ def run(folder: Path, workers: int) -> dict[str, float]:
         scan_s = [r[0] for r in store.query("SELECT duration_s FROM apps WHERE status='ok'")]
     finally:
         store.close()
-    return {"workers": workers, "apps": summary.scanned, "errors": summary.errors, "wall_s": round(wall, 1),
+    return {"engine": engine, "workers": workers, "apps": summary.scanned, "errors": summary.errors, "wall_s": round(wall, 1),
             "apps_per_min": round(summary.scanned / wall * 60, 1),
             "median_scan_s": round(statistics.median(scan_s), 2) if scan_s else 0.0,
             "peak_rss_mb_max": round(max(peaks, default=0) / 1024), "peak_rss_mb_median":
             round(statistics.median(peaks) / 1024) if peaks else 0}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_dask(folder: Path, workers: int, kind: str) -> dict[str, float]:
+    """The Dask engine on this machine: a LocalCluster, or real `dask scheduler` and `dask worker` processes."""
+    import distributed
+
+    if kind == "dask-local":
+        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None) as cluster:
+            return run(folder, workers, kind, cluster.scheduler_address)
+    dask = str(Path(sys.executable).with_name("dask"))
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    port = address.rsplit(":", 1)[1]
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", port,
+                                  "--dashboard-address", ":0"], stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", str(workers),
+                               "--no-dashboard"], stderr=subprocess.DEVNULL)
+    try:
+        with distributed.Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        return run(folder, workers, kind, address)
+    finally:
+        for proc in (worker, scheduler):
+            proc.terminate()
+            proc.wait(timeout=60)
 
 
 def main() -> None:
@@ -100,6 +137,7 @@ def main() -> None:
     parser.add_argument("--apps", type=int, default=200)
     parser.add_argument("--bases", type=int, default=8)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--engines", default="local", help="local, dask-local, dask-cli (comma-separated)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -108,15 +146,23 @@ def main() -> None:
     sizes = [p.stat().st_size for p in folder.glob("*.apk")]
     print(f"{len(sizes)} APKs, median {statistics.median(sizes) / 1e6:.1f} MB, total {sum(sizes) / 1e6:.0f} MB, "
           f"{CORRUPT} corrupt; {os.cpu_count()} CPUs")
-    results = [run(folder, int(w)) for w in args.workers.split(",")]
-    print(f"{'workers':>7} {'apps':>5} {'errors':>6} {'wall s':>7} {'apps/min':>8} {'scan s (median)':>15} "
+    engines = args.engines.split(",")
+    counts = [int(w) for w in args.workers.split(",")]
+    results = [run(folder, w) for w in counts] if "local" in engines else []
+    results += [run_dask(folder, max(counts), kind) for kind in engines if kind != "local"]
+    print(f"{'engine':>10} {'workers':>7} {'apps':>5} {'errors':>6} {'wall s':>7} {'apps/min':>8} {'scan s (median)':>15} "
           f"{'peak MB/worker (max, median)':>28}")
     for r in results:
-        print(f"{r['workers']:>7} {r['apps']:>5} {r['errors']:>6} {r['wall_s']:>7} {r['apps_per_min']:>8} "
+        print(f"{r['engine']:>10} {r['workers']:>7} {r['apps']:>5} {r['errors']:>6} {r['wall_s']:>7} {r['apps_per_min']:>8} "
               f"{r['median_scan_s']:>15} {r['peak_rss_mb_max']:>18}, {r['peak_rss_mb_median']}")
-    if len(results) > 1:
-        print(f"speed-up {results[0]['workers']} -> {results[-1]['workers']} workers: "
-              f"{results[-1]['apps_per_min'] / results[0]['apps_per_min']:.2f}x")
+    local = [r for r in results if r["engine"] == "local"]
+    for r in results:
+        if r["engine"] != "local" and local:
+            print(f"{r['engine']}: {r['wall_s'] / local[-1]['wall_s']:.2f}x the local engine's wall time "
+                  f"with {r['workers']} workers")
+    if len(local) > 1:
+        print(f"speed-up {local[0]['workers']} -> {local[-1]['workers']} workers: "
+              f"{local[-1]['apps_per_min'] / local[0]['apps_per_min']:.2f}x")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

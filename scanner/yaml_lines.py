@@ -97,7 +97,13 @@ def _check_duplicates(node: yaml.Node | None, path: str, error: type[DivulgeErro
 
 def parse_yaml(text: str, path: str, error: type[DivulgeError]) -> YamlDoc:
     """Parse one YAML document; syntax errors and duplicate keys raise `error` with file:line."""
-    loader = _Loader(text)
+    try:
+        # The reader checks for unprintable characters as soon as it is built: that error belongs in the try.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise error(f"invalid YAML: {exc.reason} (U+{code:04X})", path=path,
+                    line=text.count("\n", 0, exc.position) + 1) from None
     try:
         node = loader.get_single_node()
         _check_duplicates(node, path, error)

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from scanner import __version__
 from scanner.batch.appscan import AppOutcome, ScanSettings, now_iso
@@ -147,7 +148,8 @@ def _run(options: BatchOptions, store: Store, jobs: list[AppJob],
         dashboard = options.out / "dashboard.html"
         dashboard.write_text(render_dashboard(store, options.out, lang=options.settings.lang), encoding="utf-8")
         csv_path = options.out / "findings.csv"
-        csv_path.write_text(findings_csv(store), encoding="utf-8", newline="")
+        with open(csv_path, "w", encoding="utf-8", newline="") as csv_out:
+            write_findings_csv(store, csv_out)
         # Beside it, the regulator's view: apps x finding families x SDK owners' countries (issue 18).
         (options.out / "regulator-summary.csv").write_text(regulator_csv(store, options.out), encoding="utf-8",
                                                            newline="")
@@ -251,11 +253,11 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def findings_csv(store: Store) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+def write_findings_csv(store: Store, out: TextIO) -> None:
+    """Every finding of every app, worst first, written row by row: memory stays flat however big the store."""
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(FINDINGS_CSV_COLUMNS)
-    rows = store.query(
+    rows = store.iter_query(
         "SELECT f.*, a.package, a.version_name, a.report_dir FROM findings f JOIN apps a USING (app_id) "
         "ORDER BY f.severity_rank DESC, f.app_id, f.seq")
     for r in rows:
@@ -263,6 +265,11 @@ def findings_csv(store: Store) -> str:
         writer.writerow([_cell(r[c]) for c in ("app_id", "package", "version_name", "rule_id", "severity",
                                                  "confidence", "basis", "title", "data_type", "sdk", "message",
                                                  "fingerprint", "suppressed")] + [report])
+
+
+def findings_csv(store: Store) -> str:
+    buffer = io.StringIO()
+    write_findings_csv(store, buffer)
     return buffer.getvalue()
 
 

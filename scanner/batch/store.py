@@ -231,6 +231,10 @@ class Store:
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return list(self.db.execute(sql, params))
 
+    def iter_query(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[sqlite3.Row]:
+        """Rows as SQLite produces them, for outputs that grow with the store (every finding of 10,000 apps)."""
+        yield from self.db.execute(sql, params)
+
 
 def _alive(pid: int) -> bool:
     try:

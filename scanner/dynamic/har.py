@@ -5,20 +5,22 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import io
 import json
 import math
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import SplitResult, urlencode, urlsplit
+
+import ijson
 
 from scanner.dynamic.readers import CaptureContents, CaptureFormat, CaptureReader, FlowRecord, WsMessage
 from scanner.errors import BadCapture
 from scanner.gcpause import gc_paused
-
-MAX_HAR_BYTES = 2 * 1024 * 1024 * 1024
 
 
 def _time(text: Any) -> float:
@@ -144,10 +146,70 @@ def _host_port(scheme: str, netloc: str) -> tuple[str, int]:
     return (parts.hostname or "").lower(), parts.port or {"http": 80, "ws": 80}.get(scheme, 443)
 
 
-def load_har(path: Path) -> dict[str, Any]:
+# A HAR is read entry by entry: memory holds one entry's parsed JSON at a time, not the whole document (a day-long
+# capture with bodies is several GB). Inflating a .zhar is streamed too, and capped so a zlib bomb ends.
+MAX_INFLATED_BYTES = 16 * 1024 * 1024 * 1024
+# Where the streaming parser fails, the file is parsed once more with json for the exact line and column,
+# when it is small enough for that to be cheap; larger files get the streaming parser's reason alone.
+_REPARSE_FOR_POSITION = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+class _Inflating(io.RawIOBase):
+    """A zlib stream as a readable file, inflated a bounded piece at a time as it is read."""
+
+    def __init__(self, raw: BinaryIO, path: Path) -> None:
+        self._raw, self._path = raw, path
+        self._inflater = zlib.decompressobj()
+        self._pending = b""
+        self._out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        # The compressed file underneath is ours to close: the reader only ever sees this wrapper.
+        self._raw.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            while not self._pending:
+                # Input the last call's output limit left over comes first (zlib's documented way to bound it).
+                compressed = self._inflater.unconsumed_tail or self._raw.read(_CHUNK)
+                if not compressed or self._inflater.eof:
+                    self._pending = self._inflater.flush()
+                    if not self._pending:
+                        return 0
+                    break
+                self._pending = self._inflater.decompress(compressed, _CHUNK * 4)
+        except zlib.error as exc:
+            raise BadCapture(f"compressed HAR cannot be inflated ({exc})", path=str(self._path)) from None
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        self._out += size
+        if self._out > MAX_INFLATED_BYTES:
+            raise BadCapture(f"compressed HAR inflates to over {MAX_INFLATED_BYTES >> 30} GiB", path=str(self._path))
+        return size
+
+
+def _open_har(path: Path) -> BinaryIO:
     try:
-        if path.stat().st_size > MAX_HAR_BYTES:
-            raise BadCapture("HAR file over 2 GiB", path=str(path))
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise BadCapture(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    stream: BinaryIO = raw
+    if path.suffix.lower() == ".zhar" or raw.peek(1)[:1] == b"\x78":
+        stream = io.BufferedReader(_Inflating(raw, path), _CHUNK)  # type: ignore[arg-type]
+    if stream.peek(3)[:3] == b"\xef\xbb\xbf":  # type: ignore[attr-defined]
+        stream.read(3)  # the BOM some Windows exporters write; JSON itself has none
+    return stream
+
+
+def _load_whole(path: Path) -> Any:
+    """The whole document with json (for the exact position of a syntax error)."""
+    try:
         blob = path.read_bytes()
     except OSError as exc:
         raise BadCapture(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
@@ -157,12 +219,71 @@ def load_har(path: Path) -> dict[str, Any]:
         except zlib.error as exc:
             raise BadCapture(f"compressed HAR cannot be inflated ({exc})", path=str(path)) from None
     try:
-        har = json.loads(blob.decode("utf-8-sig"))
+        return json.loads(blob.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise BadCapture("not a HAR file: not UTF-8 text", path=str(path)) from None
     except json.JSONDecodeError as exc:
         raise BadCapture(f"not a HAR file: invalid JSON ({exc.msg}, column {exc.colno})", path=str(path),
                          line=exc.lineno) from None
+    except RecursionError:
+        raise BadCapture("not a HAR file: JSON nested too deeply", path=str(path)) from None
+
+
+def _syntax_error(path: Path, exc: Exception) -> BadCapture:
+    try:
+        small = path.stat().st_size <= _REPARSE_FOR_POSITION
+    except OSError:
+        small = False
+    if small:
+        try:
+            _load_whole(path)
+        except BadCapture as precise:
+            return precise
+    if isinstance(exc, UnicodeDecodeError):
+        return BadCapture("not a HAR file: not UTF-8 text", path=str(path))
+    reason = str(exc.args[0] if exc.args else exc)
+    if isinstance(exc.args[0] if exc.args else None, bytes):
+        reason = exc.args[0].decode("utf-8", "replace")
+    reason = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
+    return BadCapture(f"not a HAR file: invalid JSON ({reason})", path=str(path))
+
+
+def _has_entries_list(path: Path) -> bool:
+    """Whether log.entries is a list: asked only when no entry came out, to tell `[]` from no HAR at all."""
+    with _open_har(path) as stream:
+        try:
+            for prefix, event, _ in ijson.parse(stream, use_float=True):
+                if prefix == "log.entries" and event == "start_array":
+                    return True
+        except ijson.JSONError:
+            return False
+    return False
+
+
+def iter_har_entries(path: Path) -> Iterator[Any]:
+    """The items of log.entries, one parsed entry at a time; BadCapture when the file is not a HAR.
+
+    A syntax error after some entries raises too (the file is damaged, as when it was read whole): what the
+    entries before it said is not kept, so a capture reads the same whether it is streamed or not."""
+    count = 0
+    with _open_har(path) as stream:
+        try:
+            for entry in ijson.items(stream, "log.entries.item", use_float=True):
+                count += 1
+                yield entry
+        except ijson.JSONError as exc:
+            raise _syntax_error(path, exc) from None
+        except UnicodeDecodeError as exc:  # bytes yajl lets through that are not UTF-8 to Python (a surrogate)
+            raise _syntax_error(path, exc) from None
+        except RecursionError:
+            raise BadCapture("not a HAR file: JSON nested too deeply", path=str(path)) from None
+    if count == 0 and not _has_entries_list(path):
+        raise BadCapture("not a HAR file: no log.entries list", path=str(path))
+
+
+def load_har(path: Path) -> dict[str, Any]:
+    """The whole HAR as one document (small files, tests); `divulge traffic` streams with iter_har_entries."""
+    har = _load_whole(path)
     if not isinstance(har, dict) or not isinstance(har.get("log"), dict) \
             or not isinstance(har["log"].get("entries"), list):
         raise BadCapture("not a HAR file: no log.entries list", path=str(path))
@@ -177,9 +298,8 @@ class HarReader(CaptureReader):
         source = str(self.path)
         shared: dict[Any, Any] = {}
         bad = 0
-        with gc_paused():  # a parsed JSON document holds no reference cycle
-            har = load_har(self.path)
-            for index, entry in enumerate(har["log"]["entries"]):
+        with gc_paused():  # parsed entries hold no reference cycle; the records are long-lived
+            for index, entry in enumerate(iter_har_entries(self.path)):
                 try:
                     previous = contents.records[-1].time if contents.records else None
                     contents.records.append(record_from_entry(entry, index, source, shared, contents.warnings,
@@ -190,7 +310,6 @@ class HarReader(CaptureReader):
                         reason = (f"missing field {exc}" if isinstance(exc, KeyError)
                                   else f"{type(exc).__name__}: {exc}")
                         contents.warnings.append(f"{self.path}: entry {index} skipped: {reason}")
-            del har  # freed while paused, or the collector's first run would walk the whole document
         if bad > 20:
             contents.warnings.append(f"{self.path}: {bad - 20} more bad entries skipped")
         return contents

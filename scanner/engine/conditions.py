@@ -310,6 +310,9 @@ class Compiler:
                 raise ConditionError(f"bad regular expression: {exc}", path) from None
             return lambda actual, primary, ctx: isinstance(actual, str) and pattern.search(actual) is not None
         if op in ("in", "not_in", "contains_any") and isinstance(arg, list):
+            if any(isinstance(a, dict) or (isinstance(a, list) and any(isinstance(b, (dict, list)) for b in a))
+                   for a in arg):  # a fact value is a scalar or a list of scalars; a mapping never equals one
+                raise ConditionError(f"`{op}` takes a list of plain values, not mappings or nested lists", path)
             members = frozenset(_hashable(a) for a in arg)
             if op == "in":
                 return lambda actual, primary, ctx: _hashable(actual) in members

@@ -110,11 +110,28 @@ def _same_dir(a: Path, b: Path) -> bool:
         return False
 
 
+# Bounds on what one --rules directory may hold (each file is also capped by load_yaml): the shipped pack has
+# about a hundred rules in under 1 MB, so these leave room for any real pack and stop a wrong directory
+# (a home folder, a data dump) before it is read.
+MAX_RULE_FILES = 10_000
+MAX_PACK_BYTES = 64 * 1024 * 1024
+
+
 def rule_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise BadRule("not a directory of rules", path=str(directory))
-    return sorted(p for p in directory.rglob("*.yaml")
-                  if not p.name.endswith(TEST_SUFFIX) and p.name != PACK_META and p.is_file())
+    found: list[Path] = []
+    total = 0
+    for path in directory.rglob("*.yaml"):
+        if path.name.endswith(TEST_SUFFIX) or path.name == PACK_META or not path.is_file():
+            continue
+        found.append(path)
+        total += path.stat().st_size
+        if len(found) > MAX_RULE_FILES:
+            raise BadRule(f"over {MAX_RULE_FILES:,} rule files: not a rule pack?", path=str(directory))
+        if total > MAX_PACK_BYTES:
+            raise BadRule(f"rule files over {MAX_PACK_BYTES >> 20} MiB in all: not a rule pack?", path=str(directory))
+    return sorted(found)
 
 
 def load_rule_file(path: Path) -> list[Rule]:

@@ -118,8 +118,16 @@ def _data_type(psl: str, *, path: str, line: int) -> str:
         raise BadDeclaration(f"unknown data type {psl!r}{hint}", path=path, line=line) from None
 
 
+# Play Console's export is ~140 KB (one row per data type x question); far larger is not a Data safety form.
+MAX_CSV_BYTES = 16 * 1024 * 1024
+
+
 def load_datasafety_csv(path: Path) -> Declaration:
     try:
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            raise BadDeclaration(f"file is too large for a Data safety CSV ({size:,} bytes > {MAX_CSV_BYTES:,})",
+                                 path=str(path))
         raw = path.read_bytes()
     except OSError as exc:
         raise BadDeclaration(f"cannot read: {exc.strerror or exc}", path=str(path)) from None

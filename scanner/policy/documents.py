@@ -12,6 +12,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from xml.etree import ElementTree
 
 from scanner.errors import BadDeclaration
@@ -62,7 +63,7 @@ def _pdf_text(raw: bytes, path: str) -> str:
         texts = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages[:MAX_PDF_PAGES]]
     except BadDeclaration:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, zlib.error,
             RecursionError, NotImplementedError) as exc:
         # pypdf raises many kinds on a damaged file; all mean the same to the user
         raise BadDeclaration(f"unreadable PDF ({type(exc).__name__}: {exc})", path=path) from exc
@@ -219,7 +220,8 @@ def _docx_markdown(raw: bytes, path: str) -> str:
         root = ElementTree.fromstring(xml)
     except BadDeclaration:
         raise
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, RuntimeError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, KeyError, OSError, ElementTree.ParseError, RuntimeError,
+            ValueError) as exc:  # zlib.error: a damaged deflate stream inside an intact zip directory
         raise BadDeclaration(f"unreadable .docx ({type(exc).__name__}: {exc})", path=path) from exc
     body = root.find(f"{_W}body")
     if body is None:

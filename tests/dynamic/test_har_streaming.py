@@ -1,0 +1,50 @@
+"""The HAR reader streams: one entry in memory at a time, and the same records as reading the document whole."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from scanner.dynamic.har import HarReader, iter_har_entries, load_har, record_from_entry
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE_TRAFFIC = REPO.parent / "shared" / "reference" / "traffic"
+HARS = sorted((REPO / "fixtures" / "captures").glob("*.har")) + sorted(
+    p for p in REFERENCE_TRAFFIC.glob("*.*har") if "broken" not in p.name)
+
+
+@pytest.mark.parametrize("path", HARS, ids=lambda p: p.name)
+def test_streamed_records_equal_the_whole_document_ones(path: Path) -> None:
+    streamed = HarReader(path).read()
+    warnings: list[str] = []
+    whole = []
+    for index, entry in enumerate(load_har(path)["log"]["entries"]):
+        try:
+            whole.append(record_from_entry(entry, index, str(path), {}, warnings,
+                                           whole[-1].time if whole else None))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    assert streamed.records == whole and streamed.records
+
+
+def test_memory_is_bounded_by_the_entry_not_the_file(tmp_path: Path) -> None:
+    body = "x" * 20_000
+    entry = {"startedDateTime": "2026-01-01T00:00:00Z", "request": {"method": "GET", "url": "https://a.example/",
+             "headers": []}, "response": {"status": 200, "content": {"text": body}}}
+    path = tmp_path / "big.har"
+    with open(path, "w", encoding="utf-8") as out:  # ~40 MB, 2,000 entries of 20 KB each
+        out.write('{"log": {"entries": [')
+        out.write(",".join(json.dumps(entry) for _ in range(2000)))
+        out.write("]}}")
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in iter_har_entries(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 2000
+    # Whole, the parsed document would be over 40 MB; streamed, a few entries and the parser's buffers.
+    assert peak < 4 * 1024 * 1024, peak

@@ -194,6 +194,8 @@ class Component:
     permission: str | None = None
     authorities: str | None = None
     intent_actions: list[str] = field(default_factory=list)
+    foreground_service_type: str | None = None  # as compiled: flags ("0x00000048") or names ("location|camera")
+    meta_data: dict[str, str] = field(default_factory=dict)  # the component's own <meta-data>: name -> value/resource
 
 
 @dataclass

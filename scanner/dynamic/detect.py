@@ -19,6 +19,7 @@ import ahocorasick
 
 from scanner.dynamic.decode import Layer
 from scanner.dynamic.device import Contact, DeviceProfile, custom_data_type
+from scanner.entropy import entropy_bits
 
 # How sure an observation is, strongest first. "confirmed" is a value of the device profile (the issue calls it
 # `known`; the word stays "confirmed" so saved reports, rules and baselines keep their meaning); "protocol" is a
@@ -583,15 +584,6 @@ def _key_kind(key: str, memo: dict[str, tuple[str, str] | None]) -> tuple[str, s
 
 
 MISSING_KIND = object()
-
-
-def entropy_bits(value: str) -> float:
-    """Shannon entropy per character: random ids are high (≥ 3 bits), words and counters low."""
-    counts: dict[str, int] = {}
-    for ch in value:
-        counts[ch] = counts.get(ch, 0) + 1
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
 def id_shape(value: str) -> str | None:

@@ -176,15 +176,13 @@ def attribute(stack: Iterable[str], native: bool, catalog: SdkCatalog,
     if not outside:
         return (frames[0] if frames else "?"), None, "app", None
     caller = outside[0]
-    owner = catalog.owner_of_class(caller.rpartition(".")[0])
-    if owner is None:
-        return caller, None, "app", None
-    if owner != "lib":
-        return caller, owner, "sdk", None
+    origin, sdk = catalog.origin_of_class(caller.rpartition(".")[0])
+    if origin != "library":
+        return caller, sdk, origin, None
     for frame in outside[1:]:  # who called the library: the first app or SDK frame below it
-        below = catalog.owner_of_class(frame.rpartition(".")[0])
-        if below != "lib":
-            return caller, below, "library", f"{frame} [{below or 'app'}]"
+        below, below_sdk = catalog.origin_of_class(frame.rpartition(".")[0])
+        if below != "library":
+            return caller, below_sdk, "library", f"{frame} [{below_sdk or 'app'}]"
     return caller, None, "library", None
 
 

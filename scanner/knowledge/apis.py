@@ -49,16 +49,14 @@ class ApiCatalog:
             for text in entry.strings:
                 self.by_string.setdefault(text, []).append(entry)
 
-    @property
-    def wanted_members(self) -> set[tuple[str, str]]:
-        return set(self.by_member) | set(RESOLVER_METHODS)
+    # Read for every dex file of every app: built once per catalog.
+    @functools.cached_property
+    def wanted_members(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self.by_member) | frozenset(RESOLVER_METHODS)
 
-    @property
-    def wanted_strings(self) -> set[str]:
-        wanted = set(self.by_string)
-        for entry in self.entries:
-            wanted.update(entry.requires_strings)
-        return wanted
+    @functools.cached_property
+    def wanted_strings(self) -> frozenset[str]:
+        return frozenset(self.by_string).union(*(entry.requires_strings for entry in self.entries))
 
     def opens_capability(self, api: str) -> bool:
         """Whether a call of `api` (Class.member) reaches its data type; unknown APIs do (rule tests name any)."""

@@ -194,6 +194,13 @@ class SdkCatalog:
             return owner if owner == "lib" or length > len(own) else None
         return self.code_index.lookup(dotted)
 
+    def origin_of_class(self, dotted: str) -> tuple[str, str | None]:
+        """(origin, SDK id) of a class: ("app", None), ("sdk", id) or ("library", None)."""
+        owner = self.owner_of_class(dotted)
+        if owner is None:
+            return "app", None
+        return ("library", None) if owner == "lib" else ("sdk", owner)
+
     def for_app(self, package: str | None) -> SdkCatalog:
         """This catalog as seen from one app: classes in the app's own package namespace are the app's.
 

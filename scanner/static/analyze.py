@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import struct
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,12 +87,13 @@ def analyze_apk(path: Path, options: StaticOptions | None = None, catalog: SdkCa
     builder.add_native_libs(native_libs)
     builder.add_domains(endpoints)
     sdks = builder.result()
-    special = find_special_access(apk, apk_file, (p.name for p in permissions), scans, load_special_access(),
-                                  catalog.owner_of_class)
+    special = find_special_access(apk, apk_file, manifest, (p.name for p in permissions), scans,
+                                  load_special_access(), catalog.origin_of_class)
     _mark_reached(api_uses, special, archive, catalog, {c.name: c.kind for c in manifest.components})
     hidden = hidden_code_signs(app.package, manifest, scans, defined, archive.apks, catalog.owner_of_class)
-    warnings = _packer_warnings(sdks, catalog) + asset_notes
-    if hidden and not any("packed by" in w for w in warnings):
+    packed = _packer_warnings(sdks, catalog)
+    warnings = packed + asset_notes
+    if hidden and not packed:  # a named packer already says the view is a lower bound
         warnings.append("the app's code may be hidden from static analysis: " + "; ".join(hidden) + ". What was "
                         "found in code is a lower bound; capture its traffic (divulge capture / divulge traffic) to "
                         "see what it does")
@@ -178,9 +178,7 @@ def _api_uses(scans: list[DexScan], catalog: SdkCatalog, apis: ApiCatalog) -> li
 
     def add(api: str, entry_id: str, data_type: str, identifier: str | None, permission: str | None,
             caller_class: str, caller_method: str) -> None:
-        owner = catalog.owner_of_class(caller_class)
-        sdk = owner if owner not in (None, "lib") else None
-        origin = "library" if owner == "lib" else ("sdk" if sdk else "app")
+        origin, sdk = catalog.origin_of_class(caller_class)
         caller = f"{caller_class}.{caller_method}"
         key = (api, caller, entry_id)
         if key not in seen:
@@ -235,19 +233,10 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], archive: App
         cls, _, method = (item.caller if isinstance(item, ApiUse) else item.component or "").rpartition(".")
         frontier[(cls, method)].append(item)
 
-    def started_by_system() -> None:
-        for (cls, _method), items in frontier.items():
-            kind = components.get(cls.split("$", 1)[0])
-            if kind is not None:
-                for item in items:
-                    item.reached_from = item.reached_from or f"<{kind} {cls.split('$', 1)[0]}> (the system starts it)"
-
-    started_by_system()
-    frontier = {k: [i for i in v if i.reached_from is None] for k, v in frontier.items()}
-    frontier = {k: v for k, v in frontier.items() if v}
-    seen = set(frontier)
+    frontier = _not_yet_reached(frontier, components)
     if not frontier:
         return
+    seen = set(frontier)
     # The dex files are read again rather than kept from the first pass: most apps never get here, and an app's
     # dex can be hundreds of MB.
     indexes: list[CallerIndex] = []
@@ -256,7 +245,7 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], archive: App
             for name in part.dex_names:
                 try:
                     indexes.append(CallerIndex(read(name, MAX_DEX_BYTES), part.label(name)))
-                except (DexFormatError, IndexError, struct.error, ValueError) as exc:
+                except DexFormatError as exc:  # the first pass read it; a failure here loses only the reach note
                     log.info("reachability pass skips %s: %s", part.label(name), exc)
     for _hop in range(MAX_REACH_HOPS):
         if not frontier:
@@ -266,8 +255,8 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], archive: App
         for index in indexes:
             try:
                 sites = index.callers_of(wanted)
-            except DexFormatError:  # the first pass read this dex; a failure here loses only the reach note
-                log.info("reachability pass skipped %s", index.name)
+            except DexFormatError as exc:
+                log.info("reachability pass skips %s: %s", index.name, exc)
                 continue
             for site in sites:
                 items = frontier.get((site.target_class, site.target_member), [])
@@ -282,10 +271,24 @@ def _mark_reached(uses: list[ApiUse], special: list[SpecialAccess], archive: App
                 for item in items:
                     if item.reached_from is None:
                         item.reached_from = who
-        frontier = dict(following)
-        started_by_system()
-        frontier = {k: [i for i in v if i.reached_from is None] for k, v in frontier.items()}
-        frontier = {k: v for k, v in frontier.items() if v}
+        frontier = _not_yet_reached(following, components)
+
+
+def _not_yet_reached(frontier: dict[tuple[str, str], list[ApiUse | SpecialAccess]], components: dict[str, str]
+                     ) -> dict[tuple[str, str], list[ApiUse | SpecialAccess]]:
+    """Mark the items whose library method sits in a class the manifest declares (the system starts it); the
+    methods whose items are still unreached, for the next hop."""
+    left: dict[tuple[str, str], list[ApiUse | SpecialAccess]] = {}
+    for (cls, method), items in frontier.items():
+        outer = cls.split("$", 1)[0]
+        kind = components.get(outer)
+        for item in items:
+            if item.reached_from is None and kind is not None:
+                item.reached_from = f"<{kind} {outer}> (the system starts it)"
+        waiting = [i for i in items if i.reached_from is None]
+        if waiting:
+            left[(cls, method)] = waiting
+    return left
 
 
 def _refine_location(uses: list[ApiUse], permissions: set[str]) -> list[ApiUse]:

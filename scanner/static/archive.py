@@ -297,13 +297,16 @@ def entry_reader(apk: ApkFile) -> Iterator[Callable[[str, int], bytes]]:
         yield lambda name, limit: _read_member(archive, name, limit, where)
 
 
-def sample_entries(apk: ApkFile, keep: Callable[[str, int], bool], head: int) -> list[tuple[str, int, bytes]]:
-    """(name, inflated size, first `head` bytes) of the entries `keep(name, size)` chooses: enough to tell an
-    encrypted blob from media without inflating any entry whole."""
-    out = []
+def sample_entries(apk: ApkFile, keep: Callable[[str, int], bool], head: int,
+                   most: int) -> list[tuple[str, int, bytes]]:
+    """(name, inflated size, first `head` bytes) of at most `most` entries `keep(name, size)` chooses: enough to
+    tell an encrypted blob from media without inflating any entry whole."""
+    out: list[tuple[str, int, bytes]] = []
     where = str(apk.path)
     with _open_zip(apk.raw, where) as archive:
         for info in _infos(archive, where):
+            if len(out) >= most:
+                break
             if info.is_dir() or not keep(info.filename, info.file_size):
                 continue
             try:

@@ -95,7 +95,10 @@ class CallerIndex:
 
     def __init__(self, data: bytes, name: str) -> None:
         self.name = name
-        self._scanner = _Scanner(data, name)
+        try:
+            self._scanner = _Scanner(data, name)
+        except (IndexError, struct.error, ValueError, OverflowError, MemoryError) as exc:
+            raise DexFormatError(f"{name}: malformed dex ({type(exc).__name__}: {exc})") from exc
         self._class_types: dict[int, str] | None = None
         self._context: _Context | None = None
 

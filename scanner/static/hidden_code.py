@@ -5,10 +5,9 @@ the ones it does not know. Any of them makes the static view a lower bound, and 
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Callable, Iterable
 
+from scanner.entropy import entropy_bits
 from scanner.model import ManifestFacts
 from scanner.static.archive import ApkFile, sample_entries
 from scanner.static.dex import DexScan
@@ -28,18 +27,9 @@ MAX_SAMPLED = 64
 # Formats that are high-entropy by nature: media, fonts, archives, databases, models. Their magic clears them.
 _MEDIA_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"fLaC",
                 b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"BZh", b"\x28\xb5\x2f\xfd", b"SQLite format 3",
-                b"OTTO", b"\x00\x01\x00\x00", b"wOFF", b"wOF2", b"ttcf", b"\x00\x00\x00\x18ftyp", b"\x00\x00\x00\x1cftyp",
-                b"\x00\x00\x00\x20ftyp", b"\x1aE\xdf\xa3", b"UnityFS", b"TFL3", b"\x08\x00\x00\x00", b"dex\n",
+                b"OTTO", b"\x00\x01\x00\x00", b"wOFF", b"wOF2", b"ttcf", b"\x1aE\xdf\xa3", b"UnityFS", b"TFL3", b"\x08\x00\x00\x00", b"dex\n",
                 b"\x7fELF", b"%PDF", b"BM", b"\xca\xfe\xba\xbe", b"ANMF")
 _SKIP_PREFIXES = ("res/", "lib/", "META-INF/", "kotlin/", "okhttp3/")
-
-
-def entropy(data: bytes) -> float:
-    """Shannon entropy in bits per byte."""
-    if not data:
-        return 0.0
-    total = len(data)
-    return -sum(n / total * math.log2(n / total) for n in Counter(data).values())
 
 
 def _is_candidate(name: str, size: int) -> bool:
@@ -50,10 +40,10 @@ def _is_candidate(name: str, size: int) -> bool:
 def encrypted_blobs(apk: ApkFile) -> list[str]:
     """Large files whose bytes look random and carry no known format's magic, as "name (size, entropy)"."""
     found = []
-    for name, size, head in sample_entries(apk, _is_candidate, SAMPLE_BYTES)[:MAX_SAMPLED]:
-        if head.startswith(_MEDIA_MAGIC) or head[4:8] == b"ftyp":
+    for name, size, head in sample_entries(apk, _is_candidate, SAMPLE_BYTES, MAX_SAMPLED):
+        if head.startswith(_MEDIA_MAGIC) or head[4:8] == b"ftyp":  # ftyp: MP4, MOV, HEIF, AVIF
             continue
-        bits = entropy(head)
+        bits = entropy_bits(head)
         if bits >= BLOB_MIN_ENTROPY:
             found.append(f"{name} ({size:,} bytes, {bits:.2f} bits/byte)")
     return found

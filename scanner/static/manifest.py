@@ -233,17 +233,17 @@ def manifest_facts(apk: Any, apk_file: ApkFile, target_sdk: int | None,
                 # Before API 31 a component with an intent filter is exported by default;
                 # providers were exported by default before API 17.
                 exported_attr = bool(actions) if kind != "provider" else (target_sdk or 0) < 17
+            own_meta = {key: child.get(ANDROID_NS + "value") or child.get(ANDROID_NS + "resource") or ""
+                        for child in node.iter("meta-data") if (key := child.get(ANDROID_NS + "name"))}
             components.append(Component(
                 kind=kind, name=name, exported=exported_attr, permission=node.get(ANDROID_NS + "permission"),
-                authorities=node.get(ANDROID_NS + "authorities"), intent_actions=[a for a in actions if a]))
+                authorities=node.get(ANDROID_NS + "authorities"), intent_actions=[a for a in actions if a],
+                foreground_service_type=node.get(ANDROID_NS + "foregroundServiceType"), meta_data=own_meta))
             if kind == "provider":
                 if name in auto_init_classes:
                     auto_init.append(name)
                 if name == STARTUP_PROVIDER:
-                    for child in node.iter("meta-data"):
-                        initializer = child.get(ANDROID_NS + "name") or ""
-                        if initializer:
-                            auto_init.append(initializer)
+                    auto_init.extend(own_meta)
     queried, broad = _queries(xml)
     nsc_path = resolve_xml_resource(apk, apk_file, app_attr("networkSecurityConfig"))
     base, domains = _cleartext_config(apk_file, nsc_path)

@@ -11,10 +11,10 @@ from typing import Any
 
 from scanner.errors import BadApk
 from scanner.knowledge.special_access import FGS_TYPE_BITS, AccessKind, SpecialAccessCatalog
-from scanner.model import SpecialAccess
+from scanner.model import Component, ManifestFacts, SpecialAccess
 from scanner.static.archive import ApkFile, read_entry
 from scanner.static.dex import DexScan
-from scanner.static.manifest import ANDROID_NS, full_name, parse_int, resolve_xml_resource
+from scanner.static.manifest import ANDROID_NS, parse_int, resolve_xml_resource
 
 log = logging.getLogger(__name__)
 
@@ -25,19 +25,12 @@ _EVENT_BITS = {0x1: "clicks", 0x10: "text_changed", 0x20: "window_changes", 0x40
 _ALL_EVENTS = 0xFFFFFF  # every type defined up to API 34 fits in the low 24 bits
 
 
-def _origin(owner: str | None) -> tuple[str, str | None]:
-    if owner is None:
-        return "app", None
-    if owner == "lib":
-        return "library", None
-    return "sdk", owner
-
-
-def find_special_access(apk: Any, apk_file: ApkFile, permissions: Iterable[str], scans: list[DexScan],
-                        catalog: SpecialAccessCatalog, owner_of: Callable[[str], str | None]) -> list[SpecialAccess]:
+def find_special_access(apk: Any, apk_file: ApkFile, manifest: ManifestFacts, permissions: Iterable[str],
+                        scans: list[DexScan], catalog: SpecialAccessCatalog,
+                        origin_of: Callable[[str], tuple[str, str | None]]) -> list[SpecialAccess]:
     """Every special access the base APK's manifest and all the code show, components first."""
     found: list[SpecialAccess] = []
-    found.extend(_components(apk, apk_file, catalog, owner_of))
+    found.extend(_components(apk, apk_file, manifest, catalog, origin_of))
     granted = set(permissions)
     for kind in catalog.kinds:
         for name in kind.permissions:
@@ -45,44 +38,33 @@ def find_special_access(apk: Any, apk_file: ApkFile, permissions: Iterable[str],
                 found.append(SpecialAccess(kind=kind.id, label=kind.label, source="permission",
                                            via=f'<uses-permission android:name="{name}">',
                                            data_types=list(kind.data_types)))
-    found.extend(_calls(scans, catalog, owner_of))
+    found.extend(_calls(scans, catalog, origin_of))
     return found
 
 
-def _components(apk: Any, apk_file: ApkFile, catalog: SpecialAccessCatalog,
-                owner_of: Callable[[str], str | None]) -> list[SpecialAccess]:
-    xml = apk.get_android_manifest_xml()
-    app = xml.find("application") if xml is not None else None
-    if app is None:
-        return []
-    package = apk.get_package()
+def _components(apk: Any, apk_file: ApkFile, manifest: ManifestFacts, catalog: SpecialAccessCatalog,
+                origin_of: Callable[[str], tuple[str, str | None]]) -> list[SpecialAccess]:
     fgs_kinds = {t: k for k in catalog.kinds for t in k.fgs_types}
     out: list[SpecialAccess] = []
-    for node in app:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag not in ("service", "receiver"):
+    for component in manifest.components:
+        if component.kind not in ("service", "receiver") or not component.name:
             continue
-        raw = node.get(ANDROID_NS + "name") or ""
-        if not raw:
-            continue
-        name = full_name(package, raw)
-        origin, sdk = _origin(owner_of(name))
-        actions = [a.get(ANDROID_NS + "name") or "" for f in node.iter("intent-filter") for a in f.iter("action")]
-        kind = catalog.for_component(node.get(ANDROID_NS + "permission"), actions)
+        name, tag = component.name, component.kind
+        origin, sdk = origin_of(name)
+        kind = catalog.for_component(component.permission, component.intent_actions)
         if kind is not None:
-            guard = node.get(ANDROID_NS + "permission")
+            guard = component.permission
             via = f'<{tag} android:name="{name}"' + (f' android:permission="{guard}">' if guard else ">")
-            config = _config(apk, apk_file, node, kind)
+            config = _config(apk, apk_file, component, kind)
             out.append(SpecialAccess(kind=kind.id, label=kind.label, source="component", via=via, origin=origin,
                                      sdk=sdk, component=name, data_types=_data_types(kind, config), config=config))
-        if tag == "service":
-            for type_name in _fgs_types(node.get(ANDROID_NS + "foregroundServiceType")):
-                fgs = fgs_kinds.get(type_name)
-                if fgs is not None:
-                    out.append(SpecialAccess(
-                        kind=fgs.id, label=fgs.label, source="fgs_type", origin=origin, sdk=sdk, component=name,
-                        via=f'<service android:name="{name}" android:foregroundServiceType="{type_name}">',
-                        data_types=list(fgs.data_types)))
+        for type_name in _fgs_types(component.foreground_service_type):
+            fgs = fgs_kinds.get(type_name)
+            if fgs is not None:
+                out.append(SpecialAccess(
+                    kind=fgs.id, label=fgs.label, source="fgs_type", origin=origin, sdk=sdk, component=name,
+                    via=f'<service android:name="{name}" android:foregroundServiceType="{type_name}">',
+                    data_types=list(fgs.data_types)))
     return out
 
 
@@ -103,14 +85,11 @@ def _data_types(kind: AccessKind, config: dict[str, Any]) -> list[str]:
     return list(kind.data_types)
 
 
-def _config(apk: Any, apk_file: ApkFile, node: Any, kind: AccessKind) -> dict[str, Any]:
+def _config(apk: Any, apk_file: ApkFile, component: Component, kind: AccessKind) -> dict[str, Any]:
     """What the service's XML configuration (named by its <meta-data>) says; {} when it has none or it is unreadable."""
     if not kind.config_meta_data:
         return {}
-    resource = None
-    for meta in node.iter("meta-data"):
-        if meta.get(ANDROID_NS + "name") == kind.config_meta_data:
-            resource = meta.get(ANDROID_NS + "resource")
+    resource = component.meta_data.get(kind.config_meta_data)
     path = resolve_xml_resource(apk, apk_file, resource)
     if not path:
         return {}
@@ -159,7 +138,7 @@ def _accessibility(root: Any, path: str) -> dict[str, Any]:
 
 
 def _calls(scans: list[DexScan], catalog: SpecialAccessCatalog,
-           owner_of: Callable[[str], str | None]) -> list[SpecialAccess]:
+           origin_of: Callable[[str], tuple[str, str | None]]) -> list[SpecialAccess]:
     by_member: dict[tuple[str, str], AccessKind] = {m: k for k in catalog.kinds for m in k.methods}
     out: dict[tuple[str, str], SpecialAccess] = {}
     for scan in scans:
@@ -171,7 +150,7 @@ def _calls(scans: list[DexScan], catalog: SpecialAccessCatalog,
             key = (kind.id, caller)
             if key in out:
                 continue
-            origin, sdk = _origin(owner_of(site.caller_class))
+            origin, sdk = origin_of(site.caller_class)
             config = {"user_action": site.caller_method} if site.caller_method in kind.user_action_methods else {}
             out[key] = SpecialAccess(kind=kind.id, label=kind.label, source="call",
                                      via=f"{site.target_class}.{site.target_member}", origin=origin, sdk=sdk,

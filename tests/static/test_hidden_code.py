@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from scanner.entropy import entropy_bits as entropy
 from scanner.static.analyze import analyze_apk
-from scanner.static.hidden_code import BLOB_MIN_BYTES, entropy
+from scanner.static.hidden_code import BLOB_MIN_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 APKS = REPO / "fixtures" / "apks"

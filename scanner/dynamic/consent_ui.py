@@ -2,22 +2,19 @@
 
 The dump is what `uiautomator dump` writes on the phone (a <hierarchy> of <node text= resource-id= class= bounds=
 clickable=...>). Which texts make a consent dialog and which buttons accept or refuse are data
-(rules/catalogs/consent_dialogs.yaml), so a tester extends them without code.
+(rules/catalogs/consent_dialogs.yaml, read by scanner.knowledge.consent_dialogs), so a tester extends them
+without code.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from importlib import resources
 
 from scanner.errors import DivulgeError
-from scanner.yaml_lines import parse_yaml
+from scanner.knowledge.consent_dialogs import WHERE, ConsentWords, consent_words, normalise_label
 
-WHERE = "rules/catalogs/consent_dialogs.yaml"
 PATHS = ("accept", "refuse")
 _BOUNDS = re.compile(r"^\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]$")
 MAX_DUMP_BYTES = 8 << 20
@@ -25,14 +22,6 @@ MAX_DUMP_BYTES = 8 << 20
 
 class DialogNotFound(DivulgeError):
     """No consent dialog (or no button for the chosen path) on the screen; exit 2, the session keeps its evidence."""
-
-
-@dataclass(frozen=True)
-class ConsentWords:
-    dialog_cues: tuple[str, ...]
-    accept: tuple[str, ...]
-    refuse: tuple[str, ...]
-    not_buttons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -58,25 +47,6 @@ class ConsentButton:
     bounds: tuple[int, int, int, int]
     dialog_text: str  # the cue that made this a consent dialog, for the evidence
     resource_id: str = ""
-
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"[\s\W_]+", "", text)
-
-
-@functools.cache
-def consent_words() -> ConsentWords:
-    text = resources.files("scanner.rules").joinpath("catalogs/consent_dialogs.yaml").read_text("utf-8")
-    doc = parse_yaml(text, WHERE, DivulgeError)
-    data = doc.data if isinstance(doc.data, dict) else {}
-    lists = {}
-    for key in ("dialog_cues", "accept", "refuse", "not_buttons"):
-        value = data.get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise DivulgeError(f"{key} must be a list of texts", path=WHERE, line=doc.line_of([key]))
-        lists[key] = tuple(value)
-    return ConsentWords(**lists)
 
 
 def parse_dump(xml: bytes | str, where: str = "ui dump") -> list[Node]:
@@ -107,15 +77,13 @@ def parse_dump(xml: bytes | str, where: str = "ui dump") -> list[Node]:
     return nodes
 
 
-def _matches(label: str, words: tuple[str, ...]) -> int:
-    """How well a button label matches a word list: 2 exact, 1 starts with a word, 0 not at all."""
-    text = _norm(label)
+def _matches(text: str, words: tuple[str, ...]) -> int:
+    """How well a normalised button label matches a normalised word list: 2 exact, 1 starts with a word, 0 not."""
     if not text:
         return 0
-    normed = [_norm(w) for w in words]
-    if text in normed:
+    if text in words:
         return 2
-    return 1 if any(text.startswith(w) for w in normed if len(w) >= 2) and len(text) <= 12 else 0
+    return 1 if len(text) <= 12 and any(text.startswith(w) for w in words if len(w) >= 2) else 0
 
 
 def find_button(nodes: list[Node], path: str, words: ConsentWords | None = None) -> ConsentButton:
@@ -123,19 +91,18 @@ def find_button(nodes: list[Node], path: str, words: ConsentWords | None = None)
     if path not in PATHS:
         raise DivulgeError(f"consent path {path!r}: use accept or refuse")
     words = words or consent_words()
-    cues = [_norm(c) for c in words.dialog_cues]
-    cue = next((n.text for n in nodes if any(c and c in _norm(n.text) for c in cues)), None)
+    cue = next((n.text for n in nodes if any(c in normalise_label(n.text) for c in words.dialog_cues)), None)
     if cue is None:
         raise DialogNotFound("no privacy consent dialog on the screen (no text names a privacy policy or terms)")
-    other = "refuse" if path == "accept" else "accept"
-    not_buttons = {_norm(w) for w in words.not_buttons}
+    mine, other = (words.accept, words.refuse) if path == "accept" else (words.refuse, words.accept)
     candidates: list[tuple[int, int, Node]] = []
     for node in nodes:
-        if _norm(node.text) in not_buttons or len(node.text) > 24:
+        label = normalise_label(node.text)
+        if label in words.not_buttons or len(node.text) > 24:
             continue
-        score = _matches(node.text, getattr(words, path))
+        score = _matches(label, mine)
         # "不同意" starts with "同意"'s negation, not with "同意": a label that is the other path's word is not ours.
-        if score and _matches(node.text, getattr(words, other)) < 2:
+        if score and _matches(label, other) < 2:
             clickable = 1 if node.clickable or node.cls.endswith(("Button", "TextView")) else 0
             candidates.append((score, clickable, node))
     if not candidates:

@@ -267,7 +267,7 @@ def _special_rows(result: ScanResult, t: Translator) -> list[dict[str, Any]]:
     rows = []
     for access in result.static.special_access:
         kind = kinds.get(access.kind)
-        dormant = access.origin == "library" and access.reached_from is None
+        dormant = access.dormant
         if access.sdk:
             whose = t("special.sdk", sdk=access.sdk)
         elif access.origin == "library":

@@ -261,6 +261,11 @@ class ApiUse:
     # For library code: the first app or SDK method found calling the path ("Class.method [app]"); None = dormant.
     reached_from: str | None = None
 
+    @property
+    def dormant(self) -> bool:
+        """Library code nothing in the app or its SDKs was seen calling."""
+        return self.origin == "library" and self.reached_from is None
+
 
 @dataclass
 class SpecialAccess:
@@ -280,6 +285,10 @@ class SpecialAccess:
     # user_action: the framework callback it sits in when that callback is the user's own action (a paste).
     config: dict[str, Any] = field(default_factory=dict)
     reached_from: str | None = None  # for a library call: the app or SDK method calling it; None = dormant
+
+    @property
+    def dormant(self) -> bool:
+        return self.origin == "library" and self.reached_from is None
 
 
 @dataclass

@@ -101,35 +101,13 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
                      "screen": None},
     "necessary_pi": {"category": None, "data_type": None},
     "low_relevance_permission": {"category": None, "permission": None},
-}
-
-# The policy text's own completeness (issue 14): one fact per topic a regulator checks, found or not -- from a
-# policy read as text only (a privacy.yaml says nothing of its controller or retention).
-FACT_FIELDS["policy_topic"] = {"topic": None, "group": None, "label": None, "label_zh": None, "found": False,
-                               "source": None, "section": None, "path": None}
-# One per entry of the policy's SDK list; `missing` names what the entry leaves out ("purpose, company").
-FACT_FIELDS["policy_sdk_entry"] = {"name": None, "sdk_id": None, "company": None, "missing": "", "source": None,
-                                   "path": None}
-POLICY_KINDS = frozenset({"policy_topic", "policy_sdk_entry"})
-
-# Fields that identify a fact across runs: they make fingerprints, never timestamps or line numbers.
-IDENTITY: dict[str, tuple[str, ...]] = {
-    "app": ("package",), "permission": ("name",), "capability": ("data_type", "source", "via"),
-    "api_use": ("api", "caller", "identifier"), "special_access": ("access", "source", "via", "component"),
-    "sdk": ("id",), "sdk_data": ("sdk", "data_type"),
-    "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
-    "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
-    "linkable_identifier": ("data_type", "identifier", "organisations"),
-    "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
-    "runtime_call": ("api", "data_type", "identifier", "caller", "phase"),
-    "low_relevance_permission": ("category", "permission"), "policy_topic": ("topic",),
-    "policy_sdk_entry": ("name",),
-}
-
-
-# --- iOS facts (issue 17): their own block, so that edits to the Android kinds above do not meet them ---------
-FACT_FIELDS.update({
-    # The app's Info.plist and its own privacy manifest; manifest_data_types and tracking_domains join every
+    # The policy text's own completeness: one fact per topic a regulator checks, found or not -- from a policy read
+    # as text only (a privacy.yaml says nothing of its controller or retention).
+    "policy_topic": {"topic": None, "group": None, "label": None, "label_zh": None, "found": False, "source": None,
+                     "section": None, "path": None},
+    # One per entry of the policy's SDK list; `missing` names what the entry leaves out ("purpose, company").
+    "policy_sdk_entry": {"name": None, "sdk_id": None, "company": None, "missing": "", "source": None, "path": None},
+    # iOS: the app's Info.plist and its own privacy manifest; manifest_data_types and tracking_domains join every
     # manifest in the IPA (the app's and its frameworks'), since the App Store reads them together.
     "ios_app": {"bundle_id": None, "minimum_os": None, "tracking_usage_description": None,
                 "has_tracking_description": False, "ats_allows_arbitrary_loads": False,
@@ -143,9 +121,26 @@ FACT_FIELDS.update({
                             "declared": False, "reasons": []},
     "ios_framework": {"name": None, "path": None, "sdk": None, "apple_listed": None, "listed": False,
                       "privacy_manifest": None, "has_privacy_manifest": False, "signed": False},
-})
-IDENTITY.update({"ios_app": ("bundle_id",), "privacy_manifest": ("bundle",),
-                 "required_reason_api": ("category", "bundle"), "ios_framework": ("name",)})
+}
+# Kinds `derive` makes or the declaration brings; a rule test case gives the others.
+DERIVED_KINDS = frozenset({"capability", "sdk_data", "frequency", "linkable_identifier", "necessary_pi",
+                           "low_relevance_permission", "declared", "disclosed", "declaration"})
+POLICY_KINDS = frozenset({"policy_topic", "policy_sdk_entry"})
+
+# Fields that identify a fact across runs: they make fingerprints, never timestamps or line numbers.
+IDENTITY: dict[str, tuple[str, ...]] = {
+    "app": ("package",), "permission": ("name",), "capability": ("data_type", "source", "via"),
+    "api_use": ("api", "caller", "identifier"), "special_access": ("access", "source", "via", "component"),
+    "sdk": ("id",), "sdk_data": ("sdk", "data_type"),
+    "endpoint": ("url",), "manifest": (), "observation": ("data_type", "identifier", "host", "where", "key"),
+    "frequency": ("data_type", "identifier", "host"), "declaration": (), "declared": ("data_type",),
+    "linkable_identifier": ("data_type", "identifier", "organisations"),
+    "disclosed": ("name",), "necessary_pi": ("category", "data_type"),
+    "runtime_call": ("api", "data_type", "identifier", "caller", "phase"),
+    "low_relevance_permission": ("category", "permission"), "policy_topic": ("topic",),
+    "policy_sdk_entry": ("name",), "ios_app": ("bundle_id",), "privacy_manifest": ("bundle",),
+    "required_reason_api": ("category", "bundle"), "ios_framework": ("name",),
+}
 
 
 def ios_facts(report: StaticReport) -> list[Fact]:
@@ -254,8 +249,7 @@ def static_facts(report: StaticReport) -> list[Fact]:
     for use in report.api_uses:
         facts.append(make_fact("api_use", api=use.api, data_type=use.data_type, identifier=use.identifier,
                                caller=use.caller, sdk=use.sdk, permission=use.permission, origin=use.origin,
-                               reached_from=use.reached_from,
-                               dormant=use.origin == "library" and use.reached_from is None))
+                               reached_from=use.reached_from, dormant=use.dormant))
     for access in report.special_access:
         config = access.config
         facts.append(make_fact(
@@ -264,8 +258,7 @@ def static_facts(report: StaticReport) -> list[Fact]:
             can_retrieve_window_content=config.get("can_retrieve_window_content"),
             packages=list(config.get("packages", [])), event_types=list(config.get("event_types", [])),
             policies=list(config.get("policies", [])), reached_from=access.reached_from,
-            user_action=config.get("user_action"),
-            dormant=access.origin == "library" and access.reached_from is None))
+            user_action=config.get("user_action"), dormant=access.dormant))
     for endpoint in report.endpoints:
         scheme = endpoint.url.split(":", 1)[0].lower() if ":" in endpoint.url else None
         facts.append(make_fact("endpoint", url=endpoint.url, host=endpoint.host, scheme=scheme,
@@ -514,9 +507,11 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
     sdk_names: dict[str, list[str]] = {}
     # The roles of this app's SDKs as its SDK facts give them (a test case may set one), else as the catalog does.
     roles: dict[str, SdkRole] = {}
+    def names_of(sdk_id: str, name: str | None) -> list[str]:
+        return [sdk_id, name or "", *sdk_aliases.get(sdk_id, [])]
+
     for sdk in by_kind.get("sdk", []):
-        names = [sdk["id"], sdk.get("name") or "", *sdk_aliases.get(sdk["id"], [])]
-        sdk_names[sdk["id"]] = names
+        names = sdk_names[sdk["id"]] = names_of(sdk["id"], sdk.get("name"))
         matched = [p for p in parties if _party_matches(p, sdk["id"], names)]
         sdk["disclosed"] = bool(matched)
         sdk["disclosed_data_types"] = sorted({t for p in matched for t in p.get("data_types", [])})
@@ -541,8 +536,9 @@ def _derive(facts: list[Fact], category: str | None, sdk_aliases: dict[str, list
             f"{call['reached_from']} (through {call.get('caller')})"
         sdk_id = call.get("sdk")
         if sdk_id:
+            # An SDK static analysis did not report (runtime events alone) is named as the catalog names it.
             in_catalog = shared_catalog(None).entries.get(sdk_id)
-            names = sdk_names.get(sdk_id) or [sdk_id, in_catalog.name if in_catalog else "", *sdk_aliases.get(sdk_id, [])]
+            names = sdk_names.get(sdk_id) or names_of(sdk_id, in_catalog.name if in_catalog else None)
             call["sdk_disclosed"] = any(_party_matches(p, sdk_id, names) for p in parties)
 
     observations = by_kind.get("observation", [])
@@ -645,6 +641,16 @@ def app_markets(declared: Sequence[str], category: str | None, language: str | N
     return sorted(markets)
 
 
+def _leaves(market: str, country: str | None, regimes: Any) -> bool:
+    """Whether data to a recipient in `country` leaves `market`: out of the Chinese mainland (PIPL Art. 38), or out
+    of the EEA to a country without an adequacy decision (GDPR Chapter V)."""
+    if country is None:
+        return False
+    if market == "cn":
+        return country not in regimes.cn_home
+    return market == "eea" and country not in regimes.eea and country not in regimes.adequate
+
+
 def _locate(by_kind: dict[str, list[Fact]]) -> None:
     """Mark the app's markets and audience, SDKs' Families certification, and each observation's recipient
     country and whether its transfer leaves the app's market (PIPL Art. 38 from China; GDPR Chapter V from the
@@ -663,7 +669,7 @@ def _locate(by_kind: dict[str, list[Fact]]) -> None:
     countries: dict[str, str] = {}
     for sdk in by_kind.get("sdk", []):
         sdk["families_certified"] = sdk.get("id") in families.sdks
-        sdk["abroad_from_cn"] = "cn" in markets and bool(sdk.get("country")) and sdk["country"] not in regimes.cn_home
+        sdk["abroad_from_cn"] = "cn" in markets and _leaves("cn", sdk.get("country") or None, regimes)
         if sdk.get("country"):
             countries[sdk["id"]] = sdk["country"]
     entries = shared_catalog().entries
@@ -682,9 +688,8 @@ def _locate(by_kind: dict[str, list[Fact]]) -> None:
         obs["recipient_country"], obs["recipient_country_source"] = country, source
         obs["recipient_categories"] = list(categories)
         third = obs.get("party") == "third"
-        obs["abroad_from_cn"] = third and "cn" in markets and country is not None and country not in regimes.cn_home
-        outside = third and "eea" in markets and country is not None and country not in regimes.eea \
-            and country not in regimes.adequate
+        obs["abroad_from_cn"] = third and "cn" in markets and _leaves("cn", country, regimes)
+        outside = third and "eea" in markets and _leaves("eea", country, regimes)
         obs["outside_eea"] = outside
         obs["adequacy"] = (regimes.adequate_if_certified.get(country or "") if outside else None)
 
@@ -721,9 +726,7 @@ def transfers_of(facts: Sequence[Fact]) -> list[Transfer]:
                 or not sdk.get("data_types") or set(sdk.get("categories") or ["other"]) <= LOCAL_SDK_CATEGORIES:
             continue
         for market in markets:
-            leaves = (market == "cn" and country not in regimes.cn_home) or \
-                (market == "eea" and country not in regimes.eea and country not in regimes.adequate)
-            if leaves:
+            if _leaves(market, country, regimes):
                 found[(market, sdk["id"], country)] = Transfer(
                     recipient=sdk.get("name") or sdk["id"], country=country, country_source="catalog", market=market,
                     data_types=list(sdk["data_types"]), sdk=sdk["id"], disclosed=bool(sdk.get("disclosed")),
@@ -772,12 +775,9 @@ def facts_from_case(raw: Sequence[Any], declaration: Declaration | None, *, cate
         if not isinstance(item, dict) or "kind" not in item:
             raise DivulgeError(f"{where}: fact {index} must be a mapping with a `kind`")
         kind = item["kind"]
-        if kind not in FACT_FIELDS or kind in ("capability", "sdk_data", "frequency", "linkable_identifier", "necessary_pi",
-                                                "low_relevance_permission", "declared", "disclosed", "declaration"):
-            raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives "
-                               "app, permission, api_use, special_access, sdk, endpoint, manifest, observation, "
-                               "runtime_call, policy_topic, policy_sdk_entry or iOS (ios_app, privacy_manifest, "
-                               "required_reason_api, ios_framework) facts "
+        if kind not in FACT_FIELDS or kind in DERIVED_KINDS:
+            given = ", ".join(k for k in FACT_FIELDS if k not in DERIVED_KINDS)
+            raise DivulgeError(f"{where}: fact {index} has kind {kind!r}; a test case gives {given} facts "
                                "(the others are derived, or come from `declaration:`)")
         values = {k: v for k, v in item.items() if k != "kind"}
         if kind == "observation" and values.get("data_type") not in DATA_TYPES:

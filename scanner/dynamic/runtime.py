@@ -24,6 +24,7 @@ from scanner.model import RuntimeCall, RuntimeReport
 RUNTIME_FILE = "runtime.jsonl"
 MAX_LINE_BYTES = 1 << 20
 MAX_WARNINGS = 50
+MAX_STACKS_KEPT = 65536  # distinct stacks whose attribution is remembered
 
 
 @dataclass
@@ -52,6 +53,7 @@ def read_runtime(path: Path, catalog: SdkCatalog, *, apis: ApiCatalog | None = N
     apis = apis or load_api_catalog()
     runtime = runtime or load_runtime_catalog()
     groups: dict[tuple[Any, ...], _Group] = {}
+    attributed: dict[tuple[Any, ...], tuple[str, str | None, str, str | None]] = {}
     events = 0
     java: bool | None = None
     for number, record in _records(file, warnings):
@@ -67,7 +69,7 @@ def read_runtime(path: Path, catalog: SdkCatalog, *, apis: ApiCatalog | None = N
         if kind != "call":
             continue
         try:
-            events += _add(record, groups, catalog, apis, runtime, timeline)
+            events += _add(record, groups, catalog, apis, runtime, timeline, attributed)
         except (TypeError, ValueError, KeyError) as exc:
             _warn(warnings, f"{file}:{number}: unreadable event skipped ({type(exc).__name__}: {exc})")
     calls = []
@@ -187,14 +189,22 @@ def attribute(stack: Iterable[str], native: bool, catalog: SdkCatalog,
 
 
 def _add(record: dict[str, Any], groups: dict[tuple[Any, ...], _Group], catalog: SdkCatalog, apis: ApiCatalog,
-         runtime: RuntimeCatalog, timeline: Timeline) -> int:
+         runtime: RuntimeCatalog, timeline: Timeline,
+         attributed: dict[tuple[Any, ...], tuple[str, str | None, str, str | None]]) -> int:
     entries = _entries(record, apis, runtime)
     if not entries:
         return 0
     when = float(record["t"])
     stack = [str(f) for f in record.get("stack") or []]
     native = record.get("kind") == "native"
-    caller, sdk, origin, reached_from = attribute(stack, native, catalog, runtime)
+    # A polling SDK sends the same stack thousands of times: each distinct stack is attributed once.
+    key = (native, *stack)
+    found = attributed.get(key)
+    if found is None:
+        found = attribute(stack, native, catalog, runtime)
+        if len(attributed) < MAX_STACKS_KEPT:
+            attributed[key] = found
+    caller, sdk, origin, reached_from = found
     phase = timeline.phase_at(when)
     value = (record.get("ret") or {}).get("sha256")
     for data_type, identifier, api, kind in entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -194,9 +195,8 @@ def test_first_party_from_package_name_and_label(package: str, label: str | None
     assert recipients.resolve(host).party == party
 
 
-def test_traffic_package_option_makes_the_app_s_domain_first_party(tmp_path: Path) -> None:
-    import json
-
+def _brazilian_app_har(tmp_path: Path) -> Path:
+    """A HAR with one request of the app br.com.example.app to its own API, carrying a device id."""
     har = tmp_path / "c.har"
     entry = {"startedDateTime": "2026-01-01T00:00:00Z", "time": 1, "request": {
         "method": "GET", "url": "https://api.example.com.br/v1/me?device_id=C8F9E604-F01A-4BD9-95C6-8E5357DF265D",
@@ -205,6 +205,11 @@ def test_traffic_package_option_makes_the_app_s_domain_first_party(tmp_path: Pat
                                      "cookies": [], "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
                                      "headersSize": -1, "bodySize": 0}, "cache": {}, "timings": {}}
     har.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}), encoding="utf-8")
+    return har
+
+
+def test_traffic_package_option_makes_the_app_s_domain_first_party(tmp_path: Path) -> None:
+    har = _brazilian_app_har(tmp_path)
     parties = {}
     for args in ([], ["--package", "br.com.example.app"]):
         result = CliRunner().invoke(main, ["traffic", str(har), "--format", "json", *args])
@@ -215,16 +220,7 @@ def test_traffic_package_option_makes_the_app_s_domain_first_party(tmp_path: Pat
 
 
 def test_scan_first_party_option(tmp_path: Path) -> None:
-    import json
-
-    har = tmp_path / "c.har"
-    entry = {"startedDateTime": "2026-01-01T00:00:00Z", "time": 1, "request": {
-        "method": "GET", "url": "https://api.example.com.br/v1/me?device_id=C8F9E604-F01A-4BD9-95C6-8E5357DF265D",
-        "httpVersion": "HTTP/1.1", "headers": [], "queryString": [], "cookies": [], "headersSize": -1,
-        "bodySize": 0}, "response": {"status": 200, "statusText": "", "httpVersion": "HTTP/1.1", "headers": [],
-                                     "cookies": [], "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
-                                     "headersSize": -1, "bodySize": 0}, "cache": {}, "timings": {}}
-    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}), encoding="utf-8")
+    har = _brazilian_app_har(tmp_path)
     parties = {}
     for args in ([], ["--first-party", "example.com.br"]):
         result = CliRunner().invoke(main, ["scan", "--traffic", str(har), "--format", "json", "--fail-on", "none",

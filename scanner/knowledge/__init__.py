@@ -8,6 +8,13 @@ since every stage's values carry them. Every stage imports its knowledge from he
 
 from __future__ import annotations
 
+from importlib import resources
+
+
+def shipped_text(name: str) -> str:
+    """A file of the shipped rules/ folder (package scanner.rules), e.g. "catalogs/apis.yaml", as text."""
+    return resources.files("scanner.rules").joinpath(name).read_text(encoding="utf-8")
+
 
 def warm() -> None:
     """Load and index everything, so forked batch workers inherit it instead of each parsing it again."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from importlib import resources
 
 import yaml
 
 from scanner.errors import BadCatalog
+from scanner.knowledge import shipped_text
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS
 from scanner.yaml_lines import FAST_SAFE_LOADER
 
@@ -82,7 +82,7 @@ def _split_member(dotted: str, where: str) -> tuple[str, str]:
 @functools.cache
 def load_api_catalog() -> ApiCatalog:
     where = "rules/catalogs/apis.yaml"
-    raw = yaml.load(resources.files("scanner.rules").joinpath("catalogs/apis.yaml").read_text("utf-8"), Loader=FAST_SAFE_LOADER)
+    raw = yaml.load(shipped_text("catalogs/apis.yaml"), Loader=FAST_SAFE_LOADER)
     entries = []
     for item in raw["apis"]:
         if item["data_type"] not in DATA_TYPES:
@@ -103,7 +103,7 @@ def load_api_catalog() -> ApiCatalog:
 
 @functools.cache
 def permission_data_types() -> dict[str, list[str]]:
-    text = resources.files("scanner.rules").joinpath("catalogs/permissions.yaml").read_text("utf-8")
+    text = shipped_text("catalogs/permissions.yaml")
     mapping = yaml.load(text, Loader=FAST_SAFE_LOADER)["permissions"]
     for name, types in mapping.items():
         unknown = [t for t in types if t not in DATA_TYPES]

@@ -7,9 +7,9 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 
 from scanner.errors import BadCatalog
+from scanner.knowledge import shipped_text
 from scanner.yaml_lines import parse_yaml
 
 WHERE = "rules/catalogs/consent_dialogs.yaml"
@@ -33,7 +33,7 @@ class ConsentWords:
 
 @functools.cache
 def consent_words() -> ConsentWords:
-    text = resources.files("scanner.rules").joinpath("catalogs/consent_dialogs.yaml").read_text("utf-8")
+    text = shipped_text("catalogs/consent_dialogs.yaml")
     doc = parse_yaml(text, WHERE, BadCatalog)
     data = doc.data if isinstance(doc.data, dict) else {}
     lists: dict[str, tuple[str, ...]] = {}

@@ -6,12 +6,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import yaml
 
 from scanner.errors import BadCatalog
+from scanner.knowledge import shipped_text
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, PURPOSES
 from scanner.yaml_lines import FAST_SAFE_LOADER
 
@@ -72,7 +72,7 @@ def _types(value: Any, where: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def load_ios_catalog() -> IosCatalog:
-    text = resources.files("scanner.rules").joinpath("catalogs/ios.yaml").read_text("utf-8")
+    text = shipped_text("catalogs/ios.yaml")
     try:
         raw = yaml.load(text, Loader=FAST_SAFE_LOADER)
     except yaml.YAMLError as exc:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from scanner.errors import BadCatalog
+from scanner.knowledge import shipped_text
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS
 from scanner.yaml_lines import FAST_SAFE_LOADER, YamlDoc, load_yaml, parse_yaml, raise_schema_errors
 
@@ -262,7 +263,7 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 @functools.cache
 def _schema() -> dict[str, Any]:
-    text = resources.files("scanner.rules").joinpath("schema/protocol.schema.json").read_text("utf-8")
+    text = shipped_text("schema/protocol.schema.json")
     schema: dict[str, Any] = json.loads(text)
     schema["$defs"]["data_type"]["enum"] = sorted(DATA_TYPES)
     schema["$defs"]["identifier"]["enum"] = sorted(IDENTIFIER_KINDS)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import yaml
 
 from scanner.errors import DivulgeError
+from scanner.knowledge import shipped_text
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class AppType:
 
 
 def _read(name: str) -> Any:
-    text = resources.files("scanner.rules").joinpath(name).read_text(encoding="utf-8")
+    text = shipped_text(name)
     return json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from scanner.errors import BadCatalog
+from scanner.knowledge import shipped_text
 from scanner.knowledge.apis import RESOLVER_METHODS, ApiCatalog, load_api_catalog
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS
 from scanner.yaml_lines import parse_yaml
@@ -60,7 +60,7 @@ def glob_regex(glob: str) -> str:
 
 @functools.cache
 def load_runtime_catalog() -> RuntimeCatalog:
-    text = resources.files("scanner.rules").joinpath("catalogs/runtime.yaml").read_text("utf-8")
+    text = shipped_text("catalogs/runtime.yaml")
     return parse_runtime_catalog(text, WHERE)
 
 

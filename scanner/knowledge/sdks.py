@@ -20,6 +20,7 @@ import ahocorasick
 import yaml
 
 from scanner.errors import BadCatalog
+from scanner.knowledge import shipped_text
 from scanner.model import DATA_TYPES, IDENTIFIER_KINDS, SDK_CATEGORIES, SDK_ROLES, SdkRole
 from scanner.yaml_lines import FAST_SAFE_LOADER
 
@@ -420,7 +421,7 @@ def _builtin_files() -> list[tuple[str, bytes]]:
 
 
 def _libraries() -> list[str]:
-    text = resources.files("scanner.rules").joinpath("catalogs/libraries.yaml").read_text("utf-8")
+    text = shipped_text("catalogs/libraries.yaml")
     return list(yaml.load(text, Loader=FAST_SAFE_LOADER)["libraries"])
 
 

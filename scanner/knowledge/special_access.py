@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 
 from scanner.errors import BadCatalog
+from scanner.knowledge import shipped_text
 from scanner.model import DATA_TYPES
 from scanner.yaml_lines import parse_yaml
 
@@ -68,7 +68,7 @@ class SpecialAccessCatalog:
 
 @functools.cache
 def load_special_access() -> SpecialAccessCatalog:
-    text = resources.files("scanner.rules").joinpath("catalogs/special_access.yaml").read_text("utf-8")
+    text = shipped_text("catalogs/special_access.yaml")
     return parse_special_access(text, WHERE)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from scanner.dynamic.har import HarReader, iter_har_entries, load_har, record_from_entry
+from scanner.errors import BadCapture
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_TRAFFIC = REPO.parent / "shared" / "reference" / "traffic"
@@ -48,3 +49,37 @@ def test_memory_is_bounded_by_the_entry_not_the_file(tmp_path: Path) -> None:
     assert count == 2000
     # Whole, the parsed document would be over 40 MB; streamed, a few entries and the parser's buffers.
     assert peak < 4 * 1024 * 1024, peak
+
+
+def _write(tmp_path: Path, text: str, name: str = "c.har") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_entries_larger_than_a_read_piece_and_members_in_any_order(tmp_path: Path) -> None:
+    # A 1.5 MB body spans several pieces of the file; numbers at the end of a piece must not be cut.
+    big = {"request": {"url": "https://a.example/", "postData": {"text": "y" * 1_500_000}}, "n": 12345678901234}
+    doc = {"meta": [1, 2.5, None, True], "log": {"entries": [big, {"n": 1}] * 3, "version": "1.2",
+                                                 "creator": {"name": "x"}}}
+    path = _write(tmp_path, json.dumps(doc, indent=2))
+    assert list(iter_har_entries(path)) == doc["log"]["entries"]
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("[]", "no log.entries list"),
+    ('{"log": {"entries": {}}}', "no log.entries list"),
+    ('{"log": []}', "no log.entries list"),
+    ("hello", "invalid JSON"),
+    ("", "invalid JSON"),
+    ('{"log": {"entries": [{"a": 1}, {"a": 2', "invalid JSON"),
+    ('{"log": {"entries": [{"a": 1} {"a": 2}]}}', "invalid JSON"),
+    ('{"log": {"entries": []}} trailing', "invalid JSON"),
+])
+def test_what_is_not_a_har_is_named(tmp_path: Path, text: str, reason: str) -> None:
+    with pytest.raises(BadCapture, match=reason):
+        list(iter_har_entries(_write(tmp_path, text)))
+
+
+def test_an_empty_entries_list_is_a_har_without_flows(tmp_path: Path) -> None:
+    assert list(iter_har_entries(_write(tmp_path, '{"log": {"version": "1.2", "entries": [ ]}}'))) == []

@@ -107,13 +107,17 @@ def _segments(line: str) -> list[tuple[int, str]]:
 
 
 def _page_markdown(page: str) -> str:
-    """A page in layout mode -> prose paragraphs and pipe tables (rows rebuilt from column positions)."""
+    """A page in layout mode -> prose paragraphs and pipe tables (rows rebuilt from column positions; pipe
+    rows the pdfium layer already rebuilt are kept as they are)."""
     lines = page.splitlines()
     out: list[str] = []
     prose: list[str] = []
     index = 0
     while index < len(lines):
-        table, index_after = _table_at(lines, index)
+        if _PIPE_ROW.match(lines[index]):
+            table, index_after = _pipe_rows(lines, index)
+        else:
+            table, index_after = _table_at(lines, index)
         if table:
             out.append(_reflow("\n".join(prose)))
             prose = []
@@ -124,6 +128,16 @@ def _page_markdown(page: str) -> str:
             index += 1
     out.append(_reflow("\n".join(prose)))
     return "\n\n".join(part for part in out if part.strip())
+
+
+_PIPE_ROW = re.compile(r"^\| .* \|$")
+
+
+def _pipe_rows(lines: list[str], start: int) -> tuple[list[str], int]:
+    end = start
+    while end < len(lines) and _PIPE_ROW.match(lines[end]):
+        end += 1
+    return lines[start:end], end
 
 
 def _is_row(line: str) -> bool:

@@ -108,7 +108,9 @@ def _objects(p: object, page: object, textpage: object) -> list[_Obj]:
     left, bottom, right, top, size = (ctypes.c_float() for _ in range(5))
     bounds = [ctypes.byref(v) for v in (left, bottom, right, top)]
     matrix = f.FS_MATRIX()  # type: ignore[attr-defined]
+    matrix_ref, size_ref = ctypes.byref(matrix), ctypes.byref(size)
     buffer = (ctypes.c_ushort * _TEXT_BUFFER)()
+    buffer_bytes = _TEXT_BUFFER * 2
     text_type = f.FPDF_PAGEOBJ_TEXT  # type: ignore[attr-defined]
     form_type = f.FPDF_PAGEOBJ_FORM  # type: ignore[attr-defined]
     get_type = f.FPDFPageObj_GetType  # type: ignore[attr-defined]
@@ -123,15 +125,15 @@ def _objects(p: object, page: object, textpage: object) -> list[_Obj]:
             obj = get(parent, i)  # type: ignore[operator]
             kind = get_type(obj)
             if kind == form_type:
-                if depth < 8 and get_matrix(obj, ctypes.byref(matrix)):
+                if depth < 8 and get_matrix(obj, matrix_ref):
                     m = (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
                     walk(f.FPDFFormObj_CountObjects(obj), f.FPDFFormObj_GetObject, obj,  # type: ignore[attr-defined]
                          m if transform is None else _compose(m, transform), depth + 1)
                 continue
             if kind != text_type:
                 continue
-            n_bytes = get_text(obj, textpage, buffer, _TEXT_BUFFER * 2)
-            if n_bytes > _TEXT_BUFFER * 2:
+            n_bytes = get_text(obj, textpage, buffer, buffer_bytes)
+            if n_bytes > buffer_bytes:
                 big = (ctypes.c_ushort * (n_bytes // 2 + 1))()
                 n_bytes = get_text(obj, textpage, big, n_bytes)
                 text = ctypes.string_at(big, max(n_bytes - 2, 0)).decode("utf-16-le", "replace")
@@ -139,9 +141,9 @@ def _objects(p: object, page: object, textpage: object) -> list[_Obj]:
                 text = ctypes.string_at(buffer, max(n_bytes - 2, 0)).decode("utf-16-le", "replace")
             if not text.strip() or not get_bounds(obj, *bounds):
                 continue
-            get_matrix(obj, ctypes.byref(matrix))
+            get_matrix(obj, matrix_ref)
             scale = (matrix.c * matrix.c + matrix.d * matrix.d) ** 0.5 or 1.0
-            font = size.value * scale if get_size(obj, ctypes.byref(size)) else 0.0
+            font = size.value * scale if get_size(obj, size_ref) else 0.0
             x0, y0, x1, y1, base = left.value, bottom.value, right.value, top.value, matrix.f
             if transform is not None:
                 # the object's own matrix is in form space: its baseline and box move with the form
@@ -179,7 +181,8 @@ def _runs(objects: list[_Obj]) -> list[_Run]:
             marker = _MARKER.match(run.text) is not None
             if abs(base - run.base) <= 0.3 * em and -0.5 * em <= gap < (3.0 if marker else 1.0) * em:
                 if marker:  # a list item's number or bullet and its text: one line, as printed
-                    run.text = run.text.rstrip() + " " + text.lstrip()
+                    number = run.text.rstrip()
+                    run.text = number + ("" if _is_cjk(number[-1]) else " ") + text.lstrip()
                     run.right = max(run.right, right)
                     run.bottom, run.top = min(run.bottom, bottom), max(run.top, top)
                     continue
@@ -200,9 +203,9 @@ def _runs(objects: list[_Obj]) -> list[_Run]:
     return runs
 
 
-def _split_columns(runs: list[_Run], near: int = 4) -> list[_Run]:
+def _split_columns(runs: list[_Run], near: int = 16) -> list[_Run]:
     """Split runs where a tightly padded table's column starts: an object boundary inside a run at the x where
-    a run of a neighbouring line (another baseline, a few runs away) also starts or has a boundary."""
+    runs of two other lines close by (other baselines, within three lines) also start or have a boundary."""
     if not any(run.cuts for run in runs):
         return runs
     starts = [[run.left] + [x for x, _, _ in run.cuts] for run in runs]
@@ -211,10 +214,10 @@ def _split_columns(runs: list[_Run], near: int = 4) -> list[_Run]:
         if not run.cuts:
             out.append(run)
             continue
-        others = [x for j in range(max(0, i - near), min(len(runs), i + near + 1))
-                  if j != i and abs(runs[j].base - run.base) > 0.3 * run.size for x in starts[j]]
+        others = [(runs[j].base, starts[j]) for j in range(max(0, i - near), min(len(runs), i + near + 1))
+                  if 0.3 * run.size < abs(runs[j].base - run.base) <= 3.5 * run.size]
         split = [(x, offset, before) for x, offset, before in run.cuts
-                 if any(abs(x - other) <= 1.0 for other in others)]
+                 if len({round(base) for base, xs in others if any(abs(x - other) <= 1.0 for other in xs)}) >= 2]
         if not split:
             out.append(run)
             continue
@@ -229,6 +232,16 @@ def _split_columns(runs: list[_Run], near: int = 4) -> list[_Run]:
 def _overlaps(run: _Run, bottom: float, top: float) -> bool:
     slack = 0.15 * run.size
     return run.bottom < top - slack and run.top > bottom + slack
+
+
+def _beside(run: _Run, first: list[_Run], ceiling: float | None) -> bool:
+    """Does `run` start the next cell of a row whose first cell is `first`?  Level with it, or -- a taller
+    cell, vertically centred -- starting higher up, but still under what came before the row."""
+    bottom, top = min(r.bottom for r in first), max(r.top for r in first)
+    if _overlaps(run, bottom, top):
+        return True
+    slack = 0.15 * run.size
+    return ceiling is not None and run.top > bottom + slack and run.top <= ceiling + slack
 
 
 def _groups(runs: list[_Run]) -> list[_Group]:
@@ -253,17 +266,18 @@ def _groups(runs: list[_Run]) -> list[_Group]:
             else:
                 groups.append(_Group([[run]]))
             continue
-        if _overlaps(run, last.bottom, last.top) and run.left >= last.right + gap:
-            # beside the last line: a table row starts; lines just above it, left of this run, are its first cell
-            start = len(cell) - 1
-            while start > 0 and cell[start - 1].right + gap <= run.left \
-                    and cell[start - 1].bottom - cell[start].top < 0.6 * run.size \
-                    and abs(cell[start - 1].left - cell[start].left) < 2 * run.size:
-                start -= 1
-            first = cell[start:]
+        # Beside the last lines (a wrapped first cell, up to 4 lines, left of this run): a table row starts.
+        start = len(cell)
+        while start > 0 and len(cell) - start < 4 and cell[start - 1].right + gap <= run.left and (
+                start == len(cell) or (cell[start - 1].bottom - cell[start].top < 1.0 * run.size
+                                       and abs(cell[start - 1].left - cell[start].left) < 2 * run.size)):
+            start -= 1
+        if start < len(cell) and _beside(run, cell[start:], cell[start - 1].bottom if start else
+                                         (groups[-2].band()[0] if len(groups) > 1 else None)):
             if start == 0:
                 group.cells.append([run])
             else:
+                first = cell[start:]
                 del cell[start:]
                 groups.append(_Group([first, [run]]))
             continue
@@ -281,34 +295,90 @@ def _column_width(runs: list[_Run]) -> float:
 
 
 def _layout(groups: list[_Group], width: float = _CELL_WIDTH) -> list[str]:
-    """Layout-mode lines: prose a line per run (blank lines at paragraph gaps), rows on a column grid."""
+    """Layout-mode lines: prose a line per run (blank lines at paragraph gaps); two or more table rows in a
+    row as a Markdown pipe table, a single row as one line of cells on a column grid."""
     lines: list[str] = []
     previous: _Run | None = None
-    in_table = False
-    for group in groups:
+    pitch = 0.0  # the page's closest line spacing: wider is a paragraph gap
+    index = 0
+    while index < len(groups):
+        group = groups[index]
         if len(group.cells) == 1:
-            if in_table:
-                lines.append("")
-                in_table = False
             for run in group.cells[0]:
-                if previous is not None and previous.bottom - run.top > 0.5 * run.size and lines and lines[-1]:
-                    lines.append("")
+                if previous is not None:
+                    step = previous.base - run.base
+                    if 0.9 * run.size < step < 2.5 * run.size and abs(run.size - previous.size) < 0.5:
+                        pitch = min(pitch, step) if pitch else step
+                    if lines and lines[-1] and (step > (1.3 * pitch if pitch else 2.0 * run.size)
+                                                or run.bottom > previous.top + run.size):
+                        # a paragraph gap, or back up the page: the next column
+                        lines.append("")
                 lines.append(run.text)
                 previous = run
+            index += 1
             continue
-        if not in_table and lines and lines[-1]:
+        end = index + 1
+        while end < len(groups) and len(groups[end].cells) > 1:
+            end += 1
+        if lines and lines[-1]:
             lines.append("")
-        in_table = True
-        depth = max(len(cell) for cell in group.cells)
-        for k in range(depth):
-            line = ""
-            for cell in group.cells:
-                if k >= len(cell):
-                    continue
-                column = round(cell[k].left / width)
-                if line:
-                    column = max(column, len(line) + 3)
-                line = line.ljust(column) + cell[k].text
-            lines.append(line)
-        previous = min((cell[-1] for cell in group.cells), key=lambda r: r.bottom)
+        if end - index >= 2:
+            lines.extend(_pipe_table(groups[index:end]))
+        else:
+            lines.extend(_grid_lines(group, width))
+        lines.append("")
+        previous = min((cell[-1] for g in groups[index:end] for cell in g.cells), key=lambda r: r.bottom)
+        index = end
     return lines
+
+
+def _grid_lines(group: _Group, width: float) -> list[str]:
+    out = []
+    for k in range(max(len(cell) for cell in group.cells)):
+        line = ""
+        for cell in group.cells:
+            if k >= len(cell):
+                continue
+            column = round(cell[k].left / width)
+            if line:
+                column = max(column, len(line) + 3)
+            line = line.ljust(column) + cell[k].text
+        out.append(line)
+    return out
+
+
+def _cell_text(cell: list[_Run]) -> str:
+    """A cell's lines as one text: CJK lines and hyphenated breaks joined directly, others with a space."""
+    text = ""
+    for run in cell:
+        piece = run.text.strip()
+        if not text:
+            text = piece
+        elif not piece:
+            continue
+        elif _is_cjk(text[-1]) or _is_cjk(piece[0]) or (text.endswith("-") and text[-2:-1].isalpha()):
+            text += piece
+        else:
+            text += " " + piece
+    return text.replace("|", "/")
+
+
+def _pipe_table(rows: list[_Group]) -> list[str]:
+    """Rows of one table as pipe rows.  The body row with the most cells sets where the columns start (header
+    cells are often centred, body cells start at their column's left edge); each cell goes under the last
+    column starting at or before it, so an empty cell leaves its column empty instead of shifting the row."""
+    reference = max(rows[1:], key=lambda g: len(g.cells))
+    if len(reference.cells) < len(rows[0].cells):
+        reference = rows[0]
+    starts = [min(r.left for r in cell) for cell in reference.cells]
+    out = []
+    for row in rows:
+        texts = [""] * len(starts)
+        for cell in row.cells:
+            left = min(r.left for r in cell) + 0.5 * cell[0].size
+            best = max((i for i, start in enumerate(starts) if start <= left), default=0)
+            text = _cell_text(cell)
+            texts[best] = f"{texts[best]} {text}" if texts[best] else text
+        out.append("| " + " | ".join(texts) + " |")
+    out.insert(1, "|" + " --- |" * len(starts))
+    return out

@@ -1,13 +1,14 @@
-"""A PDF's text layer through pdfium, as lines the policy reader's layout pass knows (issue 14: ~20x pypdf).
+"""A PDF's text layer through pdfium, as lines the policy reader's layout pass knows (issue 14: ~30x pypdf).
 
 pdfium gives each text object of a page (a run of glyphs as the printer drew it, a few dozen to a few hundred
 per page) with its box and baseline, in drawing order -- for a page printed by a browser, the order of the
-document.  Objects are joined into runs (one baseline, no wide gap), and runs into rows: a run that sits beside
-the previous one (same height, to its right) starts a new cell of a table row, a run under the last cell
+document.  Objects are joined into runs (one baseline, no wide gap; split again where a tightly padded table's
+column starts on the lines around), and runs into rows: a run beside the previous lines (level with them, or
+higher up when its cell is taller and centred) starts a new cell of a table row, a run under the last cell
 continues it (a wrapped cell).  Prose comes out one line per run, so two columns of text come out one after the
-other, never interleaved; table rows come out as layout-mode lines, their cells at the column of their x
-position, for `documents._table_at` to rebuild.  Only a few calls per text object cross into pdfium: no
-per-character work.
+other, never interleaved, with a blank line at each paragraph gap; two or more rows in a row come out as a
+Markdown pipe table (each cell under the column it starts in), which `documents._page_markdown` keeps as it is.
+Only a few calls per text object cross into pdfium: no per-character work.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 _CELL_WIDTH = 5.0  # points per layout column when a page has no line long enough to measure its glyphs
 _TEXT_BUFFER = 1 << 15  # UTF-16 units read per text object (a longer object is read in full on a second call)
@@ -82,18 +84,17 @@ def pdf_pages(raw_pdf: bytes, max_pages: int) -> tuple[list[str], int]:
         del data
 
 
-def _page_lines(pdfium: object, doc: object, index: int) -> str:
-    p: object = pdfium
-    page = p.FPDF_LoadPage(doc, index)  # type: ignore[attr-defined]
+def _page_lines(p: Any, doc: Any, index: int) -> str:
+    page = p.FPDF_LoadPage(doc, index)
     if not page:
         raise PdfiumOpenError(f"page {index + 1} is damaged")
-    textpage = p.FPDFText_LoadPage(page)  # type: ignore[attr-defined]
+    textpage = p.FPDFText_LoadPage(page)
     try:
         runs = _runs(_objects(p, page, textpage))
     finally:
         if textpage:
-            p.FPDFText_ClosePage(textpage)  # type: ignore[attr-defined]
-        p.FPDF_ClosePage(page)  # type: ignore[attr-defined]
+            p.FPDFText_ClosePage(textpage)
+        p.FPDF_ClosePage(page)
     return "\n".join(_layout(_groups(runs), _column_width(runs)))
 
 
@@ -102,32 +103,31 @@ _MARKER = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.、)）]?|[（(][一二三四五六
 _Obj = tuple[str, float, float, float, float, float, float]  # text, left, bottom, right, top, baseline, size
 
 
-def _objects(p: object, page: object, textpage: object) -> list[_Obj]:
+def _objects(f: Any, page: Any, textpage: Any) -> list[_Obj]:
     """The page's text objects in drawing order, descending into form XObjects (their matrices applied)."""
-    f = p
     left, bottom, right, top, size = (ctypes.c_float() for _ in range(5))
     bounds = [ctypes.byref(v) for v in (left, bottom, right, top)]
-    matrix = f.FS_MATRIX()  # type: ignore[attr-defined]
+    matrix = f.FS_MATRIX()
     matrix_ref, size_ref = ctypes.byref(matrix), ctypes.byref(size)
     buffer = (ctypes.c_ushort * _TEXT_BUFFER)()
     buffer_bytes = _TEXT_BUFFER * 2
-    text_type = f.FPDF_PAGEOBJ_TEXT  # type: ignore[attr-defined]
-    form_type = f.FPDF_PAGEOBJ_FORM  # type: ignore[attr-defined]
-    get_type = f.FPDFPageObj_GetType  # type: ignore[attr-defined]
-    get_text = f.FPDFTextObj_GetText  # type: ignore[attr-defined]
-    get_bounds = f.FPDFPageObj_GetBounds  # type: ignore[attr-defined]
-    get_matrix = f.FPDFPageObj_GetMatrix  # type: ignore[attr-defined]
-    get_size = f.FPDFTextObj_GetFontSize  # type: ignore[attr-defined]
+    text_type = f.FPDF_PAGEOBJ_TEXT
+    form_type = f.FPDF_PAGEOBJ_FORM
+    get_type = f.FPDFPageObj_GetType
+    get_text = f.FPDFTextObj_GetText
+    get_bounds = f.FPDFPageObj_GetBounds
+    get_matrix = f.FPDFPageObj_GetMatrix
+    get_size = f.FPDFTextObj_GetFontSize
     out: list[_Obj] = []
 
-    def walk(count: int, get: object, parent: object, transform: tuple[float, ...] | None, depth: int) -> None:
+    def walk(count: int, get: Any, parent: Any, transform: tuple[float, ...] | None, depth: int) -> None:
         for i in range(count):
-            obj = get(parent, i)  # type: ignore[operator]
+            obj = get(parent, i)
             kind = get_type(obj)
             if kind == form_type:
                 if depth < 8 and get_matrix(obj, matrix_ref):
                     m = (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
-                    walk(f.FPDFFormObj_CountObjects(obj), f.FPDFFormObj_GetObject, obj,  # type: ignore[attr-defined]
+                    walk(f.FPDFFormObj_CountObjects(obj), f.FPDFFormObj_GetObject, obj,
                          m if transform is None else _compose(m, transform), depth + 1)
                 continue
             if kind != text_type:
@@ -155,7 +155,7 @@ def _objects(p: object, page: object, textpage: object) -> list[_Obj]:
                 font = max(y1 - y0, 1.0)
             out.append((text, x0, y0, x1, y1, base, font))
 
-    walk(f.FPDFPage_CountObjects(page), f.FPDFPage_GetObject, page, None, 0)  # type: ignore[attr-defined]
+    walk(f.FPDFPage_CountObjects(page), f.FPDFPage_GetObject, page, None, 0)
     return out
 
 
@@ -186,11 +186,15 @@ def _runs(objects: list[_Obj]) -> list[_Run]:
                     run.right = max(run.right, right)
                     run.bottom, run.top = min(run.bottom, bottom), max(run.top, top)
                     continue
+                if gap < 0.15 * em and _is_cjk(text.lstrip()[:1]):
+                    # "7 " + "天": a blank pdfium added at a change of font, not one the page shows
+                    run.text, text = run.text.rstrip(), text.lstrip()
                 tail, head = run.text[-1:], text[:1]
                 space = gap > (0.45 if tail.isspace() or head.isspace() else 0.2) * em
                 if space and not tail.isspace() and not head.isspace() and not (_is_cjk(tail) or _is_cjk(head)):
                     run.text += " "
-                if gap >= 0.2 * em:  # a glyph apart at least: where a cell of a tight table may start
+                if gap >= 0.5 * em or (gap >= 0.2 * em and tail.isspace()):
+                    # where a cell of a tight table may start: a cell's text ends in its trailing blank
                     run.cuts.append((left, len(run.text), run.right))
                 run.text += text
                 run.right = max(run.right, right)
@@ -320,13 +324,13 @@ def _layout(groups: list[_Group], width: float = _CELL_WIDTH) -> list[str]:
         end = index + 1
         while end < len(groups) and len(groups[end].cells) > 1:
             end += 1
-        if lines and lines[-1]:
-            lines.append("")
         if end - index >= 2:
+            if lines and lines[-1]:
+                lines.append("")
             lines.extend(_pipe_table(groups[index:end]))
+            lines.append("")
         else:
             lines.extend(_grid_lines(group, width))
-        lines.append("")
         previous = min((cell[-1] for g in groups[index:end] for cell in g.cells), key=lambda r: r.bottom)
         index = end
     return lines

@@ -1,4 +1,4 @@
-"""Consent signals a request carries about itself: IAB TCF v2, US Privacy, Google Consent Mode, SDK opt-out flags.
+"""Consent signals a request carries about itself: IAB TCF v2, GPP, US Privacy, Google Consent Mode, SDK opt-out flags.
 
 A request that says "the user refused" (no TCF purpose consent, US Privacy opt-out of sale, Consent Mode with ad
 and analytics storage denied, `npa=1`, Facebook's `advertiser_tracking_enabled=0` …) and still carries personal
@@ -21,6 +21,10 @@ GRANTED = "granted"
 _TCF_KEYS = frozenset({"gdpr_consent", "tcstring", "tc_string", "iabtcf_tcstring", "consent_string", "euconsent-v2",
                        "gdpr_consent_string", "tcf_consent_string", "consentstring"})
 _USP_KEYS = frozenset({"us_privacy", "iabusprivacy_string", "usprivacy", "ccpa"})
+# IAB Global Privacy Platform strings: the `gpp` URL parameter of the spec, the Android/iOS preference key.
+_GPP_KEYS = frozenset({"gpp", "gpp_string", "gppstring", "iabgpp_hdr_gppstring", "gpp_consent"})
+# TCF's per-purpose flags as the CMP stores them for SDKs ("IABTCF_PurposeConsents": "0110…", purpose 1 first).
+_TCF_PURPOSE_KEYS = frozenset({"iabtcf_purposeconsents"})
 _FLAG_REFUSED = {
     # key: values that mean "the user refused / limited tracking"
     "npa": {"1", "true"},  # Google: non-personalised ads requested
@@ -74,26 +78,166 @@ def consent_mode_gcs(value: str) -> str | None:
     return None
 
 
+# Consent Mode v2 `gcd`: "1", then a separator digit and a letter for each of ad_storage, analytics_storage,
+# ad_user_data and ad_personalization ("13r3r3r3r5l1", "11p1p1p1p5"). A letter is a digit of the base64url alphabet
+# below; bits 2-3 of its value are the default state and bits 0-1 the update: 1 not set, 2 denied, 3 granted.
+_GCD_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
+GCD_TYPES = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+
+
+def consent_mode_gcd(value: str) -> dict[str, str] | None:
+    """The state in force of each consent type a `gcd` value sets (the update if there is one, else the default)."""
+    v = value.strip()
+    if len(v) < 9 or v[0] != "1" or not all(v[i].isdigit() for i in (1, 3, 5, 7)):
+        return None
+    states: dict[str, str] = {}
+    for name, letter in zip(GCD_TYPES, (v[2], v[4], v[6], v[8]), strict=True):
+        code = _GCD_DIGITS.find(letter)
+        if code < 16:
+            return None  # every state letter has the marker bit (value 16 and up): this is not a gcd
+        default, update = (code >> 2) & 3, code & 3
+        now = update if update in (2, 3) else default
+        if now == 2:
+            states[name] = REFUSED
+        elif now == 3:
+            states[name] = GRANTED
+    return states
+
+
+def _all_same(states: Iterable[str]) -> str | None:
+    found = set(states)
+    return found.pop() if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------------------------------------
+# GPP (IAB Tech Lab Global Privacy Platform, "Consent String Specification" v1)
+# ---------------------------------------------------------------------------------------------
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Where each US section's sale / sharing / targeted-advertising opt-outs sit (2-bit fields after the 6-bit version
+# and the notices; 1 opted out, 2 did not opt out). usnat 7, usca 8, usva 9, usco 10, usut 11, usct 12.
+_US_OPT_OUTS = {7: (18, 20, 22), 8: (12, 14), 9: (12, 14), 10: (12, 14), 11: (14, 16), 12: (12, 14)}
+
+
+def _bits(segment: str) -> str | None:
+    try:
+        return "".join(f"{_B64URL.index(c):06b}" for c in segment)
+    except ValueError:
+        return None
+
+
+def _fibonacci(bits: str, at: int) -> tuple[int, int]:
+    """A Fibonacci-coded integer at `at` (ends with "11"): its value and where the next field starts."""
+    fib = [1, 2]
+    value, i = 0, at
+    while i < len(bits):
+        if bits[i] == "1" and i > at and bits[i - 1] == "1":
+            return value, i + 1
+        while len(fib) <= i - at:
+            fib.append(fib[-1] + fib[-2])
+        if bits[i] == "1":
+            value += fib[i - at]
+        i += 1
+    raise ValueError("unterminated Fibonacci integer")
+
+
+def gpp_section_ids(header: str) -> list[int] | None:
+    """The section ids a GPP header lists (Type 3, Version, then a Fibonacci range), None if it is none."""
+    bits = _bits(header)
+    if bits is None or len(bits) < 24 or int(bits[:6], 2) != 3:
+        return None
+    count, at, last = int(bits[12:24], 2), 24, 0
+    ids: list[int] = []
+    try:
+        for _ in range(count):
+            group = bits[at] == "1"
+            offset, at = _fibonacci(bits, at + 1)
+            start = last + offset
+            if group:
+                length, at = _fibonacci(bits, at)
+                ids.extend(range(start, start + length + 1))
+                last = start + length
+            else:
+                ids.append(start)
+                last = start
+    except (IndexError, ValueError):
+        return None
+    return ids
+
+
+def gpp_states(value: str) -> list[tuple[str, str]] | None:
+    """(section, refused | granted) for each section of a GPP string that states a choice; None if no GPP."""
+    parts = value.strip().split("~")
+    ids = gpp_section_ids(parts[0]) if len(parts) > 1 else None
+    if ids is None or len(ids) != len(parts) - 1:
+        return None
+    found: list[tuple[str, str]] = []
+    for section, text in zip(ids, parts[1:], strict=True):
+        if section == 2:
+            purposes = tcf_purpose_consents(text)
+            if purposes is not None:
+                found.append(("tcfeuv2", GRANTED if 1 in purposes else REFUSED))
+        elif section == 6:
+            state = _us_privacy(text.lower())
+            if state is not None:
+                found.append(("uspv1", state))
+        elif section in _US_OPT_OUTS:
+            bits = _bits(text.split(".", 1)[0])
+            if bits is None:
+                continue
+            fields = [bits[i:i + 2] for i in _US_OPT_OUTS[section] if i + 2 <= len(bits)]
+            if "01" in fields:
+                found.append((f"us section {section}", REFUSED))
+            elif fields and all(f == "10" for f in fields):
+                found.append((f"us section {section}", GRANTED))
+    return found
+
+
+def _us_privacy(v: str) -> str | None:
+    if len(v) == 4 and v[0] == "1":
+        if v[2] == "y":  # the user opted out of the sale of personal information
+            return REFUSED
+        if v[2] == "n":
+            return GRANTED
+    return None
+
+
 def signals(pairs: Iterable[tuple[str, str]]) -> list[ConsentSignal]:
     """The consent signals among a request's key/value pairs."""
     found: list[ConsentSignal] = []
+    memo = _SIGNAL_KEY_OF
     for key, value in pairs:
-        k = key.lower().rsplit(".", 1)[-1]
-        if k not in _SIGNAL_KEYS:
-            continue  # most keys of most requests: one set look-up
+        k = memo.get(key)
+        if k is None:
+            if len(memo) >= 65536:
+                memo.clear()
+            last = key.lower().rsplit(".", 1)[-1]
+            k = memo[key] = last if last in _SIGNAL_KEYS else ""
+        if not k:
+            continue  # most keys of most requests: one dictionary look-up
         v = value.strip().lower()
         if k in _TCF_KEYS and value.strip():
             purposes = tcf_purpose_consents(value)
             if purposes is not None:
                 # Purpose 1 (store and access information on a device) is what every identifier needs.
                 found.append(ConsentSignal(GRANTED if 1 in purposes else REFUSED, "tcf", key))
-        elif k in _USP_KEYS and len(v) == 4 and v[0] == "1":
-            if v[2] == "y":  # the user opted out of the sale of personal information
-                found.append(ConsentSignal(REFUSED, "us_privacy", key))
-            elif v[2] == "n":
-                found.append(ConsentSignal(GRANTED, "us_privacy", key))
+        elif k in _USP_KEYS:
+            state = _us_privacy(v)
+            if state is not None:
+                found.append(ConsentSignal(state, "us_privacy", key))
+        elif k in _GPP_KEYS:
+            # One signal per kind of section: a refusal in any section in force is a refusal.
+            for section, state in gpp_states(value) or ():
+                found.append(ConsentSignal(state, f"gpp {section}", key))
+        elif k in _TCF_PURPOSE_KEYS and v[:1] in ("0", "1") and set(v) <= {"0", "1"}:
+            found.append(ConsentSignal(GRANTED if v[0] == "1" else REFUSED, "tcf", key))
         elif k == "gcs":
             state = consent_mode_gcs(value)
+            if state is not None:
+                found.append(ConsentSignal(state, "consent_mode", key))
+        elif k == "gcd":
+            stated = consent_mode_gcd(value)
+            state = _all_same(stated.values()) if stated else None
             if state is not None:
                 found.append(ConsentSignal(state, "consent_mode", key))
         elif v in _FLAG_REFUSED.get(k, ()):
@@ -101,7 +245,9 @@ def signals(pairs: Iterable[tuple[str, str]]) -> list[ConsentSignal]:
     return found
 
 
-_SIGNAL_KEYS = _TCF_KEYS | _USP_KEYS | {"gcs"} | frozenset(_FLAG_REFUSED)
+# key as sent -> the signal key it is ("" for none): apps send the same few hundred keys again and again
+_SIGNAL_KEY_OF: dict[str, str] = {}
+_SIGNAL_KEYS = _TCF_KEYS | _USP_KEYS | _GPP_KEYS | _TCF_PURPOSE_KEYS | {"gcs", "gcd"} | frozenset(_FLAG_REFUSED)
 
 
 def refusal(pairs: Iterable[tuple[str, str]]) -> ConsentSignal | None:

@@ -7,7 +7,16 @@ import base64
 import pytest
 
 from scanner.dynamic.analysis import FlowAnalyzer
-from scanner.dynamic.consent import REFUSED, consent_mode_gcs, refusal, tcf_purpose_consents
+from scanner.dynamic.consent import (
+    GCD_TYPES,
+    REFUSED,
+    consent_mode_gcd,
+    consent_mode_gcs,
+    gpp_section_ids,
+    gpp_states,
+    refusal,
+    tcf_purpose_consents,
+)
 from scanner.dynamic.readers import FlowRecord
 from scanner.knowledge.recipients import Recipients
 from scanner.knowledge.sdks import shared_catalog
@@ -67,3 +76,74 @@ def test_observation_in_a_request_that_says_refused() -> None:
                          path="/v17.0/123/activities", headers=record.headers,
                          body=body.replace(b"enabled=0", b"enabled=1"))
     assert all(o.consent is None for o in FlowAnalyzer(None, Recipients(shared_catalog(None))).analyse(allowed).observations)
+
+
+# -- GPP: headers are the spec's own examples; sections are written here to the section specs' bit layouts ------
+
+def _b64url_bits(bits: str) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    bits += "0" * (-len(bits) % 6)
+    return "".join(alphabet[int(bits[i:i + 6], 2)] for i in range(0, len(bits), 6))
+
+
+def usnat_section(sale: int, sharing: int, targeted: int) -> str:
+    """usnat v1 core: version 6 bits, six 2-bit notices, then the sale, sharing and targeted-ads opt-outs."""
+    bits = f"{1:06b}" + "01" * 6 + f"{sale:02b}{sharing:02b}{targeted:02b}" + "00" * 20
+    return _b64url_bits(bits)
+
+
+@pytest.mark.parametrize(("header", "ids"), [("DBABMA", [2]), ("DBACNYA", [2, 6]), ("DBABjw", [5, 6]),
+                                             ("CPXxRfAP", None), ("hello", None)])
+def test_gpp_header_section_ids(header: str, ids: list[int] | None) -> None:
+    assert gpp_section_ids(header) == ids
+
+
+def test_gpp_sections_state_choices() -> None:
+    # Fibonacci for 7 is 01011 (2 + 5, then the closing 1): the header of a GPP string with usnat alone
+    header = _b64url_bits(f"{3:06b}{1:06b}{1:012b}0" + "01011")
+    assert gpp_section_ids(header) == [7]
+    assert gpp_states(f"{header}~{usnat_section(1, 2, 2)}") == [("us section 7", REFUSED)]
+    assert gpp_states(f"{header}~{usnat_section(2, 2, 2)}") == [("us section 7", "granted")]
+    assert gpp_states(f"{header}~{usnat_section(0, 0, 0)}") == []  # not applicable: no choice stated
+    both = "DBACNYA~" + tc_string({1, 2}) + "~1YYN"
+    assert gpp_states(both) == [("tcfeuv2", "granted"), ("uspv1", REFUSED)]
+    assert gpp_states("DBACNYA~onlyone") is None  # the header lists two sections, one follows
+
+
+def test_gpp_refusal_in_a_request() -> None:
+    found = refusal([("gpp", "DBACNYA~" + tc_string({2}) + "~1YNN"), ("gpp_sid", "2")])
+    assert found is not None and found.source == "gpp tcfeuv2"
+
+
+@pytest.mark.parametrize(("value", "states"), [
+    ("13r3r3r3r5l1", {t: "granted" for t in GCD_TYPES}),  # denied by default, updated to granted
+    ("11p1p1p1p5", {t: REFUSED for t in GCD_TYPES}),  # denied by default, no update
+    ("13q3q2l2l5", {"ad_storage": REFUSED, "analytics_storage": REFUSED}),
+    ("13u3v3t3n5", {"ad_storage": REFUSED, "analytics_storage": "granted", "ad_user_data": "granted",
+                    "ad_personalization": "granted"}),
+    ("13l3l3l3l1", {}),  # nothing set
+    ("G111", None), ("1234567890", None),
+])
+def test_consent_mode_gcd(value: str, states: dict[str, str] | None) -> None:
+    assert consent_mode_gcd(value) == states
+
+
+def test_gcd_and_tcf_purpose_flags_as_signals() -> None:
+    assert refusal([("gcd", "11p1p1p1p5")]) is not None
+    assert refusal([("gcd", "13u3v3t3n5")]) is None  # mixed: no plain refusal
+    assert refusal([("IABTCF_PurposeConsents", "0111")]) is not None
+    assert refusal([("IABTCF_PurposeConsents", "1111")]) is None
+
+
+def test_signals_inside_a_gzip_body_are_read() -> None:
+    import gzip
+    import json
+
+    doc = {"events": [{"name": "open"}], "device": {"advertising_id": "8be1b7a5-3024-4d33-aa56-f2ddda4d26b1"},
+           "gdpr_consent": tc_string({2, 3})}
+    record = FlowRecord(id="z", time=0.0, method="POST", scheme="https", host="collector.example-ads.com", port=443,
+                        path="/v1/events", headers=(("Content-Type", "application/json"), ("Content-Encoding", "gzip")),
+                        body=gzip.compress(json.dumps(doc).encode()))
+    observations = FlowAnalyzer(None, Recipients(shared_catalog(None))).analyse(record).observations
+    ad = [o for o in observations if o.identifier == "advertising_id"]
+    assert ad and all(o.consent == REFUSED and o.consent_source.startswith("tcf") for o in ad)

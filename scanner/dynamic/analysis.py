@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.consent import ConsentSignal, refusal_among, signals
+from scanner.dynamic.consent import ConsentSignal, layer_signals, refusal_among
 from scanner.dynamic.decode import Layer, Peeler
 from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect, value_ref
 from scanner.dynamic.device import DeviceProfile
@@ -163,7 +163,7 @@ class FlowAnalyzer:
                 hits += _protocol_hits(endpoint, peeler.layers, where, hits)
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
             if where == "query":  # read while the pairs are at hand; _query_signals peels again only if evicted
-                self._signals.put(text, tuple(signals(p for layer in peeler.layers for p in layer.pairs)), len(text))
+                self._signals.put(text, layer_signals(peeler.layers), len(text))
         return hits
 
     def _query_signals(self, query: str) -> tuple[ConsentSignal, ...]:
@@ -172,7 +172,7 @@ class FlowAnalyzer:
         if found is MISSING:
             peeler = Peeler(self._peel_memo)
             peeler.text(query)
-            found = tuple(signals(pair for layer in peeler.layers for pair in layer.pairs))
+            found = layer_signals(peeler.layers)
             self._signals.put(query, found, len(query))
         return found
 
@@ -187,7 +187,7 @@ class FlowAnalyzer:
             hits = self._detect(peeler.layers)
             if endpoint is not None:
                 hits += _protocol_hits(endpoint, peeler.layers, "body", hits)
-            stated = tuple(signals(pair for layer in peeler.layers for pair in layer.pairs))
+            stated = layer_signals(peeler.layers)
             found = hits, tuple(peeler.warnings), stated
             self._parts_memo.put(key, found, len(body))
         return found

@@ -13,6 +13,7 @@ import base64
 import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 REFUSED = "refused"
 GRANTED = "granted"
@@ -248,6 +249,15 @@ def signals(pairs: Iterable[tuple[str, str]]) -> list[ConsentSignal]:
 # key as sent -> the signal key it is ("" for none): apps send the same few hundred keys again and again
 _SIGNAL_KEY_OF: dict[str, str] = {}
 _SIGNAL_KEYS = _TCF_KEYS | _USP_KEYS | _GPP_KEYS | _TCF_PURPOSE_KEYS | {"gcs", "gcd"} | frozenset(_FLAG_REFUSED)
+
+
+def layer_signals(layers: Iterable[Any]) -> tuple[ConsentSignal, ...]:
+    """The signals among the pairs of decoded layers (scanner.dynamic.decode.Layer); most layers state none."""
+    found: list[ConsentSignal] = []
+    for layer in layers:
+        if layer.pairs:
+            found.extend(signals(layer.pairs))
+    return tuple(found)
 
 
 def refusal(pairs: Iterable[tuple[str, str]]) -> ConsentSignal | None:

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -34,8 +35,10 @@ PRECISE_AREA_KM2 = 3.0
 _KM_PER_DEGREE = 111.32
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """One piece of personal data in one layer. A named tuple, not a frozen dataclass: analysis makes one for every
+    value it recognises, and a tuple is built in one C call where a frozen dataclass sets each field in Python."""
+
     data_type: str
     identifier: str | None
     value_label: str | None  # which profile value (e.g. "imei", "contacts[2].phone"), never the value
@@ -620,7 +623,8 @@ def identifier_hits(layer: Layer, memo: dict[str, tuple[str, str] | None], known
     hits: list[Hit] = []
     enc = layer.encodings
     for key, value in layer.pairs:
-        kind = _key_kind(key, memo)
+        # Looked up here first: every key of every layer comes this way, and nearly all are known.
+        kind = memo[key] if key in memo else _key_kind(key, memo)
         if kind is None:
             continue
         shape = id_shape(value)

@@ -160,7 +160,7 @@ class FlowAnalyzer:
             peeler.text(text, pairs=pairs)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, where, hits)
+                hits += _protocol_hits(endpoint, peeler.layers, where, hits, self._detected)
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
             if where == "query":  # read while the pairs are at hand; _query_signals peels again only if evicted
                 self._signals.put(text, layer_signals(peeler.layers), len(text))
@@ -186,7 +186,7 @@ class FlowAnalyzer:
             peeler.body(body, content_type, encoding, encodings)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, "body", hits)
+                hits += _protocol_hits(endpoint, peeler.layers, "body", hits, self._detected)
             stated = layer_signals(peeler.layers)
             found = hits, tuple(peeler.warnings), stated
             self._parts_memo.put(key, found, len(body))
@@ -232,21 +232,33 @@ class _Headers:
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
 
 
-def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = ()
-                   ) -> tuple[Hit, ...]:
+def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = (),
+                   memo: BoundedMemo | None = None) -> tuple[Hit, ...]:
     """The endpoint's documented fields found in the layers of one part, one hit per field.
 
     A field whose key already holds a known value (`found`, the profile's hits of the same part) is left out
-    here: the known value wins anyway (_strongest), and most tracker fields in a profiled capture are such."""
+    here: the known value wins anyway (_strongest), and most tracker fields in a profiled capture are such.
+    Layers from inside a value (they have encodings) come back from the peel memo as the very same objects flow
+    after flow, so what the endpoint finds in one of them is kept in `memo` like the profile's hits."""
     if where not in endpoint.index:
         return ()
     known = {h.key.lower() for h in found if h.confidence == CONFIRMED and h.key} if found else ()
     label = f"protocol:{endpoint.id}"
     hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
-        for value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings, layer.doc):
+        values = None
+        if memo is not None and layer.encodings:
+            key = (id(endpoint), where, id(layer))
+            seen = memo.get(key)
+            if seen is not MISSING and seen[0] is layer:
+                values = seen[1]
+        if values is None:
+            values = part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings, layer.doc)
+            if memo is not None and layer.encodings:
+                memo.put(key, (layer, values), len(layer.text))  # holding the layer keeps its id from reuse
+        for value in values:
             f = value.field
-            if id(f) in hits or (known and f.leaf.lower() in known):
+            if id(f) in hits or (known and f.leaf_lower in known):
                 continue
             # The key as the peeler names it (the last step of a JSON path), like other hits.
             hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,

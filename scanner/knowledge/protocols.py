@@ -48,10 +48,12 @@ class ProtocolField:
     data_type: str
     identifier: str | None
     leaf: str = ""  # the last step of the key: what the peeler's key/value pairs call this field (set below)
+    leaf_lower: str = ""  # compared with the keys of a request's other hits for every value found
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "leaf", self.key.rsplit(".", 1)[-1].removesuffix("[]") if self.location == "json"
                            else self.key)
+        object.__setattr__(self, "leaf_lower", self.leaf.lower())
 
     @property
     def where(self) -> str:

@@ -321,6 +321,12 @@ _GENERIC_FEATURES = frozenset({"一键登录", "号码认证", "本机号码认�
                                "attribution", "advertising", "login", "payments", "maps"})
 
 
+_GENERIC_WORDS = frozenset({"ad", "ads", "advertising", "tracking", "analytics", "app", "apps", "events", "push",
+                            "campaigns", "mode", "manager", "open", "source", "feature", "features", "management",
+                            "insights", "engagement", "crash", "reporting", "reports", "sdk", "mobile", "kit",
+                            "login", "share", "creative", "data", "cloud", "services", "service"})
+
+
 def catalog_names() -> dict[str, str]:
     """Names of every SDK catalog entry -> id: the name before '(' and each '/'-separated name inside it."""
     try:
@@ -339,6 +345,11 @@ def catalog_names() -> dict[str, str]:
             # Inside the parentheses, a lone English word is a feature list ("Support, Chat", "consent"), not a
             # name; an acronym ("UMP") or a Chinese name ("友盟+") is one.
             if inner_part and re.fullmatch(r"[A-Za-z][a-z]+", part):
+                continue
+            # A description beside the first name ("ACRA (open source)", "TalkingData App Analytics / Ad Tracking")
+            # names no SDK: all lower case, or only generic words, it would match ordinary prose.
+            if position > 0 and (re.fullmatch(r"[a-z][a-z\- ]* [a-z\- ]+", part) or all(
+                    w in _GENERIC_WORDS for w in re.split(r"[\s-]+", part.casefold()))):
                 continue
             # Skip the descriptive tails ("also Pangle global", "formerly AdsMogo", "login, share").
             if len(part) < 3 or len(part) > 40 or re.match(r"(also|formerly|retired|still|login|share|payment)\b",

@@ -101,13 +101,23 @@ def load_policy_text(path: Path, options: ExtractOptions | None = None) -> Decla
 def extract_text(text: str, fmt: str, path: str = "<policy>", options: ExtractOptions | None = None) -> Declaration:
     options = options or ExtractOptions()
     document = parse_policy(text, fmt, path)
-    language = "zh" if cjk_share(" ".join(b.text for b in document.blocks[:2000])) >= 0.3 else "en"
+    language = _language(" ".join(b.text for b in document.blocks[:2000]))
     extractor = _Extractor(shared_vocabulary(options.vocabulary_dir), language, path, options)
     declaration = extractor.run(document)
     read_statements(declaration, (b.text for b in document.blocks))
     # The hosts the policy names as its own make the capture's first party (issue 13): not an SDK's, not free mail.
     declaration.first_party_domains = sorted(set(declaration.first_party_domains) | set(own_domains(text)))
     return declaration
+
+
+def _language(text: str) -> str:
+    """"zh" when the Chinese part carries about as much as the rest: one Chinese character says about what four
+    Latin letters do, so a bilingual policy (each paragraph in both languages) is Chinese, as its readers are."""
+    share = cjk_share(text)
+    return "zh" if share >= 0.3 or share / max(1e-9, 1 - share) >= _CJK_PER_LETTER else "en"
+
+
+_CJK_PER_LETTER = 0.25
 
 
 @functools.lru_cache(maxsize=4)
@@ -176,9 +186,13 @@ class _Extractor:
         self._weak_topics: set[str] = set()  # topics whose evidence so far is only a heading
         self._user_lead = False  # the items below a lead-in line in which the user acts ("You can:")
         self._defined: dict[str, set[str]] = {}  # umbrella -> the data types the policy's own label list gives it
+        self._we: set[str] = set()  # names the policy defines as "we" ("Acme Inc. (“Acme,” “we,” or “us”)")
 
     # -- document walk ---------------------------------------------------------------------------
     def run(self, document: PolicyDocument) -> Declaration:
+        for block in document.blocks[:200]:
+            for found in _WE_DEFINED.finditer(_fold(block.text)):
+                self._we.update(n.strip() for n in _QUOTED.findall(found.group(0)) if n.strip() not in _WE_WORDS)
         sdk_rows: set[int] = set()
         for rows in document.tables:
             records = table_records(rows, self.vocab)
@@ -341,9 +355,12 @@ class _Extractor:
                 self._defined.setdefault(label.value, set()).update(
                     t for m in data if m.role == "data" for t in self._types(m)[0])
         data = _drop_listed_umbrellas(self._coordinated(data, folded), folded)
-        sdks = [s for s in self.names.in_prose(display, folded, self._named) if not _named_as_absent(folded, s)]
+        named_sdks = self.names.in_prose(display, folded, self._named)
+        websites = [s for s in named_sdks if _named_as_website(folded, s)]
+        sdks = [s for s in named_sdks if not _named_as_absent(folded, s) and s not in websites]
         verbs = [v for v in self.vocab.matcher("verbs").find(folded, accept)
                  if not any(d.start < v.end and v.start < d.end for d in data)
+                 and not any(w.start <= v.start and v.end <= w.end for w in websites)  # "Google" of a web site
                  and not (self.language == "en" and v.role in ("collect", "share", "share_weak")
                           and _DETERMINER.search(folded, max(0, v.start - 8), v.start))]
         modifiers = self.vocab.matcher("modifiers").find(folded)
@@ -358,7 +375,8 @@ class _Extractor:
             # recipient when the item introduces it with its legal name.
             sdks = [Match(company.start(1), company.end(1), "recipient", "", folded[company.start(1):company.end(1)]),
                     *sdks]
-        events = self._events(folded, verbs, modifiers, clauses, sdks)
+        # The developer's own name ("Embrace collects your e-mail" in Embrace's policy) is "we", no recipient.
+        events = self._events(folded, verbs, modifiers, clauses, [s for s in sdks if s.term not in self._we])
         role_cues = self.vocab.matcher("roles").find(folded)
         if _entrusted_only(role_cues, verbs, sdks):
             # "We share crash reports with our service providers", "Crashlytics processes them on our behalf":
@@ -373,6 +391,18 @@ class _Extractor:
         if any(m.role == "deidentified" for m in modifiers):
             # "De-identified data has had names removed and is shared with researchers": no personal data shared.
             events = [e for e in events if e.action != "shared" or e.negated]
+        stays = False
+        if _ON_DEVICE.search(folded):
+            # "…processed on your device", "…is not sent to our servers", "数据会保留在您的设备上": processing on the
+            # device is no collection (Play); a denied upload to the developer's servers denies collection.
+            stays = _NOT_TO_SERVERS.search(folded) is not None
+            kept = []
+            for e in events:
+                if e.negated or e.action != "collected" or folded[e.start:e.end] not in _PROCESSING_VERBS:
+                    kept.append(e)
+                elif stays:
+                    kept.append(dataclasses.replace(e, negated=True, condition=None))
+            events = kept
         negations = [m for m in modifiers if m.role == "negation"]
         source = f"{self.path}:{block.line}: {display if len(display) <= 400 else display[:397] + '...'}"
         first_action: str | None = None
@@ -387,11 +417,13 @@ class _Extractor:
             # what is collected.  The sentence still names its SDKs below.
             data, events = [], []
         assigned: set[int] = set()  # ids of the events that took a data term of their own
+        taken: dict[int, list[Match]] = {}  # the data terms each event took
         affirmed_here: list[Match] = []
         for match in data:
             event = _nearest_event(match, events, clauses)
             if event is not None:
                 assigned.add(id(event))
+                taken.setdefault(id(event), []).append(match)
                 negated = event.negated
                 if self.language == "en" and _denied_term(folded, match, event, negations, clauses):
                     negated = True  # "we receive your purchase history but never see your card number"
@@ -400,6 +432,8 @@ class _Extractor:
                     bisect.bisect_right(clauses, match.start)), purposes)
                 if not negated:
                     affirmed_here.append(match)
+            elif stays:  # "your precise location may be processed …; it is not sent to our servers"
+                self._add(match, "not_collected", source, None, [])
             elif not had_verbs and context:
                 self._add(match, context, source, conditions.get(bisect.bisect_right(clauses, match.start)),
                           purposes)
@@ -410,8 +444,14 @@ class _Extractor:
         # ("我们会将上述信息提供给骑手"), what the previous sentence of the paragraph collected.
         # "… and we do not share it with advertisers": a denied sharing verb that points back with a pronoun
         # denies sharing what the sentence (or the previous one) collected.
-        for event in events:
+        for index, event in enumerate(events):
             if event.action != "shared" or id(event) in assigned:
+                continue
+            if event.negated and index and (partner := events[index - 1]).negated and id(partner) in taken and \
+                    _VERB_LINK.fullmatch(folded, partner.end, event.start):
+                # "These files are not uploaded or shared": the coordinated verbs deny the same data.
+                for match in taken[id(partner)]:
+                    self._add(match, "not_shared", source, None, [])
                 continue
             if event.negated:
                 pronoun = _PRONOUN_RE.search(folded[max(0, event.start - 8):event.end + 24])
@@ -479,10 +519,13 @@ class _Extractor:
         legal = [m for m in modifiers if m.role == "legal"]
         exceptions = [m for m in modifiers if m.role == "exception" and not _legal_exception(m, legal, folded)]
         window = _NEGATION_WINDOW[self.language]
+        # "…unless you choose to share them through other apps": the verbs of the user's own act are no practice.
+        own_acts = [(e.end, act.end()) for e in exceptions if re.match(r"\s*(you|您)", folded[e.end:e.end + 4])
+                    and (act := _USER_OWN_ACT.search(folded, e.end, e.end + 90)) is not None]
         events = []
         for verb in verbs:
             clause = bisect.bisect_right(clauses, verb.start)
-            if verb.role in ("recipient", "neutral"):
+            if verb.role in ("recipient", "neutral") or any(a <= verb.start < b for a, b in own_acts):
                 continue
             same_clause_recipient = any(bisect.bisect_right(clauses, r.start) == clause for r in recipients)
             action = "collected" if verb.role == "collect" else "shared"
@@ -516,6 +559,8 @@ class _Extractor:
             negated = any(n.end <= verb.start + 1 and verb.start - n.end <= (
                 window if n.term not in ("neither", "nor") else 80)  # "Neither A nor B – nor C – receives"
                           and bisect.bisect_right(clauses, n.start) == clause for n in negations)
+            if not negated and _subject_negated(folded, verb, verbs, clauses[clause - 1] if clause else 0):
+                negated = True  # "No personal information, such as names or e-mail addresses, is collected"
             condition = None
             # An exception belongs to the last denial before it: in "X is not shared, and we will not use it
             # for marketing unless you tick the box" the "unless" lifts the second denial, not the first.
@@ -526,8 +571,11 @@ class _Extractor:
                 unless_you = [e for e in own if re.match(r"\s*(you|您)", folded[e.end:e.end + 4])]
                 if not unless_you:
                     continue
-                negated = False
-                condition = folded[unless_you[0].start:unless_you[0].start + 80].split(",")[0]
+                # "…not uploaded or shared unless you choose to do so through other apps": what the user then
+                # does with another app is the user's act, not the app's collection; the denial stands.
+                if not all(_USER_OWN_ACT.search(folded, e.end, e.end + 90) for e in unless_you):
+                    negated = False
+                    condition = folded[unless_you[0].start:unless_you[0].start + 80].split(",")[0]
             if negated and verb.role == "sell":
                 continue  # "we do not sell your data" denies neither collection nor sharing
             events.append(_Event(verb.start, verb.end, action, negated, clause, condition))
@@ -662,6 +710,33 @@ def _named_as_absent(folded: str, sdk: Match) -> bool:
     return _ABSENT.search(folded, start, sdk.start) is not None
 
 
+_ON_DEVICE = re.compile(r"\bon (?:your|the|this) device\b|\blocally\b|\bstays? on your device|"
+                        r"\bnot (?:be )?(?:sent|uploaded|transmitted) to (?:our|[\w.]+'s?) servers?|"
+                        r"(?:您的?|本)设备上|保留在您的设备|(?:不会|不)被?(?:发送|上传|传输)(?:到|至)[^，。；]{0,16}服务器")
+_NOT_TO_SERVERS = re.compile(r"\bnot (?:be )?(?:sent|uploaded|transmitted) to (?:our|[\w.]+'s?) servers?|"
+                             r"(?:不会|不)被?(?:发送|上传|传输)(?:到|至)[^，。；]{0,16}服务器")
+# Only "process"/"access": the fixture readings keep "the app reads your contacts on your device" as collection.
+_PROCESSING_VERBS = frozenset({"process", "processes", "processed", "access", "accesses", "accessed", "处理", "访问"})
+
+
+# "Acme Mobile, Inc. (“Acme,” “Acme.io,” “we,” or “us”)", "（以下简称“Acme”或“我们”）": the names that mean "we".
+_WE_DEFINED = re.compile(r"[(（][^()（）]{0,120}[\"“'](?:we|us|our|我们)[\"”'][^()（）]{0,60}[)）]")
+_QUOTED = re.compile(r"[\"“']([^\"“”']{2,40}?)[,，]?[\"”']")
+_WE_WORDS = frozenset({"we", "us", "our", "我们", "services", "service", "app", "本应用"})
+
+
+def _named_as_website(folded: str, sdk: Match) -> bool:
+    """"for websites like Google Maps", "用于 Google Maps 等网站": a web site the user visits, not an SDK the app
+    embeds."""
+    return _WEBSITE_BEFORE.search(folded, max(0, sdk.start - 60), sdk.start) is not None or \
+        _WEBSITE_AFTER.match(folded, sdk.end) is not None
+
+
+_WEBSITE_BEFORE = re.compile(r"\b(?:websites?|web\s?sites?|sites|web pages?|webpages?)\s+(?:like|such as|including|e\.g\.,?)"
+                             r"\s+(?:[\w.\-]+(?:\s[\w.\-]+)?\s*(?:,|\bor\b|\band\b)\s*)*$")
+_WEBSITE_AFTER = re.compile(r"\s*(?:等|之类的)?(?:网站|网页)|\s*(?:website|web site|\.com)\b")
+
+
 _ABSENT = re.compile(r"\b(?:do|does|did|will)\s+not\s+(?:include|use|contain|integrate|embed|ship)|"
                      r"\b(?:doesn't|don't|won't|never)\s+(?:include|use|contain|integrate|embed)|"
                      r"\bno\s+(?:third[- ]party\s+|3rd[- ]party\s+)?(?:sdks?|libraries|trackers?|tracking|analytics|ads)\b|"
@@ -675,6 +750,11 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
     out = []
     for match in data:
         if _PERMISSION_AFTER.match(folded, match.end):
+            continue
+        if _MODIFIES_NOUN.match(folded, match.end) or _PURPOSE_OBJECT.search(folded, max(0, match.start - 24),
+                                                                             match.start):
+            # "fused location provider", "location-related features", "根据地理位置不同": the term qualifies
+            # another noun or a rule, not data; "to improve app performance" is a purpose, not diagnostics.
             continue
         if _OTHERS_DATA.search(folded, max(0, match.start - 24), match.start):
             continue  # "接收方的名称和联系方式", "the recipient's name and contact details": not the user's data
@@ -693,11 +773,17 @@ def _drop_non_data(data: list[Match], folded: str) -> list[Match]:
 
 _OTHERS_DATA = re.compile(r"(?:(?:接收方|受让方|对方|合作方|第三方)的(?:[\u4e00-\u9fff]{1,6}[和及、与])?"
                           r"|(?:他人|好友|朋友|其他用户)的(?:[\u4e00-\u9fff]{1,6}[和及、与])?"
+                          r"|(?:员工|工作人员|我们|服务器)(?:所在)?的"  # "我们员工所在的位置": our staff's, not the user's
                           r"|\b(?:recipient|recipients|buyer|acquirer|partner|partners|third party|friends?|"
                           r"contacts|other users|other people)'s?\s+"
                           r"(?:[a-z]+\s+(?:and|or)\s+)?)$")
 _OTHER_PEOPLE = re.compile(r"\b(?:friends?|other users|other people|people you|recipients?|invitees?|family members|"
                            r"your contacts)\b")
+_MODIFIES_NOUN = re.compile(r"(?:-related|-based|\s+(?:providers?|services?|service providers?|apis?|servers?|"
+                            r"engines?|sdks?|libraries|library|functionality|features?)\b)|"
+                            r"\s*(?:相关的?功能|相关|服务商|服务器|的?不同|而异|而有所不同)")
+_PURPOSE_OBJECT = re.compile(r"(?:\b(?:to\s+)?(?:improve|improving|optimi[sz]e|optimi[sz]ing|enhance|enhancing)\s+"
+                             r"(?:the\s+|our\s+|your\s+)?|(?:提升|改善|优化|提高)(?:应用的?|app的?|产品的?)?)$")
 _PERMISSION_AFTER = re.compile(r"\s*(?:权限|permission\b|permissions\b)")
 # A recipient position: "…给/向 (您指定的) 联系人", "…with (all) your (selected) contacts" (not "access to
 # your contacts": after "to" the contacts are as often the data as the audience).
@@ -735,7 +821,7 @@ _LEADING_COMPANY = re.compile(
     r"^\s*(?:\d+[.)]\s*|[-•*]\s*)?([A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3})\s*\([^()]{0,60}\b(?:Inc|LLC|Ltd|Limited|"
     r"GmbH|ApS|AB|AG|B\.V|BV|S\.A|SA|SAS|Corp|Corporation|Pte|Oy|AS|KK|PLC|plc)\.?\)\s*[-–—:,]?")
 _FROM_SOURCE = re.compile(r"\s+(?:by|from)\s+(?:the\s+|our\s+|these\s+|other\s+)?")
-_BY_AGENT = re.compile(r"\s+by\s+(?:the\s+|our\s+|these\s+)?")
+_BY_AGENT = re.compile(r"\s+by\s+(?:the\s+|our\s+|these\s+|your\s+(?:default\s+|chosen\s+|selected\s+)?)?")
 _COORDINATED = re.compile(r"\b([a-z]+) (?:and|or|&) $")
 _FILLER_WORDS = 3  # at most this many words between a negation and the data term it denies
 _STOP_GAP = re.compile(r"[,.;:()\[\]\"“”]")
@@ -868,6 +954,28 @@ _TO_US = re.compile(r"\s+(?:only\s+)?(?:with|to)\s+(?:the\s+)?(?:app(?:'s)?\s+)?
 # The user as the subject of a weak verb ("you may provide", "if you choose to send us"): data given to us.
 _USER_GIVES = re.compile(r"\byou\s+(?:can\s+|may\s+|might\s+|will\s+|choose\s+to\s+|decide\s+to\s+|"
                          r"need\s+to\s+|are\s+asked\s+to\s+)?(?:also\s+)?(?:optionally\s+)?$")
+
+
+# A negated subject at the head of its clause with the verb in the passive at its end: "No personal data, such
+# as names, phone numbers or e-mail addresses, is collected", "None of this information is shared".
+_SUBJECT_NO = re.compile(r"[\s,;；:：*_(（]*(?:no|none\s+of)\s+")
+_PASSIVE = re.compile(r"\b(?:is|are|be|been|was|were|gets?)\s+(?:ever\s+|ever\s+be\s+)?$")
+# The user acting through some other app or on their own ("unless you choose to share them through other apps",
+# "除非您自行通过其他应用分享"): not the app's collection.
+_USER_OWN_ACT = re.compile(r"\b(?:through|via|using|with|in)\s+(?:an?\s+|any\s+|the\s+)?other\s+(?:apps?|applications?|"
+                           r"services?)\b|\byourself\b|\bon your own\b|自行|通过其他(?:应用|软件|app)")
+
+
+_VERB_LINK = re.compile(r"\s*(?:,\s*)?(?:or|and|nor|或|或者|和|及|、|并)\s*(?:be\s+)?")
+
+
+def _subject_negated(folded: str, verb: Match, verbs: list[Match], clause_start: int) -> bool:
+    head = _SUBJECT_NO.match(folded, clause_start)
+    if head is None or _PASSIVE.search(folded, max(0, verb.start - 16), verb.start) is None:
+        return False
+    # the first verb of the clause: "No account is needed; we collect…" is split, "No X is sent, and Y is" stops
+    return not any(head.end() <= v.start < verb.start and v.role in ("collect", "share", "share_weak", "sell")
+                   for v in verbs)
 
 
 def _negate(action: str) -> str:

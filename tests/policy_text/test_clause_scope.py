@@ -358,9 +358,10 @@ def test_only_the_footer_itself_is_read_for_who_runs_the_site() -> None:
     assert topics["contact"] is False  # a script inside the footer is no contact line
 
 
-def test_accuracy_on_the_real_development_set() -> None:
-    """The stored real policies (fixtures/policies/real) keep their figures: pairs P 0.71 / R 0.77 with the held-out
-    Soundscape policy among them (main: 0.38 / 0.45, SDK P 0.71), every SDK found and none extra."""
+_HELD_OUT = frozenset({"soundscape_en.md", "switshot_zh.md", "snaphutao_zh.md", "doglist_en.md"})
+
+
+def _real_scores(held_out: bool) -> list:  # type: ignore[type-arg]
     import sys
     from pathlib import Path
 
@@ -368,8 +369,31 @@ def test_accuracy_on_the_real_development_set() -> None:
     sys.path.insert(0, str(repo))
     from bench import policy_accuracy
 
-    scores = [policy_accuracy.score_policy(p) for p in policy_accuracy.policy_files(repo / "fixtures/policies/real")]
-    assert len(scores) >= 5 and all(s.language_ok for s in scores)
+    # Readings whose text is not stored (Open Note, Embrace, Firefox Focus: see the folder's README) are skipped.
+    return [policy_accuracy.score_policy(p) for p in policy_accuracy.policy_files(repo / "fixtures/policies/real")
+            if (p.name in _HELD_OUT) == held_out]
+
+
+def test_accuracy_on_the_real_development_set() -> None:
+    """The real policies tuned on (round 7 and 8, held-out ones excluded) keep their figures: stored ones pairs
+    P 0.87 / R 0.87 (first run 0.57 / 0.67), with the two Focus texts fetched beside them 0.88 / 0.84; every
+    language right, every SDK found and none extra."""
+    from bench import policy_accuracy
+
+    scores = _real_scores(held_out=False)
+    assert len(scores) >= 8 and all(s.language_ok for s in scores), [s.name for s in scores if not s.language_ok]
     totals = policy_accuracy.totals(scores)
-    assert totals["pairs_precision"] >= 0.7 and totals["pairs_recall"] >= 0.75, totals
+    assert totals["pairs_precision"] >= 0.82 and totals["pairs_recall"] >= 0.80, totals
     assert totals["sdks_precision"] == 1.0 and totals["sdks_recall"] == 1.0, totals
+
+
+def test_accuracy_on_the_real_held_out_set() -> None:
+    """The four held-out real policies (never tuned on; measured once after round 8 was frozen: pairs P 0.79 /
+    R 0.67, SDKs 1.00 / 1.00; first run 0.66 / 0.64, SDK P 0.67): a looser floor."""
+    from bench import policy_accuracy
+
+    scores = _real_scores(held_out=True)
+    assert len(scores) == 4
+    totals = policy_accuracy.totals(scores)
+    assert totals["pairs_precision"] >= 0.70 and totals["pairs_recall"] >= 0.60, totals
+    assert totals["sdks_precision"] >= 0.9 and totals["sdks_recall"] >= 0.9, totals

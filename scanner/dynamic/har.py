@@ -312,6 +312,48 @@ class _JsonStream:
             raise json.JSONDecodeError(f"Expecting {char!r}", self.buf, max(self.pos - 1, 0))
 
 
+def _delimiter(text: _JsonStream, closing: str) -> bool:
+    """After a member or item: True for ',', False for the closing bracket, else a syntax error."""
+    sep = text.char()
+    if sep == closing:
+        return False
+    if sep != ",":
+        raise json.JSONDecodeError("Expecting ',' delimiter", text.buf, max(text.pos - 1, 0))
+    return True
+
+
+def _members(text: _JsonStream) -> Iterator[str]:
+    """The keys of the object whose "{" was just read; the caller reads each value before the next key."""
+    if _opens(text, "}"):
+        return
+    while True:
+        key = text.value()
+        text.expect(":")
+        yield key
+        if not _delimiter(text, "}"):
+            return
+
+
+def _items(text: _JsonStream) -> Iterator[Any]:
+    """The items of the array whose "[" was just read."""
+    if _opens(text, "]"):
+        return
+    while True:
+        yield text.value()
+        if not _delimiter(text, "]"):
+            return
+
+
+def _opens(text: _JsonStream, bracket: str) -> bool:
+    """Whether the next character is `bracket` (then consumed; else nothing is)."""
+    found = text.char()
+    if found == bracket:
+        return True
+    if found:
+        text.pos -= 1
+    return False
+
+
 def _har_entries(stream: BinaryIO) -> Iterator[Any]:
     """The items of log.entries (keys in any order; the other members are read and dropped)."""
     text = _JsonStream(stream)
@@ -323,47 +365,16 @@ def _har_entries(stream: BinaryIO) -> Iterator[Any]:
             raise _NoEntries
         raise json.JSONDecodeError("Expecting value", text.buf, max(text.pos - 1, 0))
     found = False
-    if text.char() == "}":
-        return
-    text.pos -= 1
-    while True:
-        key = text.value()
-        text.expect(":")
-        if key == "log" and text.char() == "{":
-            if text.char() != "}":
-                text.pos -= 1
-                while True:
-                    member = text.value()
-                    text.expect(":")
-                    if member == "entries" and text.char() == "[":
-                        found = True
-                        if text.char() != "]":
-                            text.pos -= 1
-                            while True:
-                                yield text.value()
-                                sep = text.char()
-                                if sep == "]":
-                                    break
-                                if sep != ",":
-                                    raise json.JSONDecodeError("Expecting ',' delimiter", text.buf, text.pos - 1)
-                    else:
-                        if member == "entries":
-                            text.pos -= 1
-                        text.value()
-                    sep = text.char()
-                    if sep == "}":
-                        break
-                    if sep != ",":
-                        raise json.JSONDecodeError("Expecting ',' delimiter", text.buf, text.pos - 1)
+    for key in _members(text):
+        if key == "log" and _opens(text, "{"):
+            for member in _members(text):
+                if member == "entries" and _opens(text, "["):
+                    found = True
+                    yield from _items(text)
+                else:
+                    text.value()
         else:
-            if key == "log":
-                text.pos -= 1
             text.value()
-        sep = text.char()
-        if sep == "}":
-            break
-        if sep != ",":
-            raise json.JSONDecodeError("Expecting ',' delimiter", text.buf, text.pos - 1)
     if text.char():
         raise json.JSONDecodeError("Extra data", text.buf, text.pos - 1)
     if not found:

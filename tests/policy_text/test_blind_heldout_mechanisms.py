@@ -5,20 +5,9 @@ Each case is a shape those policies showed and the extractor misread; the senten
 
 from __future__ import annotations
 
-from scanner.model import Declaration
 from scanner.policy.text import extract_text
-
-
-def _md(text: str) -> Declaration:
-    return extract_text(text, "markdown", "<test>")
-
-
-def _flags(d: Declaration, data_type: str) -> set[str]:
-    entry = d.data_types.get(data_type)
-    if entry is None:
-        return set()
-    return {name for name, on in (("collected", entry.collected), ("shared", entry.shared),
-                                  ("not_collected", entry.denied), ("not_shared", entry.share_denied)) if on}
+from tests.policy_text.reading import flags as _flags
+from tests.policy_text.reading import read as _md
 
 
 def test_an_exception_for_the_law_leaves_the_denial_standing() -> None:

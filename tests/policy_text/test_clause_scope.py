@@ -9,18 +9,8 @@ from scanner.errors import BadRule
 from scanner.knowledge.vocabulary import load_vocabulary
 from scanner.model import Declaration
 from scanner.policy.text import extract_text
-
-
-def _read(text: str, fmt: str = "markdown") -> Declaration:
-    return extract_text(text, fmt, "<test>")
-
-
-def _flags(d: Declaration, data_type: str) -> set[str]:
-    entry = d.data_types.get(data_type)
-    if entry is None:
-        return set()
-    return {name for name, on in (("collected", entry.collected), ("shared", entry.shared),
-                                  ("not_collected", entry.denied), ("not_shared", entry.share_denied)) if on}
+from tests.policy_text.reading import flags as _flags
+from tests.policy_text.reading import read as _read
 
 
 def _topics(d: Declaration) -> dict[str, bool]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -17,10 +16,10 @@ from pypdf import PdfWriter
 from scanner.cli import main
 from scanner.errors import BadDeclaration
 from scanner.policy.text import load_policy_text
+from tests.policy_text.reading import print_pdfs
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "fixtures" / "policies"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _bench() -> Any:
@@ -33,24 +32,12 @@ def _bench() -> Any:
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Fixture policies printed to PDF by headless Chromium, each beside its expected reading."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{CHROMIUM} is required under CI")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
     out = tmp_path_factory.mktemp("pdf")
     names = ["social_en.html", "map_zh.html", "heldout_ecommerce_zh.html", "heldout_fintech_en.html", "game_en.md"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        for name in names:
-            page = browser.new_page()
-            page.goto((POLICIES / name).as_uri())
-            stem = Path(name).stem
-            page.pdf(path=str(out / f"{stem}.pdf"))
-            (out / f"{stem}.expected.yaml").write_bytes((POLICIES / f"{stem}.expected.yaml").read_bytes())
-            page.close()
-        browser.close()
+    print_pdfs(out, {Path(name).stem: POLICIES / name for name in names})
+    for name in names:
+        stem = Path(name).stem
+        (out / f"{stem}.expected.yaml").write_bytes((POLICIES / f"{stem}.expected.yaml").read_bytes())
     yield out
 
 

@@ -3,7 +3,6 @@ an SDK table keeps its rows, two columns of prose are not interleaved, Chinese t
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +11,7 @@ import pytest
 
 from scanner.policy import documents
 from scanner.policy.text import load_policy_text
-
-CHROMIUM = "/usr/bin/chromium"
+from tests.policy_text.reading import print_pdfs
 
 _SDK_TABLE = """<!doctype html><html><head><meta charset="utf-8"><style>
 body { font-family: sans-serif; font-size: 12px; }
@@ -51,24 +49,11 @@ _CHINESE = ("我们会收集您的精确位置信息（GPS经纬度），用于�
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{CHROMIUM} is required under CI")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
     out = tmp_path_factory.mktemp("pdfium")
     pages = {"sdk_table": _SDK_TABLE, "two_columns": _TWO_COLUMNS,
              "chinese": f"<!doctype html><html><head><meta charset='utf-8'></head><body><h1>隐私政策</h1>"
                         f"<p>{_CHINESE}</p></body></html>"}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        for name, html in pages.items():
-            page = browser.new_page()
-            page.set_content(html, wait_until="load")
-            page.pdf(path=str(out / f"{name}.pdf"), format="A4")
-            page.close()
-        browser.close()
+    print_pdfs(out, pages, format="A4")
     yield out
 
 

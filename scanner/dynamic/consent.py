@@ -9,8 +9,6 @@ one set look-up.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,14 +51,8 @@ def tcf_purpose_consents(tc_string: str) -> tuple[int, ...] | None:
     CmpVersion 12, ConsentScreen 6, ConsentLanguage 12, VendorListVersion 12, TcfPolicyVersion 6,
     IsServiceSpecific 1, UseNonStandardTexts 1, SpecialFeatureOptIns 12, PurposesConsent 24."""
     core = tc_string.strip().split(".", 1)[0]
-    if len(core) < 20:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(core + "=" * (-len(core) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    bits = "".join(f"{b:08b}" for b in raw)
-    if len(bits) < 152 + 24 or int(bits[:6], 2) != 2:
+    bits = _bits(core) if len(core) >= 20 else None
+    if bits is None or len(bits) < 152 + 24 or int(bits[:6], 2) != 2:
         return None
     start = 6 + 36 + 36 + 12 + 12 + 6 + 12 + 12 + 6 + 1 + 1 + 12
     purposes = bits[start:start + 24]
@@ -71,11 +63,7 @@ def consent_mode_gcs(value: str) -> str | None:
     """Google Consent Mode `gcs`: G1 then ad_storage and analytics_storage, 1 granted, 0 denied (G100: both denied)."""
     v = value.strip()
     if len(v) == 4 and v.startswith("G1") and set(v[2:]) <= {"0", "1", "-"}:
-        states = [c for c in v[2:] if c != "-"]
-        if states and all(c == "0" for c in states):
-            return REFUSED
-        if states and all(c == "1" for c in states):
-            return GRANTED
+        return _all_same(GRANTED if c == "1" else REFUSED for c in v[2:] if c != "-")
     return None
 
 

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 
 from scanner.errors import BadDeclaration
 from scanner.gcpause import gc_paused
-from scanner.policy.pdf_layout import PdfiumOpenError, PdfiumUnavailable, pdf_pages
+from scanner.policy.pdf_layout import PdfiumOpenError, PdfiumUnavailable, display_width, is_cjk, pdf_pages
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ def _reflow(page: str) -> str:
             continue
         if out and out[-1] and wrapped and not _STARTS_BLOCK.match(line):
             previous = out[-1]
-            if _is_cjk(previous[-1]) or _is_cjk(line.lstrip()[:1]) or previous.endswith("-"):
+            if is_cjk(previous[-1]) or is_cjk(line.lstrip()[:1]) or previous.endswith("-"):
                 out[-1] = previous + line.lstrip()  # "third-" + "party" keeps its hyphen
             else:
                 out[-1] = previous + " " + line.lstrip()
@@ -241,16 +241,8 @@ def _heading(line: str) -> str:
     return "#" * level + " " + line.strip()
 
 
-_WIDE = re.compile("[\u3000-\u9fff\uff00-\uffef]")  # the characters _is_cjk accepts, two columns wide
-
-
 def _width(line: str) -> int:
-    text = line.strip()
-    return len(text) if text.isascii() else len(text) + len(_WIDE.findall(text))
-
-
-def _is_cjk(char: str) -> bool:
-    return bool(char) and ("\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef")
+    return display_width(line.strip())
 
 
 def _docx_markdown(raw: bytes, path: str) -> str:

@@ -53,12 +53,18 @@ class _Group:
         return min(r.bottom for r in runs), max(r.top for r in runs)
 
 
+# East Asian wide characters (CJK radicals to unified ideographs, compatibility ideographs, full-width forms): one
+# takes two columns of a layout, and no space joins two of them. The PDF and docx readers both go by this.
 _WIDE = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
-def _is_cjk(char: str) -> bool:
-    return "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef" \
-        or "\u3000" <= char <= "\u303f"
+def is_cjk(char: str) -> bool:
+    return "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
+
+
+def display_width(text: str) -> int:
+    """Layout columns `text` takes (a wide character two)."""
+    return len(text) if text.isascii() else len(text) + len(_WIDE.findall(text))
 
 
 def pdf_pages(raw_pdf: bytes, max_pages: int) -> tuple[list[str], int]:
@@ -182,16 +188,16 @@ def _runs(objects: list[_Obj]) -> list[_Run]:
             if abs(base - run.base) <= 0.3 * em and -0.5 * em <= gap < (3.0 if marker else 1.0) * em:
                 if marker:  # a list item's number or bullet and its text: one line, as printed
                     number = run.text.rstrip()
-                    run.text = number + ("" if _is_cjk(number[-1]) else " ") + text.lstrip()
+                    run.text = number + ("" if is_cjk(number[-1]) else " ") + text.lstrip()
                     run.right = max(run.right, right)
                     run.bottom, run.top = min(run.bottom, bottom), max(run.top, top)
                     continue
-                if gap < 0.15 * em and _is_cjk(text.lstrip()[:1]):
+                if gap < 0.15 * em and is_cjk(text.lstrip()[:1]):
                     # "7 " + "天": a blank pdfium added at a change of font, not one the page shows
                     run.text, text = run.text.rstrip(), text.lstrip()
                 tail, head = run.text[-1:], text[:1]
                 space = gap > (0.45 if tail.isspace() or head.isspace() else 0.2) * em
-                if space and not tail.isspace() and not head.isspace() and not (_is_cjk(tail) or _is_cjk(head)):
+                if space and not tail.isspace() and not head.isspace() and not (is_cjk(tail) or is_cjk(head)):
                     run.text += " "
                 if gap >= 0.5 * em or (gap >= 0.2 * em and tail.isspace()):
                     # where a cell of a tight table may start: a cell's text ends in its trailing blank
@@ -294,7 +300,7 @@ def _column_width(runs: list[_Run]) -> float:
     columns), so a cell's text spans about as many columns as its width without running into the next column,
     as in pypdf's layout mode."""
     widths = sorted((run.right - run.left) / units for run in runs
-                    if (units := len(run.text) + (0 if run.text.isascii() else len(_WIDE.findall(run.text)))) >= 6)
+                    if (units := display_width(run.text)) >= 6)
     return max(0.85 * widths[len(widths) // 4], 1.0) if widths else _CELL_WIDTH
 
 
@@ -360,7 +366,7 @@ def _cell_text(cell: list[_Run]) -> str:
             text = piece
         elif not piece:
             continue
-        elif _is_cjk(text[-1]) or _is_cjk(piece[0]) or (text.endswith("-") and text[-2:-1].isalpha()):
+        elif is_cjk(text[-1]) or is_cjk(piece[0]) or (text.endswith("-") and text[-2:-1].isalpha()):
             text += piece
         else:
             text += " " + piece

@@ -397,7 +397,7 @@ class StaticReport:
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Observation:
     """One piece of personal data seen leaving the device in one flow."""
 

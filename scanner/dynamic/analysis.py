@@ -242,27 +242,28 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     after flow, so what the endpoint finds in one of them is kept in `memo` like the profile's hits."""
     if where not in endpoint.index:
         return ()
-    known = {h.key.lower() for h in found if h.confidence == CONFIRMED and h.key} if found else ()
+    known = {h.key.lower() for h in found if h.confidence == CONFIRMED and h.key} if found else frozenset()
     label = f"protocol:{endpoint.id}"
     hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
-        values = None
-        if memo is not None and layer.encodings:
+        encodings = layer.encodings
+        if memo is None or not encodings:
+            # A fresh layer: the fields under known keys are left out before any value is taken.
+            values = part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc, known)
+        else:
             key = (id(endpoint), where, id(layer))
             seen = memo.get(key)
             if seen is not MISSING and seen[0] is layer:
                 values = seen[1]
-        if values is None:
-            values = part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in layer.encodings, layer.doc)
-            if memo is not None and layer.encodings:
+            else:  # kept whole: the next flow's known keys may differ
+                values = part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc)
                 memo.put(key, (layer, values), len(layer.text))  # holding the layer keeps its id from reuse
-        for value in values:
-            f = value.field
-            if id(f) in hits or (known and f.leaf_lower in known):
+        for f, value in values:
+            if id(f) in hits or f.leaf_lower in known:
                 continue
             # The key as the peeler names it (the last step of a JSON path), like other hits.
-            hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, layer.encodings,
-                              value_ref(value.value) if f.data_type in LINKING_TYPES else None)
+            hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
+                              value_ref(value) if f.data_type in LINKING_TYPES else None)
     return tuple(hits.values())
 
 
@@ -279,15 +280,22 @@ def _strongest(hits: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:
     `gaid` and the protocol's field `gaid` are one observation, the known value)."""
     rank = CONFIDENCE_RANK
     best: dict[tuple[Any, ...], int] = {}  # (data type, identifier, where) and (key, where) -> the surest rank
+    clash = False
     for where, h in hits:
         r = rank.get(h.confidence, 0)
         kind = (h.data_type, h.identifier, where)
-        if best.get(kind, -1) < r:
+        seen = best.get(kind)
+        if seen is None or seen < r:
             best[kind] = r
+        clash = clash or seen is not None
         if h.key:
             at = (h.key, where)
-            if best.get(at, -1) < r:
+            seen = best.get(at)
+            if seen is None or seen < r:
                 best[at] = r
+            clash = clash or seen is not None
+    if not clash:  # the usual flow: nothing is told twice
+        return hits
     return [(where, h) for where, h in hits
             if (r := rank.get(h.confidence, 0)) >= best[(h.data_type, h.identifier, where)]
             and (not h.key or r >= best[(h.key, where)])]
@@ -321,6 +329,12 @@ def peak_per_minute(times: list[float]) -> int:
 def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks: Iterable[Mark] = (),
                  warnings: Iterable[str] = (), tls_failures: Iterable[dict[str, Any]] = ()) -> TrafficReport:
     """Analyse flows in time order (mark requests among them move the timeline) and summarise."""
+    with gc_paused():  # flows, observations and the summaries over them hold no reference cycles
+        return _report(records, analyzer, marks, warnings, tls_failures)
+
+
+def _report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, marks: Iterable[Mark], warnings: Iterable[str],
+            tls_failures: Iterable[dict[str, Any]]) -> TrafficReport:
     ordered = sorted(records, key=attrgetter("time"))
     timeline = analyzer.timeline
     for mark in marks:
@@ -331,23 +345,21 @@ def build_report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, *, marks
         if name is not None and not any(abs(m.time - record.time) < 1e-3 and m.name == name for m in timeline.marks):
             timeline.add(Mark(record.time, name, "capture"))
     report = TrafficReport(observations=[], flows=0, warnings=list(warnings))
-    with gc_paused():
-        for record in ordered:
-            gc_checkpoint()
-            result = analyzer.analyse(record)
-            if result.mark is not None:
-                continue
-            report.flows += 1
-            report.observations.extend(result.observations)
-            report.warnings.extend(result.warnings)
-            report.flow_index.append({
-                "id": record.id, "time": record.time, "method": record.method, "url": record.url,
-                "host": record.host, "status": record.status, "cleartext": record.cleartext,
-                "data_types": sorted({o.data_type for o in result.observations}) if result.observations else [],
-            })
+    for record in ordered:
+        gc_checkpoint()
+        result = analyzer.analyse(record)
+        if result.mark is not None:
+            continue
+        report.flows += 1
+        report.observations.extend(result.observations)
+        report.warnings.extend(result.warnings)
+        report.flow_index.append({
+            "id": record.id, "time": record.time, "method": record.method, "url": record.url,
+            "host": record.host, "status": record.status, "cleartext": record.cleartext,
+            "data_types": sorted({o.data_type for o in result.observations}) if result.observations else [],
+        })
     report.marks = [m.as_dict() for m in timeline.marks]
-    with gc_paused():  # it walks every observation: a collection of the whole heap midway costs more than it
-        report.linkage = linkage(report.observations)
+    report.linkage = linkage(report.observations)
     report.destinations = destinations(report.flow_index, report.observations, analyzer.recipients)
     report.frequency = frequency(report.observations)
     _add_unseen(report, tls_failures)

@@ -14,7 +14,7 @@ import fnmatch
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -49,11 +49,14 @@ class ProtocolField:
     identifier: str | None
     leaf: str = ""  # the last step of the key: what the peeler's key/value pairs call this field (set below)
     leaf_lower: str = ""  # compared with the keys of a request's other hits for every value found
+    steps: tuple[str, ...] = ()  # a JSON path's steps
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "leaf", self.key.rsplit(".", 1)[-1].removesuffix("[]") if self.location == "json"
                            else self.key)
         object.__setattr__(self, "leaf_lower", self.leaf.lower())
+        if self.location == "json":
+            object.__setattr__(self, "steps", tuple(self.key.split(".")))
 
     @property
     def where(self) -> str:
@@ -66,6 +69,7 @@ class _PartIndex:
     plain: dict[str, tuple[ProtocolField, ...]]
     dotted: tuple[tuple[str, ProtocolField], ...]  # (last key lower-cased, field)
     protobuf: dict[str, tuple[ProtocolField, ...]]
+    leaves: frozenset[str]  # every lower-cased last key above: most keys of a layer are none of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,8 @@ class Endpoint:
                     (protobuf if f.location == "protobuf" else plain).setdefault(f.leaf.lower(), []).append(f)
             self.index[where] = _PartIndex({k: tuple(v) for k, v in plain.items()},
                                            tuple((f.leaf.lower(), f) for f in dotted),
-                                           {k: tuple(v) for k, v in protobuf.items()})
+                                           {k: tuple(v) for k, v in protobuf.items()},
+                                           frozenset(f.leaf_lower for f in wanted))
 
     def path_values(self, path: str) -> dict[str, str]:
         """The named groups of the path pattern (URL path segments that carry a field)."""
@@ -185,30 +190,34 @@ class ProtocolCatalog:
         return None
 
 
+_JSON_START = re.compile(r"\s*[{\[]")
+
+
 def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]], text: str, protobuf: bool,
-                doc: Any = None) -> list[FieldValue]:
+                doc: Any = None, skip: Container[str] = ()) -> list[FieldValue]:
     """Values of the endpoint's fields in one decoded layer of one part of a request (Observation.where).
 
     `pairs` are the layer's key/value leaves, `protobuf` whether they are protobuf field paths. A JSON field with
     a dotted path is checked against the document itself (`doc` when the caller has it parsed), so `device.id` is
-    not any `id`.
+    not any `id`. Fields whose last key (lower-cased) is in `skip` are left out: the caller has a surer hit there.
     """
     index = endpoint.index.get(where)
     if index is None:
         return []
     found: list[FieldValue] = []
     by_key = index.protobuf if protobuf else index.plain
-    if by_key:
-        for key, value in pairs:
-            fields = by_key.get(key.lower())
-            if fields and not is_placeholder(value):
-                for f in fields:
-                    found.append(FieldValue(f, value))
-    if not index.dotted or protobuf or text.lstrip()[:1] not in "{[":
-        return found
-    # Parse the document only when one of the dotted fields' last keys is among its leaves.
-    keys = {k.lower() for k, _ in pairs}
-    present = [f for leaf, f in index.dotted if leaf in keys]
+    dotted = index.dotted if index.dotted and not protobuf and (doc is not None or _JSON_START.match(text)) else ()
+    leaves: set[str] = set()
+    for key, value in pairs:
+        lowered = key.lower()
+        if lowered not in index.leaves or lowered in skip:
+            continue  # nearly every key of a layer: one set look-up
+        fields = by_key.get(lowered)
+        if fields and not is_placeholder(value):
+            found.extend([FieldValue(f, value) for f in fields])
+        if dotted:
+            leaves.add(lowered)
+    present: Sequence[ProtocolField] = [f for leaf, f in dotted if leaf in leaves] if leaves else ()
     if present:
         if doc is None:
             try:
@@ -216,14 +225,27 @@ def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]]
             except ValueError:
                 return found
         for f in present:
-            found.extend(FieldValue(f, value) for value in _json_path(doc, f.key) if not is_placeholder(value))
+            found.extend(FieldValue(f, value) for value in _json_path(doc, f.steps) if not is_placeholder(value))
     return found
 
 
-def _json_path(doc: Any, path: str) -> Iterator[str]:
+def _json_path(doc: Any, steps: tuple[str, ...]) -> Iterator[str]:
     """Scalars at a dotted path; `[]` after a step (or as a step) walks every item of an array."""
+    node = doc
+    for step in steps:  # the usual case first: objects all the way down
+        if not isinstance(node, dict) or step.endswith("[]"):
+            break
+        node = _get(node, step)
+        if node is None:
+            return
+    else:
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
+            yield str(node)
+        return
     nodes: list[Any] = [doc]
-    for step in path.split("."):
+    for step in steps:
         each = step.endswith("[]")
         name = step.removesuffix("[]")
         nxt: list[Any] = []

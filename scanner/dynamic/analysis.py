@@ -160,7 +160,7 @@ class FlowAnalyzer:
             peeler.text(text, pairs=pairs)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, where, hits, self._detected)
+                hits += _protocol_hits(endpoint, peeler.layers, where, hits)
             self._parts_memo.put(key, hits, 2 * len(text))  # the pairs hold the text again
             if where == "query":  # read while the pairs are at hand; _query_signals peels again only if evicted
                 self._signals.put(text, layer_signals(peeler.layers), len(text))
@@ -186,7 +186,7 @@ class FlowAnalyzer:
             peeler.body(body, content_type, encoding, encodings)
             hits = self._detect(peeler.layers)
             if endpoint is not None:
-                hits += _protocol_hits(endpoint, peeler.layers, "body", hits, self._detected)
+                hits += _protocol_hits(endpoint, peeler.layers, "body", hits)
             stated = layer_signals(peeler.layers)
             found = hits, tuple(peeler.warnings), stated
             self._parts_memo.put(key, found, len(body))
@@ -232,14 +232,14 @@ class _Headers:
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
 
 
-def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = (),
-                   memo: BoundedMemo | None = None) -> tuple[Hit, ...]:
+def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = ()
+                   ) -> tuple[Hit, ...]:
     """The endpoint's documented fields found in the layers of one part, one hit per field.
 
     A field whose key already holds a known value (`found`, the profile's hits of the same part) is left out
     here: the known value wins anyway (_strongest), and most tracker fields in a profiled capture are such.
-    Layers from inside a value (they have encodings) come back from the peel memo as the very same objects flow
-    after flow, so what the endpoint finds in one of them is kept in `memo` like the profile's hits."""
+    Nothing is memoised per layer: looking a layer's few keys up in the endpoint's index costs less than a memo's
+    get and put."""
     if where not in endpoint.index:
         return ()
     known = {h.key.lower() for h in found if h.confidence == CONFIRMED and h.key} if found else frozenset()
@@ -247,23 +247,12 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
         encodings = layer.encodings
-        if memo is None or not encodings:
-            # A fresh layer: the fields under known keys are left out before any value is taken.
-            values = part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc, known)
-        else:
-            key = (id(endpoint), where, id(layer))
-            seen = memo.get(key)
-            if seen is not MISSING and seen[0] is layer:
-                values = seen[1]
-            else:  # kept whole: the next flow's known keys may differ
-                values = part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc)
-                memo.put(key, (layer, values), len(layer.text))  # holding the layer keeps its id from reuse
-        for f, value in values:
-            if id(f) in hits or f.leaf_lower in known:
-                continue
-            # The key as the peeler names it (the last step of a JSON path), like other hits.
-            hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
-                              value_ref(value) if f.data_type in LINKING_TYPES else None)
+        for f, value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc,
+                                    known):
+            if id(f) not in hits:
+                # The key as the peeler names it (the last step of a JSON path), like other hits.
+                hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
+                                  value_ref(value) if f.data_type in LINKING_TYPES else None)
     return tuple(hits.values())
 
 

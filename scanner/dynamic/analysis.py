@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from scanner.dynamic.consent import ConsentSignal, layer_signals, refusal_among
 from scanner.dynamic.decode import Layer, Peeler
-from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, PROTOCOL, Hit, ValueMatcher, detect, value_ref
+from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, LIKELY, PROTOCOL, Hit, ValueMatcher, detect, value_ref
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
@@ -93,7 +93,9 @@ class FlowAnalyzer:
         if not found and not grouped:
             return FlowResult([], warnings)
         hits = [(where, hit) for (_, _, _, where), hit in found.items()]
-        if any(h.confidence != CONFIRMED for _, h in hits):
+        # Protocol hits never clash with known values of their own part (_protocol_hits): only shapes can, and
+        # protocol hits of WebSocket messages, which share "body" with the request's body.
+        if any(h.confidence == LIKELY or (h.confidence == PROTOCOL and record.ws_messages) for _, h in hits):
             hits = _strongest(hits)
         for (data_type, where), by_label in grouped.items():
             needed = self.matcher.installed_apps_needed if data_type == "apps_on_device" else 1
@@ -125,7 +127,7 @@ class FlowAnalyzer:
         if len(path) > 1:
             path_hits = self._text_hits(unquote(path) if "%" in path else path, (), None, "")
             if endpoint is not None and endpoint.path_fields:
-                path_hits += _path_hits(endpoint, path)
+                path_hits += _path_hits(endpoint, path, path_hits)
             yield "path", path_hits
         if query:
             yield "query", self._text_hits(query, (), endpoint, "query")
@@ -236,30 +238,46 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
                    ) -> tuple[Hit, ...]:
     """The endpoint's documented fields found in the layers of one part, one hit per field.
 
-    A field whose key already holds a known value (`found`, the profile's hits of the same part) is left out
-    here: the known value wins anyway (_strongest), and most tracker fields in a profiled capture are such.
-    Nothing is memoised per layer: looking a layer's few keys up in the endpoint's index costs less than a memo's
-    get and put."""
+    A field is left out where the profile's hits of the same part (`found`) already tell it: a known value under
+    its key, or a known value of its data type and identifier kind. The known value would win anyway
+    (_strongest), most tracker fields in a profiled capture are such, and a part's hits that never clash need no
+    sorting out. Nothing is memoised per layer: looking a layer's few keys up in the endpoint's index costs less
+    than a memo's get and put."""
     if where not in endpoint.index:
         return ()
-    known = {h.key.lower() for h in found if h.confidence == CONFIRMED and h.key} if found else frozenset()
-    label = f"protocol:{endpoint.id}"
+    known, kinds = _confirmed(found)
+    label = endpoint.label
     hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
+        if layer.echo:
+            continue  # its pairs are its form's
         encodings = layer.encodings
         for f, value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc,
                                     known):
-            if id(f) not in hits:
+            if id(f) not in hits and (f.data_type, f.identifier) not in kinds:
                 # The key as the peeler names it (the last step of a JSON path), like other hits.
                 hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
                                   value_ref(value) if f.data_type in LINKING_TYPES else None)
     return tuple(hits.values())
 
 
-def _path_hits(endpoint: Endpoint, path: str) -> tuple[Hit, ...]:
+def _confirmed(found: tuple[Hit, ...]) -> tuple[frozenset[str] | set[str], frozenset[Any] | set[Any]]:
+    """The lower-cased keys and the (data type, identifier) kinds of a part's known values. Grouped kinds are left
+    out: one installed package alone is no observation, so it must not hide a protocol's list of them."""
+    if not found:
+        return frozenset(), frozenset()
+    sure = [h for h in found if h.confidence == CONFIRMED and h.data_type not in _GROUPED]
+    return {h.key.lower() for h in sure if h.key}, {(h.data_type, h.identifier) for h in sure}
+
+
+def _path_hits(endpoint: Endpoint, path: str, found: tuple[Hit, ...]) -> tuple[Hit, ...]:
     values = endpoint.path_values(path)
-    return tuple(Hit(f.data_type, f.identifier, f"protocol:{endpoint.id}", PROTOCOL, f.key, (), value_ref(values[f.key]))
-                 for f in endpoint.path_fields if f.key in values)
+    if not values:
+        return ()
+    known, kinds = _confirmed(found)
+    return tuple(Hit(f.data_type, f.identifier, endpoint.label, PROTOCOL, f.key, (), value_ref(values[f.key]))
+                 for f in endpoint.path_fields
+                 if f.key in values and f.key.lower() not in known and (f.data_type, f.identifier) not in kinds)
 
 
 def _strongest(hits: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:

@@ -243,7 +243,7 @@ def layer_signals(layers: Iterable[Any]) -> tuple[ConsentSignal, ...]:
     """The signals among the pairs of decoded layers (scanner.dynamic.decode.Layer); most layers state none."""
     found: list[ConsentSignal] = []
     for layer in layers:
-        if layer.pairs:
+        if layer.pairs and not layer.echo:  # an echo's pairs are its form's
             found.extend(signals(layer.pairs))
     return tuple(found)
 

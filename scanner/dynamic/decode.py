@@ -43,6 +43,9 @@ class Layer:
     key: str | None = None  # the key the whole layer was found under (a form field holding base64 …)
     # The parsed JSON document of a JSON layer: protocol fields with a dotted path walk it instead of parsing again.
     doc: object = field(default=None, compare=False, repr=False)
+    # A form's text URL-decoded, whose pairs are the very pairs of the form it decodes: scanned as text (a value
+    # escaped in the form shows only here), but what its pairs say was said by the form's layer already.
+    echo: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass
@@ -392,6 +395,7 @@ class Peeler:
         parsed = False
         document: object = None
         is_form: bool | None = None  # known once the form pattern was tried
+        form: Pairs = ()
         whole = _whole_base64(stripped)
         if whole is not None:
             # A whole body in base64 (padded "…=" looks like the form "name=", and MIME wraps lines), whatever
@@ -416,9 +420,9 @@ class Peeler:
                 parsed = True
                 document = doc
         elif (is_form := _FORM.match(stripped) is not None) and len(stripped) < MAX_SCAN:
-            form = _form_pairs(stripped)
+            form = tuple(_form_pairs(stripped))
             if form:
-                pairs = pairs + tuple(form)
+                pairs = pairs + form
                 nested = [(k, v) for k, v in form if len(v) >= 8 and _looks_encoded(v)]
                 parsed = True
         elif "<" in stripped and ">" in stripped:
@@ -429,7 +433,7 @@ class Peeler:
         for k, value in nested:
             self._nested(value, encodings, k, depth + 1)
         # Parsed JSON/form leaves were unwrapped one by one above: the whole text needs no token sweep.
-        self._unwrap(text, encodings, key, depth, stripped, tokens=not parsed, is_form=is_form)
+        self._unwrap(text, encodings, key, depth, stripped, tokens=not parsed, is_form=is_form, form=form)
 
     def _nested(self, value: str, encodings: tuple[str, ...], key: str, depth: int) -> None:
         """One leaf of a parsed JSON document or form: replayed from the memo when it was peeled before.
@@ -468,7 +472,8 @@ class Peeler:
             self._unwrap(value, encodings, key, depth)
 
     def _unwrap(self, text: str, encodings: tuple[str, ...], key: str | None, depth: int,
-                stripped: str | None = None, tokens: bool = True, is_form: bool | None = None) -> None:
+                stripped: str | None = None, tokens: bool = True, is_form: bool | None = None,
+                form: Pairs = ()) -> None:
         pct = "%" in text and _PCT.search(text) is not None
         if pct or "+" in text:
             if is_form is None:
@@ -476,9 +481,20 @@ class Peeler:
             if pct or is_form:
                 decoded = _unquote(text.replace("+", " ") if is_form else text)
                 if decoded != text:
-                    self._text(decoded, encodings + ("url",), key, depth + 1, ())
+                    if not (form and self._echo(decoded, encodings, key, depth, form)):
+                        self._text(decoded, encodings + ("url",), key, depth + 1, ())
         if tokens and len(text) >= 16:
             self._tokens(text, encodings, key, depth)
+
+    def _echo(self, decoded: str, encodings: tuple[str, ...], key: str | None, depth: int, form: Pairs) -> bool:
+        """The decoded form as an echo layer, when peeling it would parse the same pairs again (and so add
+        nothing but its text: its values were peeled as the form's). False when it is more than that."""
+        stripped = decoded.strip()
+        if depth >= MAX_DEPTH or stripped[:1] in "{[" or _FORM.match(stripped) is None \
+                or tuple(_form_pairs(stripped)) != form or _whole_base64(stripped) is not None:
+            return False
+        self._emit(Layer(decoded, encodings + ("url",), form, key, echo=True))
+        return True
 
     def _tokens(self, text: str, encodings: tuple[str, ...], key: str | None, depth: int) -> None:
         for match in _HEX_RUN.finditer(text) if _may_hold_hex_run(text) else ():
@@ -547,7 +563,9 @@ class _Blob:
         return _Blob(coding, None)
 
 
-_WHOLE_B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_-]{16,}={0,2}")
+# Possessive: a long text that is not one token fails at its first other character, without giving the run back
+# one character at a time to try the padding there.
+_WHOLE_B64 = re.compile(r"[A-Za-z0-9+/]{16,}+={0,2}+|[A-Za-z0-9_-]{16,}+={0,2}+")
 _B64_LINE_BREAKS = re.compile(r"\r?\n")
 
 

@@ -443,8 +443,8 @@ def shape_hits(layer: Layer, lowered: str, profile: DeviceProfile, keys: KeyLook
                 hits.append(Hit("device_id", "mac_address", None, LIKELY, keys(m.group(0)), enc, value_ref(mac)))
     need_ad = "advertising_id" not in identifiers and "oaid" not in identifiers
     need_location = profile.location is None
-    if not (need_ad or need_mac or need_location):
-        return hits  # the rest looks at key/value pairs only for these kinds
+    if not (need_ad or need_mac or need_location) or layer.echo:
+        return hits  # the rest looks at key/value pairs only for these kinds (an echo's were its form's)
     lat: tuple[float, int] | None = None
     lon: tuple[float, int] | None = None
     for key, value in layer.pairs:
@@ -501,7 +501,7 @@ def detect(layer: Layer, matcher: ValueMatcher) -> list[Hit]:
                             layer.encodings + (f"{decimals}-decimals",)))
     if matcher.shapes_needed:
         hits.extend(shape_hits(layer, lowered, profile, keys))
-    if layer.pairs:
+    if layer.pairs and not layer.echo:  # an echo's pairs are its form's, detected there
         hits.extend(identifier_hits(layer, matcher.key_kinds, profile.identifiers))
     return hits
 
@@ -624,14 +624,16 @@ def identifier_hits(layer: Layer, memo: dict[str, tuple[str, str] | None], known
     enc = layer.encodings
     for key, value in layer.pairs:
         # Looked up here first: every key of every layer comes this way, and nearly all are known.
-        kind = memo[key] if key in memo else _key_kind(key, memo)
+        kind: tuple[str, str] | None = memo.get(key, MISSING_KIND)  # type: ignore[arg-type]
+        if kind is MISSING_KIND:
+            kind = _key_kind(key, memo)
         if kind is None:
-            continue
-        shape = id_shape(value)
-        if shape is None:
             continue
         data_type, identifier = kind
         if known and identifier in known:
+            continue
+        shape = id_shape(value)
+        if shape is None:
             continue
         if identifier == "imei" and shape not in ("imei", "hex16", "random"):
             continue  # an "imei" key holding a UUID is some vendor's device id, not an IMEI

@@ -9,6 +9,7 @@ import functools
 import io
 import json
 import math
+import re
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -153,6 +154,7 @@ MAX_INFLATED_BYTES = 16 * 1024 * 1024 * 1024
 _REPARSE_FOR_POSITION = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _PIECE = 256 * 1024  # of a HAR read at a time
+_LOW = 64 * 1024  # left in the buffer when the next piece is read in before an entry
 
 
 class _Inflating(io.RawIOBase):
@@ -334,14 +336,39 @@ def _members(text: _JsonStream) -> Iterator[str]:
             return
 
 
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+
+
 def _items(text: _JsonStream) -> Iterator[Any]:
-    """The items of the array whose "[" was just read."""
+    """The items of the array whose "[" was just read.
+
+    The usual next item (a comma, then a whole value inside the piece at hand) is decoded right where it stands,
+    with one C scan; anything else (the end of the piece, the closing bracket, an error) takes the careful way."""
     if _opens(text, "]"):
         return
+    scan = text._DECODER.scan_once  # type: ignore[attr-defined]  # raw_decode without its Python frame
+    comma = _COMMA.match
+    yield text.value()
     while True:
-        yield text.value()
+        if len(text.buf) - text.pos < _LOW and not text.eof:
+            # Topped up before the next entry rather than after it fails at the end of the piece: the decoder's
+            # error counts the lines of the whole buffer, which cost more than the rest of reading the entry.
+            text._more()
+        buf = text.buf
+        m = comma(buf, text.pos)
+        if m is not None:
+            try:
+                found, end = scan(buf, m.end())
+            except (StopIteration, json.JSONDecodeError):
+                pass  # cut off by the end of the piece, or wrong: value() tells which, with the position
+            else:
+                if end < len(buf):  # a value at the very end may go on in the next piece
+                    text.pos = end
+                    yield found
+                    continue
         if not _delimiter(text, "]"):
             return
+        yield text.value()
 
 
 def _opens(text: _JsonStream, bracket: str) -> bool:

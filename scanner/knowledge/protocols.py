@@ -102,9 +102,11 @@ class Endpoint:
     # every matched flow.
     index: dict[str, _PartIndex] = field(default_factory=dict)
     path_fields: tuple[ProtocolField, ...] = ()
+    label: str = ""  # what its hits say matched them, made once: protocol:ID
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_fields", tuple(f for f in self.fields if f.location == "path"))
+        object.__setattr__(self, "label", f"protocol:{self.id}")
         for where in set(LOCATIONS.values()) - {"path"}:
             wanted = [f for f in self.fields if f.where == where]
             if not wanted:

@@ -399,7 +399,9 @@ class StaticReport:
 
 @dataclass(slots=True)
 class Observation:
-    """One piece of personal data seen leaving the device in one flow."""
+    """One piece of personal data seen leaving the device in one flow.
+
+    FlowAnalyzer.analyse builds it with positional arguments, one per field in this order: keep them in step."""
 
     data_type: str
     identifier: str | None

@@ -110,14 +110,15 @@ class FlowAnalyzer:
         recipient = self.recipients.resolve(record.host)
         refused = refusal_among(consent) if consent else None
         url, phase, cleartext = record.url, self.timeline.phase_at(record.time), record.cleartext
+        host, method, party, sdk, owner = recipient.host, record.method, recipient.party, recipient.sdk, recipient.owner
+        flow_id, domain, capture, when = record.id, recipient.registrable_domain, record.source or None, record.time
+        state = refused.state if refused else None
+        source = f"{refused.source} ({refused.key})" if refused else None
+        # Positional: a call with 22 keywords costs twice as much, and flows make an observation per hit.
         return FlowResult([Observation(
-            data_type=hit.data_type, identifier=hit.identifier, host=recipient.host, url=url,
-            method=record.method, party=recipient.party, sdk=recipient.sdk, owner=recipient.owner, where=where,
-            encodings=list(hit.encodings), time=record.time, phase=phase, cleartext=cleartext,
-            confidence=hit.confidence, flow_id=record.id, key=hit.key, value_label=hit.value_label,
-            registrable_domain=recipient.registrable_domain, value_ref=hit.value_ref, capture=record.source or None,
-            consent=refused.state if refused else None,
-            consent_source=f"{refused.source} ({refused.key})" if refused else None,
+            hit.data_type, hit.identifier, host, url, method, party, sdk, owner, where, list(hit.encodings), when,
+            phase, cleartext, hit.confidence, flow_id, hit.key, hit.value_label, domain, hit.value_ref, capture,
+            state, source,
         ) for where, hit in hits], warnings)
 
     def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None,
@@ -261,13 +262,17 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     return tuple(hits.values())
 
 
-def _confirmed(found: tuple[Hit, ...]) -> tuple[frozenset[str] | set[str], frozenset[Any] | set[Any]]:
+def _confirmed(found: tuple[Hit, ...]) -> tuple[set[str], set[Any]]:
     """The lower-cased keys and the (data type, identifier) kinds of a part's known values. Grouped kinds are left
     out: one installed package alone is no observation, so it must not hide a protocol's list of them."""
-    if not found:
-        return frozenset(), frozenset()
-    sure = [h for h in found if h.confidence == CONFIRMED and h.data_type not in _GROUPED]
-    return {h.key.lower() for h in sure if h.key}, {(h.data_type, h.identifier) for h in sure}
+    keys: set[str] = set()
+    kinds: set[Any] = set()
+    for h in found:
+        if h.confidence == CONFIRMED and h.data_type not in _GROUPED:
+            kinds.add((h.data_type, h.identifier))
+            if h.key:
+                keys.add(h.key.lower())
+    return keys, kinds
 
 
 def _path_hits(endpoint: Endpoint, path: str, found: tuple[Hit, ...]) -> tuple[Hit, ...]:

@@ -396,7 +396,8 @@ class Peeler:
         document: object = None
         is_form: bool | None = None  # known once the form pattern was tried
         form: Pairs = ()
-        whole = _whole_base64(stripped)
+        # _whole_base64's own first test, made here: nearly every text fails it.
+        whole = _whole_base64(stripped) if len(stripped) >= 16 and (stripped[-1] == "=" or "\n" in stripped) else None
         if whole is not None:
             # A whole body in base64 (padded "…=" looks like the form "name=", and MIME wraps lines), whatever
             # its content type: the layer is kept as sent and what it decodes to is peeled like any body.

@@ -182,7 +182,10 @@ class ProtocolCatalog:
 
     def match(self, host: str, path: str) -> Endpoint | None:
         """The endpoint a request goes to: the first candidate whose path pattern fits (or that has none)."""
-        candidates = self.candidates(host)
+        # Hosts come lower-cased from the readers: the cache answers most flows without candidates' work.
+        candidates = self._host_cache.get(host)
+        if candidates is None:
+            candidates = self.candidates(host)
         if not candidates:
             return None
         bare = path.partition("?")[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from operator import attrgetter
@@ -246,12 +247,12 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     than a memo's get and put."""
     if where not in endpoint.index:
         return ()
-    known, kinds = _confirmed(found)
+    known, kinds = _confirmed(found) if found else (_NONE, _NONE)
     label = endpoint.label
     hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
     for layer in layers:
-        if layer.echo:
-            continue  # its pairs are its form's
+        if not layer.pairs or layer.echo:
+            continue  # nothing to look up, or the pairs of its form
         encodings = layer.encodings
         for f, value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc,
                                     known):
@@ -262,7 +263,10 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     return tuple(hits.values())
 
 
-def _confirmed(found: tuple[Hit, ...]) -> tuple[set[str], set[Any]]:
+_NONE: frozenset[Any] = frozenset()
+
+
+def _confirmed(found: tuple[Hit, ...]) -> tuple[AbstractSet[str], AbstractSet[Any]]:
     """The lower-cased keys and the (data type, identifier) kinds of a part's known values. Grouped kinds are left
     out: one installed package alone is no observation, so it must not hide a protocol's list of them."""
     keys: set[str] = set()

@@ -35,7 +35,9 @@ MAX_SCAN = 2 * 1024 * 1024  # bytes of one body that are looked at
 Pairs = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though nothing may change a layer (memos share them between flows): a frozen dataclass sets each field
+# through object.__setattr__, and peeling makes a layer for every text it finds. Hashed by its fields all the same.
+@dataclass(slots=True, unsafe_hash=True)
 class Layer:
     text: str
     encodings: tuple[str, ...]

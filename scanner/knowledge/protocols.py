@@ -218,8 +218,12 @@ def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]]
         if lowered not in index.leaves or lowered in skip:
             continue  # nearly every key of a layer: one set look-up
         fields = by_key.get(lowered)
-        if fields and not is_placeholder(value):
-            found.extend([FieldValue(f, value) for f in fields])
+        # is_placeholder's first test inline: most values are no placeholder and fail it.
+        if fields and ((len(value) > 2 and value[0] not in _PLACEHOLDER_HEADS) or not is_placeholder(value)):
+            if len(fields) == 1:
+                found.append(FieldValue(fields[0], value))
+            else:
+                found.extend([FieldValue(f, value) for f in fields])
         if dotted:
             leaves.add(lowered)
     present: Sequence[ProtocolField] = [f for leaf, f in dotted if leaf in leaves] if leaves else ()

@@ -249,17 +249,20 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
         return ()
     known, kinds = _confirmed(found) if found else (_NONE, _NONE)
     label = endpoint.label
-    hits: dict[int, Hit] = {}  # by id of the field: the endpoint holds its fields as long as the hits live
+    # One hit per (data type, identifier kind), the first found: a flow makes one observation of each per part
+    # anyway (analyse), and an endpoint may name one value twice (as a form and as a JSON field).
+    hits: dict[tuple[str, str | None], Hit] = {}
     for layer in layers:
         if not layer.pairs or layer.echo:
             continue  # nothing to look up, or the pairs of its form
         encodings = layer.encodings
         for f, value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc,
                                     known):
-            if id(f) not in hits and (f.data_type, f.identifier) not in kinds:
+            kind = (f.data_type, f.identifier)
+            if kind not in hits and kind not in kinds:
                 # The key as the peeler names it (the last step of a JSON path), like other hits.
-                hits[id(f)] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
-                                  value_ref(value) if f.data_type in LINKING_TYPES else None)
+                hits[kind] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
+                                 value_ref(value) if f.data_type in LINKING_TYPES else None)
     return tuple(hits.values())
 
 

@@ -484,17 +484,23 @@ class Peeler:
             if pct or is_form:
                 decoded = _unquote(text.replace("+", " ") if is_form else text)
                 if decoded != text:
-                    if not (form and self._echo(decoded, encodings, key, depth, form)):
+                    if not (form and self._echo(decoded, text, encodings, key, depth, form)):
                         self._text(decoded, encodings + ("url",), key, depth + 1, ())
         if tokens and len(text) >= 16:
             self._tokens(text, encodings, key, depth)
 
-    def _echo(self, decoded: str, encodings: tuple[str, ...], key: str | None, depth: int, form: Pairs) -> bool:
+    def _echo(self, decoded: str, text: str, encodings: tuple[str, ...], key: str | None, depth: int,
+              form: Pairs) -> bool:
         """The decoded form as an echo layer, when peeling it would parse the same pairs again (and so add
-        nothing but its text: its values were peeled as the form's). False when it is more than that."""
-        stripped = decoded.strip()
-        if depth >= MAX_DEPTH or stripped[:1] in "{[" or _FORM.match(stripped) is None \
-                or tuple(_form_pairs(stripped)) != form or _whole_base64(stripped) is not None:
+        nothing but its text: its values were peeled as the form's). False when it is more than that.
+
+        The pairs are the same when decoding made no new "&" or "=" (the fields split alike) and left nothing to
+        decode (no "%" or "+"): each field of the decoded text is then the decoded field, as the form's pairs are."""
+        if depth >= MAX_DEPTH or "%" in decoded or "+" in decoded or decoded.count("&") != text.count("&") \
+                or decoded.count("=") != text.count("="):
+            return False
+        # _FORM admits no white space at all, so the decoded text is its own stripped text, as the form's was.
+        if decoded[:1] in "{[" or _FORM.fullmatch(decoded) is None or (decoded[-1] == "=" and _whole_base64(decoded)):
             return False
         self._emit(Layer(decoded, encodings + ("url",), form, key, echo=True))
         return True

@@ -83,3 +83,16 @@ def test_what_is_not_a_har_is_named(tmp_path: Path, text: str, reason: str) -> N
 
 def test_an_empty_entries_list_is_a_har_without_flows(tmp_path: Path) -> None:
     assert list(iter_har_entries(_write(tmp_path, '{"log": {"version": "1.2", "entries": [ ]}}'))) == []
+
+
+def test_many_small_entries_across_pieces_and_a_bad_one_after_them(tmp_path: Path) -> None:
+    # Entries decoded where they stand in the buffer, the buffer topped up between them: every one comes out once,
+    # in order, whatever piece boundary it straddles; an error far into the file still names the file as broken.
+    entries = [{"request": {"url": f"https://a.example/{i}", "postData": {"text": "z" * (i % 997)}}, "i": i}
+               for i in range(3000)]
+    doc = {"log": {"version": "1.2", "entries": entries}}
+    path = _write(tmp_path, json.dumps(doc))
+    assert list(iter_har_entries(path)) == entries
+    broken = _write(tmp_path, json.dumps(doc)[:-40] + "}, {oops}]}}", name="broken.har")
+    with pytest.raises(BadCapture, match="invalid JSON"):
+        list(iter_har_entries(broken))

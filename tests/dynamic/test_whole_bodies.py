@@ -44,3 +44,24 @@ def test_a_form_with_padded_values_stays_a_form_and_garbage_stays_raw() -> None:
     raw = base64.b64encode(bytes(range(200, 256)) * 2)  # decodes to no text and no protobuf
     layers = peel_body(raw, "application/octet-stream").layers
     assert [layer.encodings for layer in layers] == [()]  # kept as sent
+
+
+def test_a_decoded_form_that_splits_alike_is_an_echo_scanned_but_not_read_twice() -> None:
+    # "%40" hides the e-mail from the form's raw text; the decoded text shows it, and its pairs are the form's.
+    body = b"email=jane.doe%40example.com&events=%5B%7B%22n%22%3A1%7D%5D&adid=38400000-8cf0-11bd-b23e-10b96e40000d"
+    layers = peel_body(body, "application/x-www-form-urlencoded").layers
+    echoes = [layer for layer in layers if layer.echo]
+    assert len(echoes) == 1 and "jane.doe@example.com" in echoes[0].text
+    assert echoes[0].pairs == layers[0].pairs and echoes[0].encodings == ("url",)
+    assert not layers[0].echo
+
+
+@pytest.mark.parametrize("body", [
+    b"q=a%26b%3Dc&x=1",  # decoding makes new fields: the decoded text is a form of its own
+    b"q=100%2525&x=1",  # decoding leaves an escape to decode again
+    b"q=two%20words&x=1",  # decoding makes a text with a space: no form at all
+])
+def test_a_decoded_form_that_is_more_than_its_form_is_peeled_in_full(body: bytes) -> None:
+    layers = peel_body(body, "application/x-www-form-urlencoded").layers
+    assert not any(layer.echo for layer in layers)
+    assert any("url" in layer.encodings for layer in layers)

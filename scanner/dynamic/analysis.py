@@ -247,7 +247,7 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     than a memo's get and put."""
     if where not in endpoint.index:
         return ()
-    known, kinds = _confirmed(found) if found else (_NONE, _NONE)
+    known, kinds = _confirmed(found)
     label = endpoint.label
     # One hit per (data type, identifier kind), the first found: a flow makes one observation of each per part
     # anyway (analyse), and an endpoint may name one value twice (as a form and as a JSON field).
@@ -272,6 +272,8 @@ _NONE: frozenset[Any] = frozenset()
 def _confirmed(found: tuple[Hit, ...]) -> tuple[AbstractSet[str], AbstractSet[Any]]:
     """The lower-cased keys and the (data type, identifier) kinds of a part's known values. Grouped kinds are left
     out: one installed package alone is no observation, so it must not hide a protocol's list of them."""
+    if not found:
+        return _NONE, _NONE
     keys: set[str] = set()
     kinds: set[Any] = set()
     for h in found:
@@ -289,7 +291,7 @@ def _path_hits(endpoint: Endpoint, path: str, found: tuple[Hit, ...]) -> tuple[H
     known, kinds = _confirmed(found)
     return tuple(Hit(f.data_type, f.identifier, endpoint.label, PROTOCOL, f.key, (), value_ref(values[f.key]))
                  for f in endpoint.path_fields
-                 if f.key in values and f.key.lower() not in known and (f.data_type, f.identifier) not in kinds)
+                 if f.key in values and f.leaf_lower not in known and (f.data_type, f.identifier) not in kinds)
 
 
 def _strongest(hits: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:

@@ -500,7 +500,7 @@ class Peeler:
                 or decoded.count("=") != text.count("="):
             return False
         # _FORM admits no white space at all, so the decoded text is its own stripped text, as the form's was.
-        if decoded[:1] in "{[" or _FORM.fullmatch(decoded) is None or (decoded[-1] == "=" and _whole_base64(decoded)):
+        if decoded[:1] in "{[" or _FORM.fullmatch(decoded) is None or _whole_base64(decoded) is not None:
             return False
         self._emit(Layer(decoded, encodings + ("url",), form, key, echo=True))
         return True

@@ -250,6 +250,9 @@ def _syntax_error(path: Path, exc: Exception) -> BadCapture:
     return BadCapture(f"not a HAR file: invalid JSON ({reason})", path=str(path))
 
 
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+
+
 class _JsonStream:
     """A JSON text read a piece at a time, whole values taken out of it with the C decoder (`raw_decode`).
 
@@ -257,6 +260,7 @@ class _JsonStream:
     times as fast, and memory stays bounded by the largest entry plus one piece of the file, as with ijson."""
 
     _DECODER = json.JSONDecoder(strict=False)  # raw control characters in strings, as some exporters write them
+    _scan = staticmethod(_DECODER.scan_once)  # type: ignore[attr-defined]  # raw_decode without its Python frame
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -308,6 +312,36 @@ class _JsonStream:
             self.pos = end
             return found
 
+    def items(self) -> Iterator[Any]:
+        """The items of the array whose "[" was just read.
+
+        The usual next item (a comma, then a whole value inside the piece at hand) is decoded right where it stands,
+        with one C scan; anything else (the end of the piece, the closing bracket, an error) takes the careful way,
+        _delimiter then value. The buffer is topped up before an item rather than after the item fails at the end of
+        the piece: the decoder's error counts the lines of the whole buffer, which costs more than reading the entry."""
+        if _opens(self, "]"):
+            return
+        scan, comma = self._scan, _COMMA.match
+        yield self.value()
+        while True:
+            if len(self.buf) - self.pos < _LOW and not self.eof:
+                self._more()
+            buf = self.buf
+            m = comma(buf, self.pos)
+            if m is not None:
+                try:
+                    found, end = scan(buf, m.end())
+                except (StopIteration, json.JSONDecodeError):
+                    pass  # cut off by the end of the piece, or wrong: value() tells which, with the position
+                else:
+                    if end < len(buf):  # a value at the very end may go on in the next piece
+                        self.pos = end
+                        yield found
+                        continue
+            if not _delimiter(self, "]"):
+                return
+            yield self.value()
+
     def expect(self, char: str) -> None:
         got = self.char()
         if got != char:
@@ -336,41 +370,6 @@ def _members(text: _JsonStream) -> Iterator[str]:
             return
 
 
-_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
-
-
-def _items(text: _JsonStream) -> Iterator[Any]:
-    """The items of the array whose "[" was just read.
-
-    The usual next item (a comma, then a whole value inside the piece at hand) is decoded right where it stands,
-    with one C scan; anything else (the end of the piece, the closing bracket, an error) takes the careful way."""
-    if _opens(text, "]"):
-        return
-    scan = text._DECODER.scan_once  # type: ignore[attr-defined]  # raw_decode without its Python frame
-    comma = _COMMA.match
-    yield text.value()
-    while True:
-        if len(text.buf) - text.pos < _LOW and not text.eof:
-            # Topped up before the next entry rather than after it fails at the end of the piece: the decoder's
-            # error counts the lines of the whole buffer, which cost more than the rest of reading the entry.
-            text._more()
-        buf = text.buf
-        m = comma(buf, text.pos)
-        if m is not None:
-            try:
-                found, end = scan(buf, m.end())
-            except (StopIteration, json.JSONDecodeError):
-                pass  # cut off by the end of the piece, or wrong: value() tells which, with the position
-            else:
-                if end < len(buf):  # a value at the very end may go on in the next piece
-                    text.pos = end
-                    yield found
-                    continue
-        if not _delimiter(text, "]"):
-            return
-        yield text.value()
-
-
 def _opens(text: _JsonStream, bracket: str) -> bool:
     """Whether the next character is `bracket` (then consumed; else nothing is)."""
     found = text.char()
@@ -397,7 +396,7 @@ def _har_entries(stream: BinaryIO) -> Iterator[Any]:
             for member in _members(text):
                 if member == "entries" and _opens(text, "["):
                     found = True
-                    yield from _items(text)
+                    yield from text.items()
                 else:
                     text.value()
         else:

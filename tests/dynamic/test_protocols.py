@@ -128,6 +128,22 @@ def test_known_value_beats_the_protocol_field_it_sits_in() -> None:
     assert found == [("advertising_id", "confirmed")]
 
 
+def test_a_known_value_of_the_same_kind_elsewhere_in_the_part_hides_the_protocol_field() -> None:
+    """The profile's advertising id under another key of the query: the protocol's gps_adid (some other value) is no
+    second advertising-id observation of that query, and the field is reported once even when the query says it
+    twice."""
+    adid = "8be1b7a5-3024-4d33-aa56-f2ddda4d26b1"
+    profile = DeviceProfile(identifiers={"advertising_id": adid})
+    record = _record(f"https://app.adjust.com/session?ad={adid}&gps_adid=0a1b2c3d-0000-4000-8000-00000000abcd")
+    found = [(o.identifier, o.confidence, o.key) for o in _analyzer(profile).analyse(record).observations
+             if o.where == "query"]
+    assert found == [("advertising_id", "confirmed", "ad")]
+    record = _record("https://app.adjust.com/session?gps_adid=0a1b2c3d-0000-4000-8000-00000000abcd"
+                     "&gps_adid=0a1b2c3d-0000-4000-8000-00000000abcd")
+    found = [(o.identifier, o.confidence) for o in _analyzer().analyse(record).observations if o.where == "query"]
+    assert found == [("advertising_id", "protocol")]
+
+
 def test_protocols_can_be_turned_off() -> None:
     record = _example(CATALOG.endpoints[0])
     assert not [o for o in _analyzer(protocols=ProtocolCatalog(())).analyse(record).observations

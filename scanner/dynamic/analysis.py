@@ -15,9 +15,11 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
-from scanner.dynamic.consent import ConsentSignal, layer_signals, refusal_among
+from scanner.dynamic.consent import ConsentSignal, layer_signals, purpose_of, refusal_among
 from scanner.dynamic.decode import Layer, Peeler
-from scanner.dynamic.detect import CONFIDENCE_RANK, CONFIRMED, LIKELY, PROTOCOL, Hit, ValueMatcher, detect, value_ref
+from scanner.dynamic.detect import (
+    CONFIDENCE_RANK, CONFIRMED, LIKELY, PROTOCOL, Hit, ValueMatcher, detect, new_hit, value_ref,
+)
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url
 from scanner.dynamic.memo import MISSING, BoundedMemo
@@ -109,18 +111,25 @@ class FlowAnalyzer:
             return FlowResult([], warnings)
         # Everything but the hit is the same for all observations of a flow: work it out once.
         recipient = self.recipients.resolve(record.host)
-        refused = refusal_among(consent) if consent else None
         url, phase, cleartext = record.url, self.timeline.phase_at(record.time), record.cleartext
         host, method, party, sdk, owner = recipient.host, record.method, recipient.party, recipient.sdk, recipient.owner
         flow_id, domain, capture, when = record.id, recipient.registrable_domain, record.source or None, record.time
-        state = refused.state if refused else None
-        source = f"{refused.source} ({refused.key})" if refused else None
         # Positional: a call with 22 keywords costs twice as much, and flows make an observation per hit.
-        return FlowResult([Observation(
-            hit.data_type, hit.identifier, host, url, method, party, sdk, owner, where, list(hit.encodings), when,
-            phase, cleartext, hit.confidence, flow_id, hit.key, hit.value_label, domain, hit.value_ref, capture,
-            state, source,
-        ) for where, hit in hits], warnings)
+        if not consent:  # the usual flow: nothing said about consent
+            return FlowResult([Observation(
+                hit.data_type, hit.identifier, host, url, method, party, sdk, owner, where, list(hit.encodings), when,
+                phase, cleartext, hit.confidence, flow_id, hit.key, hit.value_label, domain, hit.value_ref, capture,
+                None, None,
+            ) for where, hit in hits], warnings)
+        observations = []
+        for where, hit in hits:
+            refused = refusal_among(consent, purpose_of(hit.identifier, recipient.categories))
+            observations.append(Observation(
+                hit.data_type, hit.identifier, host, url, method, party, sdk, owner, where, list(hit.encodings), when,
+                phase, cleartext, hit.confidence, flow_id, hit.key, hit.value_label, domain, hit.value_ref, capture,
+                refused.state if refused else None, f"{refused.source} ({refused.key})" if refused else None,
+            ))
+        return FlowResult(observations, warnings)
 
     def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None,
                consent: list[ConsentSignal]) -> Iterable[tuple[str, tuple[Hit, ...]]]:
@@ -247,7 +256,7 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     than a memo's get and put."""
     if where not in endpoint.index:
         return ()
-    known, kinds = _confirmed(found)
+    known, kinds = _confirmed(found) if found else (_NONE, _NONE)
     label = endpoint.label
     # One hit per (data type, identifier kind), the first found: a flow makes one observation of each per part
     # anyway (analyse), and an endpoint may name one value twice (as a form and as a JSON field).
@@ -261,8 +270,8 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
             kind = (f.data_type, f.identifier)
             if kind not in hits and kind not in kinds:
                 # The key as the peeler names it (the last step of a JSON path), like other hits.
-                hits[kind] = Hit(f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
-                                 value_ref(value) if f.data_type in LINKING_TYPES else None)
+                hits[kind] = new_hit((f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
+                                      value_ref(value) if f.data_type in LINKING_TYPES else None))
     return tuple(hits.values())
 
 
@@ -272,16 +281,10 @@ _NONE: frozenset[Any] = frozenset()
 def _confirmed(found: tuple[Hit, ...]) -> tuple[AbstractSet[str], AbstractSet[Any]]:
     """The lower-cased keys and the (data type, identifier) kinds of a part's known values. Grouped kinds are left
     out: one installed package alone is no observation, so it must not hide a protocol's list of them."""
-    if not found:
+    sure = [h for h in found if h.confidence == CONFIRMED and h.data_type not in _GROUPED]
+    if not sure:
         return _NONE, _NONE
-    keys: set[str] = set()
-    kinds: set[Any] = set()
-    for h in found:
-        if h.confidence == CONFIRMED and h.data_type not in _GROUPED:
-            kinds.add((h.data_type, h.identifier))
-            if h.key:
-                keys.add(h.key.lower())
-    return keys, kinds
+    return {h.key.lower() for h in sure if h.key}, {(h.data_type, h.identifier) for h in sure}
 
 
 def _path_hits(endpoint: Endpoint, path: str, found: tuple[Hit, ...]) -> tuple[Hit, ...]:

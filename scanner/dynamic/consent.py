@@ -35,13 +35,28 @@ _FLAG_REFUSED = {
     "consent": {"0", "false", "denied", "no"},
     "gdpr_consent_given": {"0", "false"},
     "adid_collection": {"false", "0"},  # Firebase
-    "ad_user_data": {"denied"}, "ad_personalization": {"denied"},  # Consent Mode v2 as parameters
+    # Consent Mode types as parameters (v2 sends ad_user_data and ad_personalization so; SDK bodies all four)
+    "ad_storage": {"denied"}, "ad_user_data": {"denied"}, "ad_personalization": {"denied"},
+    "analytics_storage": {"denied"},
 }
+
+# What a refusal covers when it is not everything: Play's purpose ids (scanner.model.PURPOSES).
+ADVERTISING = "advertising"
+ANALYTICS = "analytics"
+# Google's consent types by what its definitions say each governs (Consent Mode, "Consent types", see
+# docs/dynamic.md): ad_storage "storage … (such as device identifiers for apps) related to advertising",
+# ad_user_data "sending user data related to advertising to Google", ad_personalization "personalized
+# advertising", analytics_storage "storage … (such as app identifiers for apps) related to analytics".
+CONSENT_MODE_PURPOSES = {"ad_storage": ADVERTISING, "ad_user_data": ADVERTISING, "ad_personalization": ADVERTISING,
+                         "analytics_storage": ANALYTICS}
+
+
 @dataclass(frozen=True, slots=True)
 class ConsentSignal:
     state: str  # refused | granted
     source: str  # e.g. "tcf", "us_privacy", "consent_mode", "npa", "advertiser_tracking_enabled"
     key: str
+    purpose: str | None = None  # what the choice is about (ADVERTISING, ANALYTICS); None: all personal data
 
 
 def tcf_purpose_consents(tc_string: str) -> tuple[int, ...] | None:
@@ -59,19 +74,28 @@ def tcf_purpose_consents(tc_string: str) -> tuple[int, ...] | None:
     return tuple(i + 1 for i, bit in enumerate(purposes) if bit == "1")
 
 
-def consent_mode_gcs(value: str) -> str | None:
-    """Google Consent Mode `gcs`: G1 then ad_storage and analytics_storage, 1 granted, 0 denied (G100: both denied)."""
+GCD_TYPES = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+
+
+def consent_mode_gcs_states(value: str) -> dict[str, str] | None:
+    """Google Consent Mode `gcs`: G1 then ad_storage and analytics_storage, 1 granted, 0 denied, - not set."""
     v = value.strip()
     if len(v) == 4 and v.startswith("G1") and set(v[2:]) <= {"0", "1", "-"}:
-        return _all_same(GRANTED if c == "1" else REFUSED for c in v[2:] if c != "-")
+        return {name: GRANTED if c == "1" else REFUSED for name, c in zip(GCD_TYPES[:2], v[2:], strict=True)
+                if c != "-"}
     return None
+
+
+def consent_mode_gcs(value: str) -> str | None:
+    """The state `gcs` gives both of its types (G100: both denied), None when they differ or it is no gcs."""
+    states = consent_mode_gcs_states(value)
+    return _all_same(states.values()) if states else None
 
 
 # Consent Mode v2 `gcd`: "1", then a separator digit and a letter for each of ad_storage, analytics_storage,
 # ad_user_data and ad_personalization ("13r3r3r3r5l1", "11p1p1p1p5"). A letter is a digit of the base64url alphabet
 # below; bits 2-3 of its value are the default state and bits 0-1 the update: 1 not set, 2 denied, 3 granted.
 _GCD_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
-GCD_TYPES = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
 
 
 def consent_mode_gcd(value: str) -> dict[str, str] | None:
@@ -96,6 +120,20 @@ def consent_mode_gcd(value: str) -> dict[str, str] | None:
 def _all_same(states: Iterable[str]) -> str | None:
     found = set(states)
     return found.pop() if len(found) == 1 else None
+
+
+def consent_mode_signals(states: dict[str, str], key: str) -> list[ConsentSignal]:
+    """One signal when every type stated says the same, else one per purpose (ads denied, analytics granted: the
+    advertising identifiers of the request were refused, its analytics ones not)."""
+    state = _all_same(states.values())
+    if state is not None:
+        return [ConsentSignal(state, "consent_mode", key)]
+    found = []
+    for purpose in (ADVERTISING, ANALYTICS):
+        said = [s for name, s in states.items() if CONSENT_MODE_PURPOSES[name] == purpose]
+        if said:
+            found.append(ConsentSignal(REFUSED if REFUSED in said else GRANTED, "consent_mode", key, purpose))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,17 +258,12 @@ def signals(pairs: Iterable[tuple[str, str]]) -> list[ConsentSignal]:
                 found.append(ConsentSignal(state, f"gpp {section}", key))
         elif k in _TCF_PURPOSE_KEYS and v[:1] in ("0", "1") and set(v) <= {"0", "1"}:
             found.append(ConsentSignal(GRANTED if v[0] == "1" else REFUSED, "tcf", key))
-        elif k == "gcs":
-            state = consent_mode_gcs(value)
-            if state is not None:
-                found.append(ConsentSignal(state, "consent_mode", key))
-        elif k == "gcd":
-            stated = consent_mode_gcd(value)
-            state = _all_same(stated.values()) if stated else None
-            if state is not None:
-                found.append(ConsentSignal(state, "consent_mode", key))
+        elif k == "gcs" or k == "gcd":
+            stated = consent_mode_gcs_states(value) if k == "gcs" else consent_mode_gcd(value)
+            if stated:
+                found.extend(consent_mode_signals(stated, key))
         elif v in _FLAG_REFUSED.get(k, ()):
-            found.append(ConsentSignal(REFUSED, k, key))
+            found.append(ConsentSignal(REFUSED, k, key, CONSENT_MODE_PURPOSES.get(k)))
     return found
 
 
@@ -253,7 +286,40 @@ def refusal(pairs: Iterable[tuple[str, str]]) -> ConsentSignal | None:
     return refusal_among(signals(pairs))
 
 
-def refusal_among(found: Sequence[ConsentSignal]) -> ConsentSignal | None:
-    """refusal() over signals already read from the parts of one request."""
-    granted = {s.source for s in found if s.state == GRANTED}
-    return next((s for s in found if s.state == REFUSED and s.source not in granted), None)
+def refusal_among(found: Sequence[ConsentSignal], purpose: str | None = None) -> ConsentSignal | None:
+    """refusal() over signals already read from the parts of one request, for data of `purpose` (None: data whose
+    purpose is not known, which only a refusal of everything covers).
+
+    A grant of the same kind cancels a refusal it covers: an unscoped grant any refusal of its kind, a grant for
+    one purpose the refusals that data of that purpose falls under."""
+    granted = {(s.source, s.purpose) for s in found if s.state == GRANTED}
+    for s in found:
+        if s.state != REFUSED or (s.purpose is not None and s.purpose != purpose):
+            continue
+        if (s.source, None) in granted or (s.source, purpose) in granted:
+            continue
+        if purpose is None and any(source == s.source for source, _ in granted):
+            continue  # data of no known purpose: any later choice of the same kind stands
+        return s
+    return None
+
+
+# Identifier kinds by the consent purpose that governs them, in Consent Mode's words for apps: advertising covers
+# "device identifiers" used for ads, analytics "app identifiers" (an app's or SDK's own per-install id).
+_PURPOSE_OF_IDENTIFIER = {
+    **dict.fromkeys(("advertising_id", "idfa", "oaid"), ADVERTISING),
+    **dict.fromkeys(("app_instance_id", "firebase_installation_id", "install_id", "vendor_visitor_id", "idfv",
+                     "app_set_id", "vaid"), ANALYTICS),
+}
+_PURPOSE_OF_CATEGORY = {"advertising": ADVERTISING, "attribution": ADVERTISING, "analytics": ANALYTICS,
+                        "statistics": ANALYTICS}
+
+
+def purpose_of(identifier: str | None, categories: Iterable[str]) -> str | None:
+    """The consent purpose a piece of data falls under: its identifier kind's, else the recipient SDK's when its
+    categories name one purpose only; None when neither tells."""
+    found = _PURPOSE_OF_IDENTIFIER.get(identifier) if identifier else None
+    if found is not None:
+        return found
+    named = {_PURPOSE_OF_CATEGORY[c] for c in categories if c in _PURPOSE_OF_CATEGORY}
+    return named.pop() if len(named) == 1 else None

@@ -9,12 +9,13 @@ kinds the profile has no value of: when the profile knows the IMEI, another IMEI
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -46,6 +47,11 @@ class Hit(NamedTuple):
     key: str | None
     encodings: tuple[str, ...]
     value_ref: str | None = None  # which value (see Observation.value_ref), for linkage
+
+
+# Hit((…)) without the named tuple's __new__, a Python function: 0.23 µs instead of 0.40 µs, for the hits built
+# per value of every matched request. The tuple must hold all seven fields in order.
+new_hit: Callable[[tuple[Any, ...]], Hit] = functools.partial(tuple.__new__, Hit)  # type: ignore[assignment]
 
 
 def value_ref(value: str) -> str:

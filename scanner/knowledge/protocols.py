@@ -18,7 +18,7 @@ from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
@@ -70,6 +70,25 @@ class _PartIndex:
     dotted: tuple[tuple[str, ProtocolField], ...]  # (last key lower-cased, field)
     protobuf: dict[str, tuple[ProtocolField, ...]]
     leaves: frozenset[str]  # every lower-cased last key above: most keys of a layer are none of them
+    # Key as sent -> (its lower-cased form, the fields it names): a layer's keys come back request after request,
+    # and one look-up of the key itself costs less than lower-casing it and looking that up. Plain and protobuf
+    # keys apart, as they name different fields.
+    seen: dict[str, tuple[str, tuple[ProtocolField, ...]] | None] = field(default_factory=dict)
+    seen_protobuf: dict[str, tuple[str, tuple[ProtocolField, ...]] | None] = field(default_factory=dict)
+
+    def entry(self, key: str, protobuf: bool) -> tuple[str, tuple[ProtocolField, ...]] | None:
+        """What a key sent in a layer names here (None: nothing, the usual answer), remembered."""
+        seen = self.seen_protobuf if protobuf else self.seen
+        lowered = key.lower()
+        found = (lowered, (self.protobuf if protobuf else self.plain).get(lowered, ())) if lowered in self.leaves \
+            else None
+        if len(seen) >= _SEEN_KEYS:
+            seen.clear()
+        seen[key] = found
+        return found
+
+
+_SEEN_KEYS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +136,11 @@ class Endpoint:
             for f in wanted:
                 if f not in dotted:
                     # Keys are compared without case: SDK versions and platforms differ (deviceId / deviceid).
-                    (protobuf if f.location == "protobuf" else plain).setdefault(f.leaf.lower(), []).append(f)
+                    same_leaf = (protobuf if f.location == "protobuf" else plain).setdefault(f.leaf.lower(), [])
+                    # A form field and a JSON field of one name and kind (an SDK posting either way) make the
+                    # same hit: one of them is enough.
+                    if not any((g.data_type, g.identifier) == (f.data_type, f.identifier) for g in same_leaf):
+                        same_leaf.append(f)
             self.index[where] = _PartIndex({k: tuple(v) for k, v in plain.items()},
                                            tuple((f.leaf.lower(), f) for f in dotted),
                                            {k: tuple(v) for k, v in protobuf.items()},
@@ -129,11 +152,6 @@ class Endpoint:
             return {}
         m = self.path.search(path)
         return {k: v for k, v in m.groupdict().items() if v} if m else {}
-
-
-class FieldValue(NamedTuple):  # one per field value of every matched request: a tuple is the cheapest to build
-    field: ProtocolField
-    value: str
 
 
 # Every placeholder starts with one of these (or is shorter than 3 characters): other values skip the work.
@@ -199,31 +217,36 @@ _JSON_START = re.compile(r"\s*[{\[]")
 
 
 def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]], text: str, protobuf: bool,
-                doc: Any = None, skip: Container[str] = ()) -> list[FieldValue]:
-    """Values of the endpoint's fields in one decoded layer of one part of a request (Observation.where).
+                doc: Any = None, skip: Container[str] = ()) -> list[tuple[ProtocolField, str]]:
+    """(field, value) of the endpoint's fields in one decoded layer of one part of a request (Observation.where).
 
     `pairs` are the layer's key/value leaves, `protobuf` whether they are protobuf field paths. A JSON field with
     a dotted path is checked against the document itself (`doc` when the caller has it parsed), so `device.id` is
     not any `id`. Fields whose last key (lower-cased) is in `skip` are left out: the caller has a surer hit there.
-    """
+    Plain tuples, not named ones: a named tuple is built by a Python function, and every value of
+    every matched request comes this way."""
     index = endpoint.index.get(where)
     if index is None:
         return []
-    found: list[FieldValue] = []
-    by_key = index.protobuf if protobuf else index.plain
+    found: list[tuple[ProtocolField, str]] = []
+    seen = index.seen_protobuf if protobuf else index.seen
     dotted = index.dotted if index.dotted and not protobuf and (doc is not None or _JSON_START.match(text)) else ()
     leaves: set[str] = set()
     for key, value in pairs:
-        lowered = key.lower()
-        if lowered not in index.leaves or lowered in skip:
-            continue  # nearly every key of a layer: one set look-up
-        fields = by_key.get(lowered)
+        entry = seen.get(key, _UNSEEN)
+        if entry is _UNSEEN:
+            entry = index.entry(key, protobuf)
+        if entry is None:
+            continue  # nearly every key of a layer: one dictionary look-up
+        lowered, fields = entry
+        if lowered in skip:
+            continue
         # is_placeholder's first test inline: most values are no placeholder and fail it.
         if fields and ((len(value) > 2 and value[0] not in _PLACEHOLDER_HEADS) or not is_placeholder(value)):
             if len(fields) == 1:
-                found.append(FieldValue(fields[0], value))
+                found.append((fields[0], value))
             else:
-                found.extend([FieldValue(f, value) for f in fields])
+                found.extend([(f, value) for f in fields])
         if dotted:
             leaves.add(lowered)
     present: Sequence[ProtocolField] = [f for leaf, f in dotted if leaf in leaves] if leaves else ()
@@ -234,8 +257,11 @@ def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]]
             except ValueError:
                 return found
         for f in present:
-            found.extend(FieldValue(f, value) for value in _json_path(doc, f.steps) if not is_placeholder(value))
+            found.extend((f, value) for value in _json_path(doc, f.steps) if not is_placeholder(value))
     return found
+
+
+_UNSEEN: Any = object()
 
 
 def _json_path(doc: Any, steps: tuple[str, ...]) -> Iterator[str]:

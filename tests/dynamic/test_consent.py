@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
 from scanner.dynamic.analysis import FlowAnalyzer
 from scanner.dynamic.consent import (
+    ADVERTISING,
+    ANALYTICS,
     GCD_TYPES,
+    GRANTED,
     REFUSED,
     consent_mode_gcd,
     consent_mode_gcs,
+    consent_mode_gcs_states,
+    purpose_of,
+    refusal_among,
+    signals,
     gpp_section_ids,
     gpp_states,
     refusal,
@@ -60,6 +68,60 @@ def test_grants_and_non_signals(pairs: list[tuple[str, str]]) -> None:
 def test_consent_mode_states() -> None:
     assert consent_mode_gcs("G100") == REFUSED and consent_mode_gcs("G111") == "granted"
     assert consent_mode_gcs("G110") is None and consent_mode_gcs("X100") is None
+
+
+def test_partial_consent_mode_is_read_per_purpose() -> None:
+    assert consent_mode_gcs_states("G101") == {"ad_storage": REFUSED, "analytics_storage": GRANTED}
+    assert consent_mode_gcs_states("G1-0") == {"analytics_storage": REFUSED}
+    ads_denied = signals([("gcs", "G101")])
+    assert [(s.state, s.purpose) for s in ads_denied] == [(REFUSED, ADVERTISING), (GRANTED, ANALYTICS)]
+    assert refusal_among(ads_denied, ADVERTISING) is not None
+    assert refusal_among(ads_denied, ANALYTICS) is None
+    assert refusal_among(ads_denied, None) is None  # data of no known purpose: a partial refusal does not cover it
+    # gcd: ad_user_data denied, the other three granted -> advertising refused, analytics granted
+    gcd = signals([("gcd", "13v3v3u3v5")])
+    assert {(s.state, s.purpose) for s in gcd} == {(REFUSED, ADVERTISING), (GRANTED, ANALYTICS)}
+    # A refusal of everything still covers every purpose; a grant of one purpose lifts it for that purpose only.
+    both = signals([("gcs", "G100")])
+    assert all(refusal_among(both, p) is not None for p in (None, ADVERTISING, ANALYTICS))
+    mixed = signals([("gcs", "G100"), ("analytics_storage", "granted")])
+    assert refusal_among(mixed, ADVERTISING) is not None
+    # analytics_storage=granted is no flag of refusal: it states nothing, so G100 stands for analytics too
+    assert refusal_among(mixed, ANALYTICS) is not None
+
+
+@pytest.mark.parametrize(("identifier", "categories", "purpose"), [
+    ("advertising_id", ("analytics",), ADVERTISING),  # the identifier's kind decides first
+    ("app_instance_id", ("advertising",), ANALYTICS),
+    ("imei", ("advertising", "attribution"), ADVERTISING),  # else the recipient's, when it names one purpose
+    ("imei", ("analytics", "advertising"), None),
+    (None, (), None),
+])
+def test_purpose_of_data(identifier: str | None, categories: tuple[str, ...], purpose: str | None) -> None:
+    assert purpose_of(identifier, categories) == purpose
+
+
+def test_ads_denied_analytics_granted_refuses_the_advertising_id_only() -> None:
+    """A GA4 Measurement Protocol request written to Google's reference, with an advertising id added by the app
+    and Consent Mode saying ads denied (gcs=G101): the advertising id was refused, the app instance id not."""
+    body = json.dumps({"app_instance_id": "cbd7e6f1a2b34c5d8e9f0a1b2c3d4e5f", "client_id": "555.1700000000",
+                       "events": [{"name": "purchase", "params": {"adid": "8be1b7a5-3024-4d33-aa56-f2ddda4d26b1"}}]})
+
+    def observed(gcs: str) -> dict[str | None, str | None]:
+        record = FlowRecord(id="mp", time=0.0, method="POST", scheme="https", host="www.google-analytics.com",
+                            port=443, path=f"/mp/collect?measurement_id=G-ABC123XYZ&api_secret=s3cr3tKey&gcs={gcs}",
+                            headers=(("Content-Type", "application/json"),), body=body.encode())
+        found = FlowAnalyzer(None, Recipients(shared_catalog(None))).analyse(record).observations
+        return {o.identifier: o.consent for o in found if o.data_type == "device_id"}
+
+    ads_denied = observed("G101")
+    assert ads_denied["advertising_id"] == REFUSED
+    assert ads_denied["app_instance_id"] is None and ads_denied["vendor_visitor_id"] is None
+    analytics_denied = observed("G110")
+    assert analytics_denied["advertising_id"] is None
+    assert analytics_denied["app_instance_id"] == REFUSED and analytics_denied["vendor_visitor_id"] == REFUSED
+    assert set(observed("G100").values()) == {REFUSED}
+    assert set(observed("G111").values()) == {None}
 
 
 def test_observation_in_a_request_that_says_refused() -> None:

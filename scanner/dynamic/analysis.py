@@ -261,17 +261,12 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     # One hit per (data type, identifier kind), the first found: a flow makes one observation of each per part
     # anyway (analyse), and an endpoint may name one value twice (as a form and as a JSON field).
     hits: dict[tuple[str, str | None], Hit] = {}
-    for layer in layers:
-        if not layer.pairs or layer.echo:
-            continue  # nothing to look up, or the pairs of its form
-        encodings = layer.encodings
-        for f, value in part_values(endpoint, where, layer.pairs, layer.text, "protobuf" in encodings, layer.doc,
-                                    known):
-            kind = (f.data_type, f.identifier)
-            if kind not in hits and kind not in kinds:
-                # The key as the peeler names it (the last step of a JSON path), like other hits.
-                hits[kind] = new_hit((f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
-                                      value_ref(value) if f.data_type in LINKING_TYPES else None))
+    for f, value, encodings in part_values(endpoint, where, layers, known):
+        kind = (f.data_type, f.identifier)
+        if kind not in hits and kind not in kinds:
+            # The key as the peeler names it (the last step of a JSON path), like other hits.
+            hits[kind] = new_hit((f.data_type, f.identifier, label, PROTOCOL, f.leaf, encodings,
+                                  value_ref(value) if f.data_type in LINKING_TYPES else None))
     return tuple(hits.values())
 
 
@@ -281,10 +276,16 @@ _NONE: frozenset[Any] = frozenset()
 def _confirmed(found: tuple[Hit, ...]) -> tuple[AbstractSet[str], AbstractSet[Any]]:
     """The lower-cased keys and the (data type, identifier) kinds of a part's known values. Grouped kinds are left
     out: one installed package alone is no observation, so it must not hide a protocol's list of them."""
-    sure = [h for h in found if h.confidence == CONFIRMED and h.data_type not in _GROUPED]
-    if not sure:
-        return _NONE, _NONE
-    return {h.key.lower() for h in sure if h.key}, {(h.data_type, h.identifier) for h in sure}
+    keys: set[str] | None = None
+    kinds: set[Any] = set()
+    for h in found:
+        if h.confidence == CONFIRMED and h.data_type not in _GROUPED:
+            if keys is None:
+                keys = set()
+            kinds.add((h.data_type, h.identifier))
+            if h.key:
+                keys.add(h.key.lower())
+    return (keys, kinds) if keys is not None else (_NONE, _NONE)
 
 
 def _path_hits(endpoint: Endpoint, path: str, found: tuple[Hit, ...]) -> tuple[Hit, ...]:

@@ -275,9 +275,14 @@ _SIGNAL_KEYS = _TCF_KEYS | _USP_KEYS | _GPP_KEYS | _TCF_PURPOSE_KEYS | {"gcs", "
 def layer_signals(layers: Iterable[Any]) -> tuple[ConsentSignal, ...]:
     """The signals among the pairs of decoded layers (scanner.dynamic.decode.Layer); most layers state none."""
     found: list[ConsentSignal] = []
+    memo = _SIGNAL_KEY_OF
     for layer in layers:
         if layer.pairs and not layer.echo:  # an echo's pairs are its form's
-            found.extend(signals(layer.pairs))
+            # signals() only for a layer with a signal's key (or a key not met yet): most have none.
+            for key, _ in layer.pairs:
+                if memo.get(key) != "":
+                    found.extend(signals(layer.pairs))
+                    break
     return tuple(found)
 
 

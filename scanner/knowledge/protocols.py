@@ -216,48 +216,58 @@ class ProtocolCatalog:
 _JSON_START = re.compile(r"\s*[{\[]")
 
 
-def part_values(endpoint: Endpoint, where: str, pairs: Sequence[tuple[str, str]], text: str, protobuf: bool,
-                doc: Any = None, skip: Container[str] = ()) -> list[tuple[ProtocolField, str]]:
-    """(field, value) of the endpoint's fields in one decoded layer of one part of a request (Observation.where).
+def part_values(endpoint: Endpoint, where: str, layers: Iterable[Any], skip: Container[str] = ()
+                ) -> list[tuple[ProtocolField, str, tuple[str, ...]]]:
+    """(field, value, the layer's encodings) of the endpoint's fields in the decoded layers of one part of a request
+    (Observation.where), layer by layer.
 
-    `pairs` are the layer's key/value leaves, `protobuf` whether they are protobuf field paths. A JSON field with
-    a dotted path is checked against the document itself (`doc` when the caller has it parsed), so `device.id` is
-    not any `id`. Fields whose last key (lower-cased) is in `skip` are left out: the caller has a surer hit there.
-    Plain tuples, not named ones: a named tuple is built by a Python function, and every value of
-    every matched request comes this way."""
+    `layers` are scanner.dynamic.decode.Layer: their key/value leaves (protobuf field paths when "protobuf" is
+    among their encodings), text and parsed JSON document; an echo layer repeats its form's pairs and is passed
+    over. A JSON field with a dotted path is checked against the document itself, so `device.id` is not any `id`.
+    Fields whose last key (lower-cased) is in `skip` are left out: the caller has a surer hit there. Plain tuples,
+    not named ones: a named tuple is built by a Python function, and every value of every matched request comes
+    this way."""
     index = endpoint.index.get(where)
     if index is None:
         return []
-    found: list[tuple[ProtocolField, str]] = []
-    seen = index.seen_protobuf if protobuf else index.seen
-    dotted = index.dotted if index.dotted and not protobuf and (doc is not None or _JSON_START.match(text)) else ()
-    leaves: set[str] = set()
-    for key, value in pairs:
-        entry = seen.get(key, _UNSEEN)
-        if entry is _UNSEEN:
-            entry = index.entry(key, protobuf)
-        if entry is None:
-            continue  # nearly every key of a layer: one dictionary look-up
-        lowered, fields = entry
-        if lowered in skip:
-            continue
-        # is_placeholder's first test inline: most values are no placeholder and fail it.
-        if fields and ((len(value) > 2 and value[0] not in _PLACEHOLDER_HEADS) or not is_placeholder(value)):
-            if len(fields) == 1:
-                found.append((fields[0], value))
-            else:
-                found.extend([(f, value) for f in fields])
-        if dotted:
-            leaves.add(lowered)
-    present: Sequence[ProtocolField] = [f for leaf, f in dotted if leaf in leaves] if leaves else ()
-    if present:
-        if doc is None:
-            try:
-                doc = json.loads(text)
-            except ValueError:
-                return found
-        for f in present:
-            found.extend((f, value) for value in _json_path(doc, f.steps) if not is_placeholder(value))
+    found: list[tuple[ProtocolField, str, tuple[str, ...]]] = []
+    for layer in layers:
+        pairs = layer.pairs
+        if not pairs or layer.echo:
+            continue  # nothing to look up, or the pairs of its form
+        encodings = layer.encodings
+        protobuf = "protobuf" in encodings
+        seen = index.seen_protobuf if protobuf else index.seen
+        doc = layer.doc
+        dotted = index.dotted if index.dotted and not protobuf and (doc is not None or _JSON_START.match(layer.text)) \
+            else ()
+        leaves: set[str] = set()
+        for key, value in pairs:
+            entry = seen.get(key, _UNSEEN)
+            if entry is _UNSEEN:
+                entry = index.entry(key, protobuf)
+            if entry is None:
+                continue  # nearly every key of a layer: one dictionary look-up
+            lowered, fields = entry
+            if lowered in skip:
+                continue
+            # is_placeholder's first test inline: most values are no placeholder and fail it.
+            if fields and ((len(value) > 2 and value[0] not in _PLACEHOLDER_HEADS) or not is_placeholder(value)):
+                if len(fields) == 1:
+                    found.append((fields[0], value, encodings))
+                else:
+                    found.extend([(f, value, encodings) for f in fields])
+            if dotted:
+                leaves.add(lowered)
+        present = [f for leaf, f in dotted if leaf in leaves] if leaves else ()
+        if present:
+            if doc is None:
+                try:
+                    doc = json.loads(layer.text)
+                except ValueError:
+                    continue
+            for f in present:
+                found.extend((f, value, encodings) for value in _json_path(doc, f.steps) if not is_placeholder(value))
     return found
 
 

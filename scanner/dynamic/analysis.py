@@ -376,12 +376,15 @@ def _report(records: Iterable[FlowRecord], analyzer: FlowAnalyzer, marks: Iterab
         if result.mark is not None:
             continue
         report.flows += 1
-        report.observations.extend(result.observations)
+        observations = result.observations
+        report.observations.extend(observations)
         report.warnings.extend(result.warnings)
         report.flow_index.append({
-            "id": record.id, "time": record.time, "method": record.method, "url": record.url,
+            # The URL is built from its parts: a flow with observations has it built already.
+            "id": record.id, "time": record.time, "method": record.method,
+            "url": observations[0].url if observations else record.url,
             "host": record.host, "status": record.status, "cleartext": record.cleartext,
-            "data_types": sorted({o.data_type for o in result.observations}) if result.observations else [],
+            "data_types": sorted({o.data_type for o in observations}) if observations else [],
         })
     report.marks = [m.as_dict() for m in timeline.marks]
     report.linkage = linkage(report.observations)

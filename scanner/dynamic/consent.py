@@ -43,10 +43,11 @@ _FLAG_REFUSED = {
 # What a refusal covers when it is not everything: Play's purpose ids (scanner.model.PURPOSES).
 ADVERTISING = "advertising"
 ANALYTICS = "analytics"
-# Google's consent types by what its definitions say each governs (Consent Mode, "Consent types", see
-# docs/dynamic.md): ad_storage "storage … (such as device identifiers for apps) related to advertising",
-# ad_user_data "sending user data related to advertising to Google", ad_personalization "personalized
-# advertising", analytics_storage "storage … (such as app identifiers for apps) related to analytics".
+# Google's consent types by what its definitions say each governs (GA4 "Consent type", Firebase
+# FirebaseAnalytics.ConsentType; docs/dynamic.md gives the addresses): ad_storage "storage (such as device
+# identifiers) related to advertising", ad_user_data "sending user data to Google for advertising purposes",
+# ad_personalization "personalized advertising", analytics_storage "storage (such as app identifiers) related to
+# analytics".
 CONSENT_MODE_PURPOSES = {"ad_storage": ADVERTISING, "ad_user_data": ADVERTISING, "ad_personalization": ADVERTISING,
                          "analytics_storage": ANALYTICS}
 

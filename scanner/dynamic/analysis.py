@@ -18,7 +18,15 @@ from urllib.parse import unquote
 from scanner.dynamic.consent import ConsentSignal, layer_signals, purpose_of, refusal_among
 from scanner.dynamic.decode import Layer, Peeler
 from scanner.dynamic.detect import (
-    CONFIDENCE_RANK, CONFIRMED, LIKELY, PROTOCOL, Hit, ValueMatcher, detect, new_hit, value_ref,
+    CONFIDENCE_RANK,
+    CONFIRMED,
+    LIKELY,
+    PROTOCOL,
+    Hit,
+    ValueMatcher,
+    detect,
+    new_hit,
+    value_ref,
 )
 from scanner.dynamic.device import DeviceProfile
 from scanner.dynamic.marks import Mark, Timeline, mark_from_url

@@ -17,12 +17,12 @@ from scanner.dynamic.consent import (
     consent_mode_gcd,
     consent_mode_gcs,
     consent_mode_gcs_states,
-    purpose_of,
-    refusal_among,
-    signals,
     gpp_section_ids,
     gpp_states,
+    purpose_of,
     refusal,
+    refusal_among,
+    signals,
     tcf_purpose_consents,
 )
 from scanner.dynamic.readers import FlowRecord

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
@@ -122,22 +123,16 @@ class FlowAnalyzer:
         url, phase, cleartext = record.url, self.timeline.phase_at(record.time), record.cleartext
         host, method, party, sdk, owner = recipient.host, record.method, recipient.party, recipient.sdk, recipient.owner
         flow_id, domain, capture, when = record.id, recipient.registrable_domain, record.source or None, record.time
+        # What the request says about consent, per hit (its purpose decides which refusal covers it); nearly every
+        # flow says nothing.
+        states = [_consent_fields(consent, hit.identifier, recipient.categories) for _, hit in hits] if consent \
+            else repeat(_NO_CONSENT)
         # Positional: a call with 22 keywords costs twice as much, and flows make an observation per hit.
-        if not consent:  # the usual flow: nothing said about consent
-            return FlowResult([Observation(
-                hit.data_type, hit.identifier, host, url, method, party, sdk, owner, where, list(hit.encodings), when,
-                phase, cleartext, hit.confidence, flow_id, hit.key, hit.value_label, domain, hit.value_ref, capture,
-                None, None,
-            ) for where, hit in hits], warnings)
-        observations = []
-        for where, hit in hits:
-            refused = refusal_among(consent, purpose_of(hit.identifier, recipient.categories))
-            observations.append(Observation(
-                hit.data_type, hit.identifier, host, url, method, party, sdk, owner, where, list(hit.encodings), when,
-                phase, cleartext, hit.confidence, flow_id, hit.key, hit.value_label, domain, hit.value_ref, capture,
-                refused.state if refused else None, f"{refused.source} ({refused.key})" if refused else None,
-            ))
-        return FlowResult(observations, warnings)
+        return FlowResult([Observation(
+            hit.data_type, hit.identifier, host, url, method, party, sdk, owner, where, list(hit.encodings), when,
+            phase, cleartext, hit.confidence, flow_id, hit.key, hit.value_label, domain, hit.value_ref, capture,
+            state, source,
+        ) for (where, hit), (state, source) in zip(hits, states, strict=False)], warnings)
 
     def _parts(self, record: FlowRecord, warnings: list[str], endpoint: Endpoint | None,
                consent: list[ConsentSignal]) -> Iterable[tuple[str, tuple[Hit, ...]]]:
@@ -253,6 +248,16 @@ class _Headers:
         return _Headers(tuple(hits), header_value(headers, "content-type"), header_value(headers, "content-encoding"))
 
 
+_NO_CONSENT: tuple[None, None] = (None, None)
+
+
+def _consent_fields(consent: list[ConsentSignal], identifier: str | None, categories: tuple[str, ...]
+                    ) -> tuple[str | None, str | None]:
+    """Observation.consent and consent_source for data of this identifier kind sent to this recipient."""
+    refused = refusal_among(consent, purpose_of(identifier, categories))
+    return (refused.state, f"{refused.source} ({refused.key})") if refused else _NO_CONSENT
+
+
 def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: tuple[Hit, ...] = ()
                    ) -> tuple[Hit, ...]:
     """The endpoint's documented fields found in the layers of one part, one hit per field.
@@ -264,7 +269,7 @@ def _protocol_hits(endpoint: Endpoint, layers: list[Layer], where: str, found: t
     than a memo's get and put."""
     if where not in endpoint.index:
         return ()
-    known, kinds = _confirmed(found) if found else (_NONE, _NONE)
+    known, kinds = _confirmed(found)
     label = endpoint.label
     # One hit per (data type, identifier kind), the first found: a flow makes one observation of each per part
     # anyway (analyse), and an endpoint may name one value twice (as a form and as a JSON field).
@@ -284,6 +289,8 @@ _NONE: frozenset[Any] = frozenset()
 def _confirmed(found: tuple[Hit, ...]) -> tuple[AbstractSet[str], AbstractSet[Any]]:
     """The lower-cased keys and the (data type, identifier) kinds of a part's known values. Grouped kinds are left
     out: one installed package alone is no observation, so it must not hide a protocol's list of them."""
+    if not found:
+        return _NONE, _NONE
     keys: set[str] | None = None
     kinds: set[Any] = set()
     for h in found:
